@@ -1,0 +1,64 @@
+"""Errors the mock raises, and the translation of Connexion's own errors into them.
+
+Every error leaves the mock as a `VendorError`, rendered by the vendor module of the API that was
+called, so each API answers in its vendor's own status codes and body shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ErrorKind = Literal[
+    "unauthorized",  # no credentials
+    "invalid_token",  # credentials not recognised
+    "forbidden",  # valid credentials, missing scope/permission
+    "org_mismatch",  # token not valid for the organisation header
+    "not_found",
+    "validation",  # the request is well-formed but its content breaks a rule or the schema
+    "bad_request",  # the request cannot be read (malformed JSON, bad encoding, control characters)
+    "unsupported_media_type",
+    "payload_too_large",
+    "method_not_allowed",
+    "conflict",
+    "internal",  # a bug in the mock; never expected
+]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field. `location` is the path inside the body (or the parameter name)."""
+
+    location: tuple[str | int, ...]
+    message: str
+    source: Literal["body", "path", "query", "header"] = "body"
+
+    @property
+    def pointer(self) -> str:
+        """The location as a JSON Pointer (`/category/id`)."""
+        return "".join(f"/{part}" for part in self.location)
+
+    @property
+    def dotted(self) -> str:
+        """The location as a dotted path (`category.id`)."""
+        return ".".join(str(part) for part in self.location)
+
+
+@dataclass
+class VendorError(Exception):
+    status: int
+    kind: ErrorKind
+    message: str
+    fields: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.kind}: {self.message}"
+
+
+def validation_error(fields: list[FieldError], message: str = "Validation failed") -> VendorError:
+    return VendorError(400, "validation", message, fields=list(fields))
+
+
+def not_found(message: str = "Not found") -> VendorError:
+    return VendorError(404, "not_found", message)

@@ -1,0 +1,151 @@
+"""The outermost ASGI middleware: refuses what must never reach Connexion, and logs requests.
+
+- Control characters in the path bypass Connexion's router (and so its security); they get a 400.
+- Bodies over the size limit get a 413 before anything parses them.
+- Every API request and its response go to a bounded log for `GET /__admin/requests`,
+  with credentials redacted and the tenant given only as the token's fingerprint.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from mock_server.auth import fingerprint
+from mock_server.errors import VendorError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from mock_server.rendering import ErrorRendering
+
+LOGGED_BODY_BYTES = 4096
+REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
+
+
+class RequestLog:
+    def __init__(self, size: int = 200) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, limit: int | None = None, tenant: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [e for e in self._entries if tenant is None or e["tenant"] == tenant]
+        return found[-limit:] if limit else found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _text(body: bytes) -> str:
+    return body[:LOGGED_BODY_BYTES].decode("utf-8", errors="replace")
+
+
+def _tenant_of(headers: dict[str, str]) -> str | None:
+    _, _, token = headers.get("authorization", "").strip().partition(" ")
+    return fingerprint(token.strip()) if token.strip() else None
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, *, rendering: ErrorRendering, max_body_bytes: int, log: RequestLog) -> None:
+        self.app = app
+        self.rendering = rendering
+        self.max_body_bytes = max_body_bytes
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+            await self._refuse(send, path, VendorError(400, "bad_request", "Control characters in the request path"))
+            return
+        body, too_large = await self._read_body(scope, receive)
+        if too_large:
+            limit = VendorError(413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes")
+            await self._refuse(send, path, limit)
+            return
+        if path.startswith("/__admin"):
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await self._forward_and_log(scope, _replay(body, receive), body, send)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return b"", True
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return b"", True
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks), False
+
+    async def _forward_and_log(self, scope: Scope, receive: Receive, body: bytes, send: Send) -> None:
+        started = time.perf_counter()
+        status = 0
+        response_chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                response_chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            self.log.add(
+                {
+                    "time": time.time(),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": scope.get("query_string", b"").decode("latin-1"),
+                    "tenant": _tenant_of(headers),
+                    "headers": {k: ("<redacted>" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
+                    "body": _text(body),
+                    "status": status,
+                    "response": _text(b"".join(response_chunks)),
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
+
+    async def _refuse(self, send: Send, path: str, error: VendorError) -> None:
+        status, body, headers = self.rendering.render(path, error)
+        raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """Hand the already-read body to the app once, then wait on the client as usual."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,116 @@
+"""Turning any error into the called vendor's own status, body and headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from connexion.exceptions import (
+    BadRequestProblem,
+    ExtraParameterProblem,
+    Forbidden,
+    NonConformingResponse,
+    ProblemException,
+    Unauthorized,
+    UnsupportedMediaTypeProblem,
+)
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mock_server.errors import FieldError, VendorError
+from mock_server.spec import SpecView
+from mock_server.vendors.base import Vendor
+
+logger = logging.getLogger("mock_server")
+
+_KIND_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(path))
+    return re.compile(f"^{pattern}/?$")
+
+
+class ErrorRendering:
+    """Knows which vendor a path belongs to and asks that vendor to render the error."""
+
+    handled_exceptions = (VendorError, ProblemException, StarletteHTTPException, UnicodeDecodeError, Exception)
+
+    def __init__(self, vendors: Mapping[str, Vendor], specs: Mapping[str, SpecView]) -> None:
+        self._vendors = sorted(vendors.values(), key=lambda v: len(v.prefix), reverse=True)
+        self._routes = {
+            name: [(_template_regex(path), spec.methods_for(path)) for path in spec.resolved.get("paths", {})]
+            for name, spec in specs.items()
+        }
+
+    def vendor_for(self, path: str) -> Vendor | None:
+        for vendor in self._vendors:
+            if path == vendor.prefix or path.startswith(vendor.prefix + "/"):
+                return vendor
+        return None
+
+    def allowed_methods(self, vendor: Vendor, path: str) -> list[str]:
+        local = path[len(vendor.prefix) :] or "/"
+        for regex, methods in self._routes.get(vendor.name, []):
+            if regex.match(local):
+                return methods
+        return []
+
+    def render(self, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
+        vendor = self.vendor_for(path)
+        headers = dict(error.headers)
+        if error.kind == "method_not_allowed" and vendor is not None:
+            headers["Allow"] = ", ".join(self.allowed_methods(vendor, path))
+        if vendor is None:
+            status, body = error.status, {"error": error.kind, "message": error.message}
+        else:
+            status, body = vendor.render_error(error)
+        return status, json.dumps(body).encode(), headers
+
+    def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        error = as_vendor_error(exc)
+        status, body, headers = self.render(request.url.path, error)
+        return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers)
+
+
+def as_vendor_error(exc: Exception) -> VendorError:
+    if isinstance(exc, VendorError):
+        return exc
+    if isinstance(exc, UnicodeDecodeError):
+        return VendorError(400, "bad_request", "Request is not valid UTF-8")
+    if isinstance(exc, NonConformingResponse):
+        # The mock broke its own spec: a bug in the mock, reported loudly as a 500.
+        logger.error("response does not conform to the spec: %s", exc.detail)
+        return VendorError(500, "internal", f"Mock response does not conform to the spec: {exc.detail}")
+    if isinstance(exc, ExtraParameterProblem):
+        return VendorError(400, "validation", str(exc.detail))
+    if isinstance(exc, UnsupportedMediaTypeProblem):
+        return VendorError(415, "unsupported_media_type", str(exc.detail))
+    if isinstance(exc, BadRequestProblem):
+        return VendorError(400, "bad_request", str(exc.detail))
+    if isinstance(exc, Unauthorized):
+        return VendorError(401, "unauthorized", "Authentication credentials were not provided")
+    if isinstance(exc, Forbidden):
+        return VendorError(403, "forbidden", str(exc.detail))
+    if isinstance(exc, (ProblemException, StarletteHTTPException)):
+        status = exc.status_code
+        kind = _KIND_BY_STATUS.get(status)
+        if kind is not None:
+            return VendorError(status, kind, str(exc.detail or kind))  # type: ignore[arg-type]
+    logger.exception("unexpected error", exc_info=exc)
+    return VendorError(500, "internal", "Internal error in the mock")
+
+
+__all__ = ["ErrorRendering", "FieldError", "as_vendor_error"]

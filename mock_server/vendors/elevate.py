@@ -1,0 +1,302 @@
+"""Elevate billing: customer contracts, read with GET and updated with a JSON Patch (RFC 6902).
+
+The spec (`openapi/elevate.yaml`) validates the patch document itself. This module applies it
+atomically to the contract as a client sees it, then checks what a schema cannot: read-only members,
+the billing lock, references, the site's customer, and the end date that follows from the term.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import http
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+from mock_server.errors import FieldError, VendorError, not_found, validation_error
+from mock_server.references import dangling
+from mock_server.spec import SpecView
+from mock_server.store import Record, RecordMissing, RecordsView
+from mock_server.vendors.base import RequestContext, Vendor
+
+CONTRACTS = "customerContracts"
+CONTRACT_SCHEMA = "CustomerContract"
+
+# The seed: "once billing starts, only roll-over profile, renewal alert days, and notice period days
+# can be edited. End date can be set to terminate and renew with a new contract prior to roll-over".
+EDITABLE_ONCE_BILLING = ("rolloverContractProfileId", "renewalAlertDays", "noticePeriodDays", "endDate")
+
+REFERENCES = {
+    CONTRACTS: {
+        "customerId": "customers",
+        "siteId": "sites",
+        "contractProfileId": "contractProfiles",
+        "rolloverContractProfileId": "contractProfiles",
+        "previousCustomerContractId": CONTRACTS,
+        "renewedCustomerContractId": CONTRACTS,
+    },
+    "sites": {"customerId": "customers"},
+}
+
+# Spring's reason phrases, where Python's differ.
+_REASONS = {413: "Payload Too Large"}
+
+# Roll-over inserts contracts with the next free id: one roll-over at a time keeps ids unique.
+_ROLL_OVER_LOCK = threading.Lock()
+
+
+def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tuple[Record, int]:
+    roll_over_due(ctx.records, ctx.clock.today())
+    contract = ctx.records.get(CONTRACTS, customer_contract_id)
+    if contract is None:
+        raise _contract_not_found(customer_contract_id)
+    return _public(contract, ctx.spec), 200
+
+
+def update_customer_contract(
+    ctx: RequestContext, customer_contract_id: int, body: list[dict[str, Any]]
+) -> tuple[Record, int]:
+    roll_over_due(ctx.records, ctx.clock.today())
+    operations = _parsed_operations(body)
+
+    def apply(stored: Record) -> Record:
+        return _patched_contract(ctx, stored, operations)
+
+    try:
+        updated = ctx.records.update(CONTRACTS, customer_contract_id, apply)
+    except RecordMissing:
+        raise _contract_not_found(customer_contract_id) from None
+    return _public(updated, ctx.spec), 200
+
+
+def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
+    reason = _REASONS.get(error.status) or _reason_phrase(error.status)
+    message = error.message
+    if error.fields:
+        message = "; ".join(f"Validation failed for field '{f.dotted}': {f.message}" for f in error.fields)
+    return error.status, {"error": reason, "message": message}
+
+
+def roll_over_due(records: RecordsView, today: dt.date) -> None:
+    """Renew every contract whose term has ended into a new contract on its roll-over profile."""
+    if not _due_for_roll_over(records.all(CONTRACTS), today):
+        return
+    with _ROLL_OVER_LOCK:
+        while due := _due_for_roll_over(records.all(CONTRACTS), today):
+            for contract in due:
+                _renew(records, contract)
+
+
+# --- the patch ---------------------------------------------------------------------------------
+
+
+def _parsed_operations(body: list[dict[str, Any]]) -> list[jsonpatch.JsonPatch]:
+    """One single-operation patch per operation, so that a failure can name its operation."""
+    operations = []
+    for index, operation in enumerate(body):
+        try:
+            operations.append(jsonpatch.JsonPatch([operation]))
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise _patch_failed(index, operation, str(exc)) from None
+    return operations
+
+
+def _patched_contract(ctx: RequestContext, stored: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
+    before = _public(stored, ctx.spec)
+    _check_targets(ctx.spec, operations)
+    after = _applied(before, operations)
+    _fill_removed_members(ctx.spec, after)
+    if _billing_started(before, ctx.clock.today()):
+        _check_billing_lock(before, after)
+    _raise_if_any(ctx.spec.validate(CONTRACT_SCHEMA, after))
+    _raise_if_any(_dangling_references(ctx.records, after) or _site_of_other_customer(ctx.records, after))
+    _settle_end_date(ctx.records, before, after)
+    internal = {key: value for key, value in stored.items() if key.startswith("_")}
+    return {**after, **internal}
+
+
+def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> None:
+    """Operations may change only top-level members of the contract that are not read-only."""
+    members = spec.property_names(CONTRACT_SCHEMA)
+    for index, patch in enumerate(operations):
+        (operation,) = patch.patch
+        for pointer in _changed_pointers(operation):
+            parts = jsonpointer.JsonPointer(pointer).parts
+            if not parts:
+                raise _patch_failed(index, operation, "the whole contract cannot be replaced")
+            member = parts[0]
+            if member not in members:
+                raise _patch_failed(index, operation, f"'{member}' is not a member of a customer contract")
+            if spec.property(CONTRACT_SCHEMA, member).get("readOnly"):
+                raise _patch_failed(index, operation, f"'{member}' is read-only")
+
+
+def _changed_pointers(operation: dict[str, Any]) -> list[str]:
+    kind = operation["op"]
+    if kind == "test":
+        return []
+    if kind == "move":
+        return [operation["from"], operation["path"]]
+    return [operation["path"]]
+
+
+def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
+    for index, patch in enumerate(operations):
+        try:
+            document = patch.apply(document)
+        except jsonpatch.JsonPatchTestFailed as exc:
+            raise _patch_failed(index, patch.patch[0], f"test failed: {exc}") from None
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise _patch_failed(index, patch.patch[0], str(exc)) from None
+    return document
+
+
+def _fill_removed_members(spec: SpecView, contract: Record) -> None:
+    """A removed nullable member reads back as null; other members cannot be removed."""
+    removed = []
+    for member in spec.property_names(CONTRACT_SCHEMA):
+        if member in contract:
+            continue
+        if spec.property(CONTRACT_SCHEMA, member).get("nullable"):
+            contract[member] = None
+        else:
+            removed.append(FieldError((member,), "must not be removed"))
+    _raise_if_any(removed)
+
+
+def _billing_started(contract: Record, today: dt.date) -> bool:
+    return dt.date.fromisoformat(contract["startDate"]) <= today
+
+
+def _check_billing_lock(before: Record, after: Record) -> None:
+    locked = [m for m in after if m not in EDITABLE_ONCE_BILLING and not _same(before.get(m), after[m])]
+    if locked:
+        allowed = ", ".join(f"/{m}" for m in EDITABLE_ONCE_BILLING)
+        raise validation_error(
+            [FieldError((m,), f"billing has started, so /{m} cannot change; only {allowed} can") for m in locked]
+        )
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal as JSON: Python's `1 == 1.0 == True` must not hide a change of type."""
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+def _dangling_references(records: RecordsView, contract: Record) -> list[FieldError]:
+    return dangling(REFERENCES[CONTRACTS], contract, records.exists)
+
+
+def _site_of_other_customer(records: RecordsView, contract: Record) -> list[FieldError]:
+    if contract["siteId"] is None:
+        return []
+    site = records.get("sites", contract["siteId"])
+    if site is None or site["customerId"] == contract["customerId"]:
+        return []
+    return [FieldError(("siteId",), f"site {contract['siteId']} does not belong to customer {contract['customerId']}")]
+
+
+def _settle_end_date(records: RecordsView, before: Record, after: Record) -> None:
+    """An end date set by the patch terminates the contract then; otherwise the term decides it."""
+    if not _same(before["endDate"], after["endDate"]):
+        if after["endDate"] < after["startDate"]:
+            _raise_if_any([FieldError(("endDate",), f"must not be before startDate {after['startDate']}")])
+        return
+    if not _same(before["startDate"], after["startDate"]) or before["contractProfileId"] != after["contractProfileId"]:
+        start = dt.date.fromisoformat(after["startDate"])
+        after["endDate"] = _term_end(records, start, after["contractProfileId"]).isoformat()
+
+
+def _term_end(records: RecordsView, start: dt.date, profile_id: int) -> dt.date:
+    profile = records.get("contractProfiles", profile_id) or {}
+    return _add_months(start, int(profile.get("termMonths", 12))) - dt.timedelta(days=1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+# --- roll-over ---------------------------------------------------------------------------------
+
+
+def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Record]:
+    return sorted(
+        (
+            c
+            for c in contracts
+            if c["rolloverContractProfileId"] is not None
+            and c["renewedCustomerContractId"] is None
+            and dt.date.fromisoformat(c["endDate"]) < today
+        ),
+        key=lambda c: c["id"],
+    )
+
+
+def _renew(records: RecordsView, contract: Record) -> None:
+    new_id = max(c["id"] for c in records.all(CONTRACTS)) + 1
+    profile_id = contract["rolloverContractProfileId"]
+    start = dt.date.fromisoformat(contract["endDate"]) + dt.timedelta(days=1)
+    customer = records.get("customers", contract["customerId"]) or {}
+    profile = records.get("contractProfiles", profile_id) or {}
+    renewal = {
+        **contract,
+        "id": new_id,
+        "name": f"{customer.get('name', 'Customer')} — {profile.get('name', 'Renewal')}"[:100],
+        "contractProfileId": profile_id,
+        "startDate": start.isoformat(),
+        "endDate": _term_end(records, start, profile_id).isoformat(),
+        "createdDate": f"{start.isoformat()}T00:00:00Z",
+        "previousCustomerContractId": contract["id"],
+        "renewedCustomerContractId": None,
+    }
+    records.insert(CONTRACTS, new_id, renewal)
+    records.update(CONTRACTS, contract["id"], lambda old: {**old, "renewedCustomerContractId": new_id})
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _public(contract: Record, spec: SpecView) -> Record:
+    """The contract as clients see it: every member of the schema, in its order, nothing internal."""
+    return {member: contract.get(member) for member in spec.property_names(CONTRACT_SCHEMA)}
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _contract_not_found(contract_id: object) -> VendorError:
+    return not_found(f"Customer contract {contract_id} not found")
+
+
+def _patch_failed(index: int, operation: Any, reason: str) -> VendorError:
+    described = f"{operation.get('op')} {operation.get('path')}" if isinstance(operation, dict) else "operation"
+    return VendorError(400, "bad_request", f"JSON Patch operation {index} ({described}) failed: {reason}")
+
+
+def _raise_if_any(errors: list[FieldError]) -> None:
+    if errors:
+        raise validation_error(errors)
+
+
+def _on_clock_change(records: RecordsView, today: dt.date) -> None:
+    roll_over_due(records, today)
+
+
+VENDOR = Vendor(
+    name="elevate",
+    title="Elevate billing",
+    operations={"getCustomerContract": get_customer_contract, "updateCustomerContract": update_customer_contract},
+    render_error=render_error,
+    references=REFERENCES,
+    on_clock_change=_on_clock_change,
+)
