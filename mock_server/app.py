@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from connexion import FlaskApp
+from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
@@ -28,6 +30,9 @@ from mock_server.vendors.base import RequestContext, Vendor
 
 # Connexion logs a warning on every request to an operation with several request content types.
 logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
+
+
+COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
 
 
 class StartupError(Exception):
@@ -65,7 +70,6 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
 
     app = FlaskApp(__name__)
     app.app.extensions["contract_mock"] = state
-    app.app.json.compact = True  # type: ignore[attr-defined]
     rendering = ErrorRendering(vendors, specs)
     for name, vendor in vendors.items():
         _add_vendor_api(app, state, vendor)
@@ -107,6 +111,7 @@ def _add_vendor_api(app: FlaskApp, state: MockState, vendor: Vendor) -> None:
         validator_map=VALIDATOR_MAP,
         security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
         swagger_ui_options=SwaggerUIOptions(swagger_ui=state.settings.swagger_ui),
+        jsonifier=COMPACT_JSON,
     )
 
 

@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` (the mock) and `make test` (the suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: install run test conformance bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/contract-mock serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+conformance: $(STAMP)
+	$(BIN)/conformance run --api all
+
+bench: $(STAMP)
+	$(BIN)/python bench/mock_throughput.py
+
+clean:
+	rm -rf $(VENV) reports bench/.prism
