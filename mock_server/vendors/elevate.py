@@ -78,7 +78,10 @@ def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
     reason = _REASONS.get(error.status) or _reason_phrase(error.status)
     message = error.message
     if error.fields:
-        message = "; ".join(f"Validation failed for field '{f.dotted}': {f.message}" for f in error.fields)
+        # Connexion appends the failing schema to parameter errors: keep only the first line.
+        message = "; ".join(
+            f"Validation failed for field '{f.dotted}': {f.message.splitlines()[0]}" for f in error.fields
+        )
     return error.status, {"error": reason, "message": message}
 
 
@@ -113,7 +116,7 @@ def _patched_contract(ctx: RequestContext, stored: Record, operations: list[json
     _fill_removed_members(ctx.spec, after)
     if _billing_started(before, ctx.clock.today()):
         _check_billing_lock(before, after)
-    _raise_if_any(ctx.spec.validate(CONTRACT_SCHEMA, after))
+    _raise_if_any(ctx.spec.validate(CONTRACT_SCHEMA, after) or _invalid_dates(ctx.spec, after))
     _raise_if_any(_dangling_references(ctx.records, after) or _site_of_other_customer(ctx.records, after))
     _settle_end_date(ctx.records, before, after)
     internal = {key: value for key, value in stored.items() if key.startswith("_")}
@@ -149,8 +152,10 @@ def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
     for index, patch in enumerate(operations):
         try:
             document = patch.apply(document)
-        except jsonpatch.JsonPatchTestFailed as exc:
-            raise _patch_failed(index, patch.patch[0], f"test failed: {exc}") from None
+        except jsonpatch.JsonPatchTestFailed:
+            operation = patch.patch[0]
+            reason = f"test failed: the value at {operation['path']} is not {json.dumps(operation['value'])}"
+            raise _patch_failed(index, operation, reason) from None
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
             raise _patch_failed(index, patch.patch[0], str(exc)) from None
     return document
@@ -185,6 +190,27 @@ def _check_billing_lock(before: Record, after: Record) -> None:
 def _same(left: Any, right: Any) -> bool:
     """Equal as JSON: Python's `1 == 1.0 == True` must not hide a change of type."""
     return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+def _invalid_dates(spec: SpecView, contract: Record) -> list[FieldError]:
+    """Draft 4's format checker knows no `date`, so calendar dates are checked here."""
+    errors = []
+    for member in spec.property_names(CONTRACT_SCHEMA):
+        value = contract[member]
+        if spec.property(CONTRACT_SCHEMA, member).get("format") == "date" and isinstance(value, str):
+            if not _is_calendar_date(value):
+                errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
+    return errors
+
+
+def _is_calendar_date(text: str) -> bool:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _dangling_references(records: RecordsView, contract: Record) -> list[FieldError]:
@@ -288,15 +314,11 @@ def _raise_if_any(errors: list[FieldError]) -> None:
         raise validation_error(errors)
 
 
-def _on_clock_change(records: RecordsView, today: dt.date) -> None:
-    roll_over_due(records, today)
-
-
 VENDOR = Vendor(
     name="elevate",
     title="Elevate billing",
     operations={"getCustomerContract": get_customer_contract, "updateCustomerContract": update_customer_contract},
     render_error=render_error,
     references=REFERENCES,
-    on_clock_change=_on_clock_change,
+    on_clock_change=roll_over_due,
 )
