@@ -1,0 +1,144 @@
+"""The engine through a one-resource vendor: routing, auth, validation, errors, atomicity."""
+
+import pytest
+
+from mock_server.app import StartupError, create_app
+from mock_server.config import Settings
+from mock_server.fixtures import FixtureError
+from mock_server.spec import SpecError
+from tests.support import widgets
+
+URL = "/widgets/widgets/1"
+AUTH = {"Authorization": "Bearer dev-token.app-tests"}
+
+
+def state(client, headers=AUTH):
+    response = client.get(URL, headers=headers)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_patch_persists_and_get_reads_it_back(widgets_client):
+    headers = {"Authorization": "Bearer dev-token.persist"}
+    response = widgets_client.patch(URL, json={"name": "new"}, headers=headers)
+    assert response.status_code == 200 and response.json()["name"] == "new"
+    assert state(widgets_client, headers) == {"id": 1, "name": "new", "size": 3}
+
+
+def test_tenants_do_not_see_each_others_writes(widgets_client):
+    widgets_client.patch(URL, json={"name": "mine"}, headers={"Authorization": "Bearer dev-token.a"})
+    assert state(widgets_client, {"Authorization": "Bearer dev-token.b"})["name"] == "abc"
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", b'{"name": "js"}'),
+    ("text/json", b'{"name": "tj"}'),
+    ("application/x-www-form-urlencoded", b"name=fm"),
+])
+def test_every_declared_content_type_is_accepted(widgets_client, content_type, body):
+    headers = {**AUTH, "Content-Type": content_type}
+    assert widgets_client.patch(URL, content=body, headers=headers).status_code == 200
+
+
+def test_schema_violations_name_every_field_and_change_nothing(widgets_client):
+    before = state(widgets_client)
+    response = widgets_client.patch(URL, json={"name": "far too long", "size": -1, "colour": "red"}, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "/colour": "Unknown field.",
+        "/name": "'far too long' is too long",
+        "/size": "-1 is less than the minimum of 0",
+    }
+    assert state(widgets_client) == before
+
+
+def test_a_rule_broken_inside_the_handler_changes_nothing(widgets_client):
+    before = state(widgets_client)
+    response = widgets_client.patch(URL, json={"name": "boom", "size": 0}, headers=AUTH)
+    assert response.status_code == 400 and response.json()["message"] == "boom is not a widget name"
+    assert state(widgets_client) == before
+
+
+@pytest.mark.parametrize("body, content_type, status, kind", [
+    (b"{not json", "application/json", 400, "bad_request"),
+    (b"\xff\xfe\x00", "application/json", 400, "bad_request"),
+    (b"<widget/>", "application/xml", 415, "unsupported_media_type"),
+    (b"", "application/json", 400, "bad_request"),
+    (b'"just a string"', "application/json", 400, "validation"),
+])
+def test_unreadable_bodies_get_a_clear_4xx(widgets_client, body, content_type, status, kind):
+    response = widgets_client.patch(URL, content=body, headers={**AUTH, "Content-Type": content_type})
+    assert (response.status_code, response.json()["error"]) == (status, kind)
+
+
+def test_bodies_over_the_limit_get_413(widgets_client):
+    body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+    response = widgets_client.patch(URL, content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("headers, status, kind", [
+    ({}, 401, "unauthorized"),
+    ({"Authorization": "Bearer unknown"}, 401, "invalid_token"),
+    ({"Authorization": "Basic ZGV2LXRva2Vu"}, 401, "invalid_token"),
+    ({"Authorization": "Bearer readonly-token"}, 403, "forbidden"),
+])
+def test_auth_failures_are_rendered_by_the_vendor(widgets_client, headers, status, kind):
+    response = widgets_client.patch(URL, json={"name": "x"}, headers=headers)
+    assert (response.status_code, response.json()["error"]) == (status, kind)
+
+
+def test_read_only_token_may_read(widgets_client):
+    assert widgets_client.get(URL, headers={"Authorization": "Bearer readonly-token"}).status_code == 200
+
+
+def test_unknown_record_and_unknown_path_are_404_in_vendor_shape(widgets_client):
+    assert widgets_client.get("/widgets/widgets/999999", headers=AUTH).json() == {
+        "error": "not_found", "message": "no widget 999999"}
+    assert widgets_client.get("/widgets/gadgets", headers=AUTH).json()["error"] == "not_found"
+
+
+def test_undeclared_method_is_405_with_the_full_allow_header(widgets_client):
+    response = widgets_client.delete(URL, headers=AUTH)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PATCH"
+
+
+def test_control_characters_in_the_path_are_refused(widgets_client):
+    response = widgets_client.get("/widgets/widgets/1%0A", headers=AUTH)
+    assert response.status_code == 400 and response.json()["error"] == "bad_request"
+
+
+def test_extra_query_parameters_are_rejected(widgets_client):
+    response = widgets_client.get(URL + "?debug=1", headers=AUTH)
+    assert response.status_code == 400 and response.json()["fields"] == {"/debug": "Unknown query parameter"}
+
+
+def test_swagger_ui_is_served_per_api(widgets_client):
+    assert "Swagger UI" in widgets_client.get("/widgets/ui/").text
+
+
+def test_startup_fails_clearly_on_unknown_api():
+    with pytest.raises(StartupError, match="unknown API nope"):
+        create_app(Settings(apis=("nope",)), vendors={"widgets": widgets.VENDOR})
+
+
+def test_startup_fails_clearly_on_invalid_spec(tmp_path):
+    (tmp_path / "widgets.yaml").write_text("openapi: 3.0.3\ninfo: {}\n")
+    settings = Settings(spec_dir=tmp_path, fixtures_dir=widgets.HERE / "fixtures")
+    with pytest.raises(SpecError, match="widgets.yaml: invalid OpenAPI document"):
+        create_app(settings, vendors={"widgets": widgets.VENDOR})
+
+
+def test_startup_fails_clearly_on_broken_fixture(tmp_path):
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "seed.yaml").write_text("widgets: [1, 2]\n")
+    settings = Settings(spec_dir=widgets.HERE / "openapi", fixtures_dir=tmp_path)
+    with pytest.raises(FixtureError, match="collection 'widgets' must map ids to records"):
+        create_app(settings, vendors={"widgets": widgets.VENDOR})
+
+
+def test_startup_fails_clearly_on_missing_handler():
+    vendor = widgets.Vendor(name="widgets", title="W", operations={}, render_error=widgets.render_error)
+    with pytest.raises(StartupError, match="no handler for operationId 'getWidget'"):
+        create_app(widgets.SETTINGS, vendors={"widgets": vendor}).test_client().get(URL)
