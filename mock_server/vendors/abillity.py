@@ -196,6 +196,10 @@ def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
 def _model_state(error: VendorError) -> dict[str, list[str]]:
     """`model.<Member>` -> messages; problems with the body as a whole are filed under `model`."""
     if not error.fields:
+        # Connexion reports a form value of the wrong type only in its text.
+        coercion = re.search(r"for requestBody parameter '([^']+)'", error.message)
+        if coercion:
+            return {f"model.{coercion[1]}": [f"The value is not valid for {coercion[1]}."]}
         return {"model": [error.message]}
     state: dict[str, list[str]] = {}
     for field in error.fields:
