@@ -143,7 +143,7 @@ def _changed_pointers(operation: dict[str, Any]) -> list[str]:
     kind = operation["op"]
     if kind == "test":
         return []
-    if kind == "move":
+    if kind == "move" and "from" in operation:  # a missing `from` fails when the patch applies
         return [operation["from"], operation["path"]]
     return [operation["path"]]
 
