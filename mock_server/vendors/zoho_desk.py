@@ -1,0 +1,382 @@
+"""Zoho Desk: contracts, read with GET and partially updated with PATCH.
+
+The spec (`openapi/zoho-desk.yaml`) checks types, lengths and unknown attributes. This module turns
+ids into strings of digits, then checks what a schema cannot: calendar dates, start before end, the
+related records and the SLA's department, the expiry notification date, custom fields by their type,
+and overlapping contracts of one account and SLA. It renders contracts with `sla`, `account`,
+`product` and `notifyOn` derived, and every error as Zoho's `{errorCode, message, errors}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.errors import FieldError, VendorError, validation_error
+from mock_server.references import dangling
+from mock_server.store import Record, RecordMissing, RecordsView
+from mock_server.vendors.base import RequestContext, Vendor
+
+CONTRACTS = "contracts"
+CUSTOM_FIELDS = "contractFields"
+
+REFERENCES = {
+    CONTRACTS: {
+        "associatedSLAId": "slas",
+        "accountId": "accounts",
+        "departmentId": "departments",
+        "productId": "products",
+        "ownerId": "agents",
+        "notificationAgentIds[]": "agents",
+        "createdBy": "agents",
+        "modifiedBy": "agents",
+    },
+    "slas": {"departmentId": "departments"},
+    "agents": {"associatedDepartmentIds[]": "departments"},
+}
+
+ID_ATTRIBUTES = ("associatedSLAId", "accountId", "departmentId", "productId", "ownerId")
+# Request attributes that echo the related records: the service derives them from the ids.
+ECHOED_RELATIONS = ("sla", "account", "product")
+# A change to any of these can make two contracts of one account and SLA overlap.
+OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
+
+INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
+# Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
+_EXTRA = "UNPROCESSABLE_ENTITY"
+# How the engine's validators (mock_server/validation.py) word an unknown and a missing attribute.
+_UNKNOWN_FIELD = "Unknown field."
+_REQUIRED_FIELD = "This field is required."
+
+# The overlap rule spans records: one contract write at a time, so that two concurrent updates of
+# different contracts cannot create an overlap together.
+_CONTRACT_WRITES = threading.Lock()
+
+
+@dataclass
+class ZohoError(VendorError):
+    """An error whose Zoho `errorCode` (and extra body members) the rules choose themselves."""
+
+    error_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
+    contract = ctx.records.get(CONTRACTS, contract_id)
+    if contract is None:
+        raise _contract_not_found(contract_id)
+    return _rendered(ctx.records, contract), 200
+
+
+def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
+    def apply(stored: Record) -> Record:
+        updated = _updated_contract(ctx.records, stored, body)
+        updated["modifiedBy"] = ctx.principal
+        updated["modifiedTime"] = _timestamp(ctx.clock.now())
+        return updated
+
+    try:
+        with _CONTRACT_WRITES:
+            updated = ctx.records.update(CONTRACTS, contract_id, apply)
+    except RecordMissing:
+        raise _contract_not_found(contract_id) from None
+    return _rendered(ctx.records, updated), 200
+
+
+# --- the update ---------------------------------------------------------------------------------
+
+
+def _updated_contract(records: RecordsView, stored: Record, body: Mapping[str, Any]) -> Record:
+    fields = {f["apiName"]: f for f in records.all(CUSTOM_FIELDS)}
+    custom_values = _custom_values(fields, body)
+    changes = _normalised(body)
+    custom_changes = {name: value for (_, name), value in custom_values.items()}
+    updated = {**stored, **changes, "cf": {**stored.get("cf", {}), **custom_changes}}
+
+    errors = _date_errors(changes) or _period_errors(changes, updated)
+    errors += dangling(REFERENCES[CONTRACTS], changes, records.exists)
+    errors += _custom_value_errors(fields, custom_values)
+    if not errors:
+        errors = _sla_department_errors(records, changes, updated)
+    if errors:
+        raise validation_error(errors, INVALID_DATA_MESSAGE)
+    if any(name in changes for name in OVERLAP_ATTRIBUTES):
+        _refuse_overlaps(records, updated)
+    return updated
+
+
+def _normalised(body: Mapping[str, Any]) -> Record:
+    """The attributes sent, with ids as strings of digits; echoed relations and custom fields dropped."""
+    changes: Record = {}
+    for name, value in body.items():
+        if name in ECHOED_RELATIONS or name in ("cf", "customFields"):
+            continue
+        if name in ID_ATTRIBUTES:
+            value = None if value is None else str(value)
+        elif name == "notificationAgentIds":
+            value = [] if value is None else [str(agent) for agent in value]
+        changes[name] = value
+    return changes
+
+
+def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """Custom field values sent in `customFields` (by label) and `cf` (by API name), keyed by
+    (attribute, label or API name) for error locations; unknown fields are extra parameters."""
+    by_label = {f["displayLabel"]: name for name, f in fields.items()}
+    values: dict[tuple[str, str], Any] = {}
+    for attribute, known in (("customFields", by_label), ("cf", {name: name for name in fields})):
+        for key, value in (body.get(attribute) or {}).items():
+            if key not in known:
+                raise ZohoError(422, "validation", _extra_parameter_message(f"{attribute}.{key}"), error_code=_EXTRA)
+            values[(attribute, known[key])] = value
+    return values
+
+
+def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str, str], Any]) -> list[FieldError]:
+    errors = []
+    for (attribute, name), value in values.items():
+        definition = fields[name]
+        problem = None if value is None else _custom_value_problem(definition, value)
+        if problem:
+            key = name if attribute == "cf" else definition["displayLabel"]
+            errors.append(FieldError((attribute, key), problem))
+    return errors
+
+
+def _custom_value_problem(definition: Record, value: Any) -> str | None:
+    label, kind = definition["displayLabel"], definition["type"]
+    if kind == "Text":
+        limit = definition.get("maxLength")
+        if not isinstance(value, str):
+            return f"{label} must be text"
+        if limit is not None and len(value) > limit:
+            return f"{label} must have at most {limit} characters"
+    elif kind == "Number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"{label} must be a number"
+    elif kind == "Date":
+        if not isinstance(value, str) or _parsed_date(value) is None:
+            return f"{label} must be a date as YYYY-MM-DD"
+    elif kind == "Boolean":
+        if not isinstance(value, bool):
+            return f"{label} must be true or false"
+    elif kind == "Picklist":
+        allowed = definition.get("allowedValues", [])
+        if value not in allowed:
+            return f"{label} must be one of {', '.join(allowed)}"
+    return None
+
+
+def _date_errors(changes: Mapping[str, Any]) -> list[FieldError]:
+    return [
+        FieldError((name,), f"{name} is not a valid date")
+        for name in ("startDate", "endDate")
+        if isinstance(changes.get(name), str) and _parsed_date(changes[name]) is None
+    ]
+
+
+def _period_errors(changes: Mapping[str, Any], contract: Record) -> list[FieldError]:
+    """startDate ≤ endDate, and the expiry notification falls within the contract (dates are valid)."""
+    start, end = dt.date.fromisoformat(contract["startDate"]), _date_or_none(contract.get("endDate"))
+    notify_before = contract.get("notifyBefore")
+    if end is not None and start > end:
+        name = "endDate" if "endDate" in changes else "startDate"
+        return [FieldError((name,), "startDate must not be after endDate")]
+    if notify_before is None:
+        return []
+    if end is None:
+        name = "notifyBefore" if "notifyBefore" in changes else "endDate"
+        return [FieldError((name,), "notifyBefore needs an endDate")]
+    if notify_before > (end - start).days:
+        name = next((n for n in ("notifyBefore", "startDate", "endDate") if n in changes), "notifyBefore")
+        return [FieldError((name,), "The notification date (endDate - notifyBefore days) must not be before startDate")]
+    return []
+
+
+def _sla_department_errors(records: RecordsView, changes: Mapping[str, Any], contract: Record) -> list[FieldError]:
+    sla = records.get("slas", contract["associatedSLAId"])
+    if sla is None or sla["departmentId"] == contract["departmentId"]:
+        return []
+    name = "associatedSLAId" if "associatedSLAId" in changes else "departmentId"
+    return [FieldError((name,), f"The SLA {sla['name']!r} does not belong to department {contract['departmentId']}")]
+
+
+def _refuse_overlaps(records: RecordsView, contract: Record) -> None:
+    existing = [
+        other
+        for other in records.all(CONTRACTS)
+        if other["id"] != contract["id"]
+        and other["accountId"] == contract["accountId"]
+        and other["associatedSLAId"] == contract["associatedSLAId"]
+        and _periods_overlap(contract, other)
+    ]
+    if existing:
+        raise ZohoError(
+            422,
+            "validation",
+            "The account already has a contract for this SLA in this period",
+            error_code="DUPLICATE_CONTRACT",
+            extra={"existingContracts": [_brief(other) for other in existing]},
+        )
+
+
+def _periods_overlap(a: Record, b: Record) -> bool:
+    def period(contract: Record) -> tuple[dt.date, dt.date]:
+        return dt.date.fromisoformat(contract["startDate"]), _date_or_none(contract.get("endDate")) or dt.date.max
+
+    (start_a, end_a), (start_b, end_b) = period(a), period(b)
+    return start_a <= end_b and start_b <= end_a
+
+
+def _brief(contract: Record) -> Record:
+    return {key: contract.get(key) for key in ("id", "contractName", "startDate", "endDate")}
+
+
+def _parsed_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _date_or_none(value: str | None) -> dt.date | None:
+    return None if value is None else _parsed_date(value)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    utc = moment.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _rendered(records: RecordsView, contract: Record) -> Record:
+    public = {key: value for key, value in contract.items() if not key.startswith("_")}
+    notify_before = contract.get("notifyBefore")
+    stored_cf = contract.get("cf", {})
+    return {
+        **public,
+        "notifyBefore": None if notify_before is None else str(notify_before),
+        "notifyOn": _notify_on(contract),
+        "cf": {f["apiName"]: stored_cf.get(f["apiName"]) for f in records.all(CUSTOM_FIELDS)},
+        "sla": _summary(records.get("slas", contract["associatedSLAId"]), ("id", "name")),
+        "account": _summary(records.get("accounts", contract["accountId"]), ("id", "accountName", "website")),
+        "product": _summary(
+            None if contract.get("productId") is None else records.get("products", contract["productId"]),
+            ("id", "productName"),
+        ),
+    }
+
+
+def _notify_on(contract: Record) -> str | None:
+    end, notify_before = _date_or_none(contract.get("endDate")), contract.get("notifyBefore")
+    if end is None or notify_before is None:
+        return None
+    return (end - dt.timedelta(days=notify_before)).isoformat()
+
+
+def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
+    return None if record is None else {key: record.get(key) for key in keys}
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+# kind -> (status, errorCode, message); messages follow the vendor's documentation of each code.
+_ERRORS: dict[str, tuple[int, str, str]] = {
+    "unauthorized": (401, "UNAUTHORIZED", "You are not authenticated to perform this operation."),
+    "invalid_token": (401, "INVALID_OAUTH", "The OAuth Token you provided is invalid."),
+    "forbidden": (
+        401,
+        "SCOPE_MISMATCH",
+        "The OAuth Token you provided does not contain the scope required for this operation.",
+    ),
+    "org_mismatch": (
+        403,
+        "OAUTH_ORG_MISMATCH",
+        "The OAuth Token you provided is not valid for the organisation in the orgId header.",
+    ),
+    "not_found": (
+        404,
+        "URL_NOT_FOUND",
+        "The URL you requested could not be found on the server. Please check the URL and try again.",
+    ),
+    "method_not_allowed": (405, "METHOD_NOT_ALLOWED", "The requested method is not allowed for this URL."),
+    "payload_too_large": (
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "The request entity is larger than the limit defined by the server.",
+    ),
+    "unsupported_media_type": (
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "The server refused the request because the body is in an unsupported format.",
+    ),
+}
+_INTERNAL = (500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+
+
+def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
+    if isinstance(error, ZohoError):
+        return error.status, {"errorCode": error.error_code, "message": error.message, **error.extra}
+    if error.kind in ("validation", "bad_request", "conflict"):
+        return _render_invalid(error)
+    status, code, message = _ERRORS.get(error.kind, _INTERNAL)
+    return status, {"errorCode": code, "message": message}
+
+
+def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
+    if any(f.source == "path" for f in error.fields):
+        status, code, message = _ERRORS["not_found"]
+        return status, {"errorCode": code, "message": message}
+    extra = _extra_parameters(error.fields)
+    if extra:
+        return 422, {"errorCode": _EXTRA, "message": _extra_parameter_message(extra[0])}
+    if error.kind != "validation" or not error.fields:
+        return 422, {"errorCode": _EXTRA, "message": error.message}
+    return 422, {
+        "errorCode": "INVALID_DATA",
+        "message": INVALID_DATA_MESSAGE,
+        "errors": [_field_problem(f) for f in error.fields],
+    }
+
+
+def _extra_parameter_message(name: str) -> str:
+    return f'An extra parameter "{name}" is found'
+
+
+def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
+    """Names of unknown body attributes and query parameters, as the engine's validators report them."""
+    return [
+        problem.dotted
+        for problem in fields
+        if problem.source == "query" or (problem.source == "body" and problem.message == _UNKNOWN_FIELD)
+    ]
+
+
+def _field_problem(problem: FieldError) -> dict[str, str]:
+    missing = problem.message == _REQUIRED_FIELD or problem.message.startswith("Missing")
+    return {
+        "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
+        "errorType": "missing" if missing else "invalid",
+        "errorMessage": problem.message,
+    }
+
+
+def _contract_not_found(contract_id: str) -> VendorError:
+    return VendorError(404, "not_found", f"No contract with id {contract_id}")
+
+
+VENDOR = Vendor(
+    name="zoho-desk",
+    title="Zoho Desk",
+    operations={"getContract": get_contract, "updateContract": update_contract},
+    render_error=render_error,
+    auth_prefix="Zoho-oauthtoken",
+    org_header="orgId",
+    references=REFERENCES,
+)
