@@ -1,0 +1,407 @@
+"""Revnue Contracts API v2: read a contract, replace it (PUT) or change part of it (PATCH).
+
+The spec says the shapes; this module adds what it cannot: PUT nulls every field not sent while
+PATCH keeps it, `contract_type` never changes, the cross-field rules of the vendor's reference page,
+custom field values typed by their template, references to other records, responses with expanded
+relations, and errors in Django REST Framework's shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from mock_server.config import DEFAULT_SPEC_DIR
+from mock_server.errors import FieldError, VendorError, not_found, validation_error
+from mock_server.references import dangling
+from mock_server.spec import SpecView
+from mock_server.store import Record
+from mock_server.vendors.base import RequestContext, Vendor
+
+CONTRACTS = "contracts"
+WRITABLE = "ContractWritable"
+RESPONSE = "Contract"
+REFERENCES = {
+    CONTRACTS: {
+        "company": "companies",
+        "parent_contract": "contracts",
+        "customer": "customers",
+        "supplier": "suppliers",
+        "country": "countries",
+        "category.id": "categories",
+        "business_unit": "business_units",
+        "template.id": "custom_field_templates",
+    }
+}
+# custom field data type (fixtures: custom_field_templates[].fields[].type) -> schema of its values
+CUSTOM_FIELD_SCHEMAS = {
+    "money": "CustomFieldMoney",
+    "number": "CustomFieldNumber",
+    "date": "CustomFieldDate",
+    "text": "CustomFieldText",
+}
+# the party a contract must name, by contract type
+REQUIRED_PARTY = {"buy_side": "supplier", "sell_side": "customer"}
+
+REQUIRED = "This field is required."
+WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+NOT_A_NUMBER = "A valid number is required."
+
+Location = tuple[str | int, ...]
+Merge = Callable[[Record], Record]
+
+
+def get_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[Record, int]:
+    return _render(ctx, _existing(ctx, id, company)), 200
+
+
+def update_contract(
+    ctx: RequestContext, id: int, body: dict[str, Any], company: int | None = None
+) -> tuple[Record, int]:
+    """PUT: the body is the whole contract; every writable field it leaves out becomes null."""
+    fields = _writable_fields(ctx)
+    return _save(ctx, id, company, body, lambda current: {**current, **{name: body.get(name) for name in fields}})
+
+
+def partial_update_contract(
+    ctx: RequestContext, id: int, body: dict[str, Any], company: int | None = None
+) -> tuple[Record, int]:
+    """PATCH: only the fields sent change."""
+    fields = _writable_fields(ctx)
+    return _save(ctx, id, company, body, lambda current: {**current, **{n: body[n] for n in fields if n in body}})
+
+
+def _writable_fields(ctx: RequestContext) -> list[str]:
+    # contract_type is in the writable schema only so that a change can be refused by name
+    return [name for name in ctx.spec.property_names(WRITABLE) if name != "contract_type"]
+
+
+def _existing(ctx: RequestContext, contract_id: int, company: int | None) -> Record:
+    contract = ctx.records.get(CONTRACTS, contract_id)
+    # the vendor scopes every call to a company: another company's contract is not found
+    if contract is None or (company is not None and contract["company"] != company):
+        raise not_found(f"No contract {contract_id}")
+    return contract
+
+
+def _save(
+    ctx: RequestContext, contract_id: int, company: int | None, body: dict[str, Any], merge: Merge
+) -> tuple[Record, int]:
+    _existing(ctx, contract_id, company)
+    non_finite = list(_non_finite_numbers(body, ()))
+    if non_finite:
+        raise validation_error(non_finite)
+
+    def change(current: Record) -> Record:
+        updated = _normalised(ctx, merge(current))
+        errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
+        if errors:
+            raise validation_error(errors)
+        return updated
+
+    return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
+
+
+def _non_finite_numbers(value: Any, location: Location) -> Iterator[FieldError]:
+    """NaN and Infinity: Python's JSON parser accepts them, DRF's number fields do not."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield FieldError(location, NOT_A_NUMBER)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite_numbers(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite_numbers(item, (*location, index))
+
+
+def _normalised(ctx: RequestContext, contract: Record) -> Record:
+    """Nested objects with every member present (null when not sent), as they are stored and shown."""
+    for name in _writable_fields(ctx):
+        members = ctx.spec.property(WRITABLE, name).get("properties")
+        if members and isinstance(contract.get(name), dict):
+            contract[name] = {member: contract[name].get(member) for member in members}
+    if contract.get("template"):
+        contract["template"]["fields"] = contract["template"]["fields"] or []
+    return contract
+
+
+def _contract_type_change(current: Record, body: dict[str, Any]) -> list[FieldError]:
+    if "contract_type" in body and body["contract_type"] != current["contract_type"]:
+        return [FieldError(("contract_type",), "The contract type cannot be updated.")]
+    return []
+
+
+def _rule_violations(ctx: RequestContext, contract: Record) -> list[FieldError]:
+    date_errors = _malformed_dates(ctx, contract)
+    return [
+        *_missing_party(contract),
+        *_dangling_references(ctx, contract),
+        *_unknown_subcategory(ctx, contract),
+        *_custom_field_errors(ctx, contract),
+        *date_errors,
+        *([] if date_errors else _date_rules(contract)),
+        *_amount_rules(contract),
+    ]
+
+
+def _missing_party(contract: Record) -> list[FieldError]:
+    party = REQUIRED_PARTY[contract["contract_type"]]
+    return [FieldError((party,), REQUIRED)] if contract[party] is None else []
+
+
+def _dangling_references(ctx: RequestContext, contract: Record) -> list[FieldError]:
+    return [
+        FieldError(error.location, f'Invalid pk "{_value_at(contract, error.location)}" - object does not exist.')
+        for error in dangling(REFERENCES[CONTRACTS], contract, ctx.records.exists)
+    ]
+
+
+def _value_at(record: Any, location: Location) -> Any:
+    for part in location:
+        record = record[part]
+    return record
+
+
+def _unknown_subcategory(ctx: RequestContext, contract: Record) -> list[FieldError]:
+    category = contract["category"]
+    if not category or category["subcategory"] is None:
+        return []
+    record = ctx.records.get("categories", category["id"])
+    if record is None or category["subcategory"] in record["subcategories"]:
+        return []
+    message = f'"{category["subcategory"]}" is not a subcategory of {record["name"]}.'
+    return [FieldError(("category", "subcategory"), message)]
+
+
+def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldError]:
+    template = contract["template"]
+    definition = template and ctx.records.get("custom_field_templates", template["id"])
+    if not definition:
+        return []  # no template, or one that does not exist (a dangling reference)
+    types = {field["id"]: field["type"] for field in definition["fields"]}
+    errors = []
+    for index, field in enumerate(template["fields"]):
+        location: Location = ("template", "fields", index)
+        data_type = types.get(field["id"])
+        if data_type is None:
+            message = f'Custom field "{field["id"]}" is not part of template "{template["id"]}".'
+            errors.append(FieldError((*location, "id"), message))
+            continue
+        errors += [FieldError((*location, "value"), m) for m in _custom_value_errors(ctx, data_type, field["value"])]
+    return errors
+
+
+def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> list[str]:
+    schema_name = CUSTOM_FIELD_SCHEMAS[data_type]
+    max_length = ctx.spec.schema(schema_name).get("maxLength")
+    messages = [drf_wording(error.message, max_length) for error in ctx.spec.validate(schema_name, value)]
+    if not messages and data_type == "date" and not _is_date(value):
+        messages.append(WRONG_DATE)
+    return messages
+
+
+def _malformed_dates(ctx: RequestContext, contract: Record) -> list[FieldError]:
+    """The spec's pattern checks the form; this checks that the day exists (no 2025-02-30)."""
+    return [
+        FieldError((name,), WRONG_DATE)
+        for name in _writable_fields(ctx)
+        if ctx.spec.property(WRITABLE, name).get("format") == "date"
+        and contract[name] is not None
+        and not _is_date(contract[name])
+    ]
+
+
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_rules(contract: Record) -> list[FieldError]:
+    start = dt.date.fromisoformat(contract["contract_start_date"])
+    end = dt.date.fromisoformat(contract["contract_end_date"])
+    if start >= end:
+        return [FieldError(("contract_end_date",), "The contract start date must be before the contract end date.")]
+    errors = []
+    notice = contract["notice_period"]
+    if notice is not None and notice >= (end - start).days:
+        errors.append(FieldError(("notice_period",), "The notice period must be less than duration of contract."))
+    service_start = contract["service_start_date"]
+    if service_start is not None and not start <= dt.date.fromisoformat(service_start) < end:
+        message = (
+            "The service start date must be equal to or after the contract start date "
+            "and before the contract end date."
+        )
+        errors.append(FieldError(("service_start_date",), message))
+    return errors
+
+
+def _amount_rules(contract: Record) -> list[FieldError]:
+    total = _decimal(contract["total_contract_spend_value"])
+    errors = []
+    if contract["nrc"] is not None and _decimal(contract["nrc"]) > total:
+        errors.append(FieldError(("nrc",), "The non recurring cost cannot be greater than the total contract spend."))
+    expenditure = contract["expenditure_type"]
+    if expenditure and expenditure["type"] == "blended":
+        missing = [name for name in ("capex_actual", "opex_actual") if expenditure[name] is None]
+        errors += [FieldError(("expenditure_type", name), REQUIRED) for name in missing]
+        if not missing and _decimal(expenditure["capex_actual"]) + _decimal(expenditure["opex_actual"]) != total:
+            message = (
+                "The sum of the capital expenditure value and the operating expense value "
+                "must equal the total contract spend."
+            )
+            errors.append(FieldError(("expenditure_type",), message))
+    return errors
+
+
+def _decimal(amount: float | int) -> Decimal:
+    # through str, so that 0.1 + 0.2 equals 0.3 as it does for the vendor's decimal fields
+    return Decimal(str(amount))
+
+
+def _render(ctx: RequestContext, contract: Record) -> Record:
+    category = contract["category"]
+    expanded = {
+        **contract,
+        "parent_contract": _related(ctx, "contracts", contract["parent_contract"], "ContractRef"),
+        "customer": _related(ctx, "customers", contract["customer"], "PartyRef"),
+        "supplier": _related(ctx, "suppliers", contract["supplier"], "PartyRef"),
+        "country": _country_name(ctx, contract["country"]),
+        "category": category and {
+            **_related(ctx, "categories", category["id"], "Category"),
+            "subcategory": category["subcategory"],
+        },
+        "business_unit": _related(ctx, "business_units", contract["business_unit"], "BusinessUnit"),
+    }
+    return {name: expanded.get(name) for name in ctx.spec.property_names(RESPONSE)}
+
+
+def _related(ctx: RequestContext, collection: str, key: int | None, schema_name: str) -> Record | None:
+    record = None if key is None else ctx.records.get(collection, key)
+    if record is None:
+        return None
+    return {name: record.get(name) for name in ctx.spec.property_names(schema_name)}
+
+
+def _country_name(ctx: RequestContext, code: int) -> str:
+    country = ctx.records.get("countries", code)
+    return country["name"] if country else str(code)
+
+
+# --- errors, Django REST Framework style -------------------------------------------------------
+
+DETAILS = {
+    "unauthorized": "Authentication credentials were not provided.",
+    "invalid_token": "Invalid token.",
+    "forbidden": "You do not have permission to perform this action.",
+    "org_mismatch": "You do not have permission to perform this action.",
+    "not_found": "Not found.",
+    "internal": "A server error occurred.",
+}
+# jsonschema's messages (from the engine's request validation) -> DRF's wording
+DRF_WORDING: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^None is not of type"), "This field may not be null."),
+    (re.compile(r"is not of type 'integer'|expected 'integer'"), "A valid integer is required."),
+    (re.compile(r"is not of type 'number'|expected 'number'"), NOT_A_NUMBER),
+    (re.compile(r"is not of type 'string'"), "Not a valid string."),
+    (re.compile(r"is not of type 'object'"), "Invalid data. Expected a dictionary."),
+    (re.compile(r"is not of type 'array'"), "Expected a list of items."),
+    (re.compile(r"^'?(?P<value>.*?)'? is not one of \["), '"{value}" is not a valid choice.'),
+    (re.compile(r"is less than the minimum of (?P<limit>\S+)$"), "Ensure this value is greater than or equal to {limit}."),
+    (re.compile(r"is greater than the maximum of (?P<limit>\S+)$"), "Ensure this value is less than or equal to {limit}."),
+    (re.compile(r"does not match "), WRONG_DATE),  # the only patterns in the spec are dates
+    (re.compile(r"is not valid under any of the given schemas$"), "A valid number or string is required."),
+]
+TOO_LONG = re.compile(r"is too long$")
+REQUIRED_PROPERTY = re.compile(r"^'(?P<name>.+)' is a required property$")
+MEDIA_TYPE = re.compile(r"\((?P<media_type>[^)]*)\)")
+
+
+def render_error(error: VendorError) -> tuple[int, Any]:
+    if error.kind == "validation" and error.fields:
+        return 400, _field_errors(error.fields)
+    return error.status, {"detail": _detail(error)}
+
+
+def _detail(error: VendorError) -> str:
+    if error.kind == "unsupported_media_type":
+        found = MEDIA_TYPE.search(error.message)
+        return f'Unsupported media type "{found["media_type"]}" in request.' if found else error.message
+    return DETAILS.get(error.kind, error.message)
+
+
+def drf_wording(message: str, max_length: int | None = None) -> str:
+    if TOO_LONG.search(message) and max_length is not None:
+        return f"Ensure this field has no more than {max_length} characters."
+    for pattern, wording in DRF_WORDING:
+        found = pattern.search(message)
+        if found:
+            return wording.format(**found.groupdict())
+    return message
+
+
+def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
+    """`{"name": [...], "category": {"id": [...]}, "template": {"fields": [{}, {"value": [...]}]}}`"""
+    tree: dict[str, Any] = {}
+    for error in errors:
+        required = REQUIRED_PROPERTY.match(error.message)
+        if required:
+            location, message = (*error.location, required["name"]), REQUIRED
+        else:
+            location, message = error.location, drf_wording(error.message, _max_length(error.location))
+        _insert(tree, location or ("non_field_errors",), message)
+    return tree
+
+
+def _insert(node: dict[str, Any], location: Location, message: str) -> None:
+    key, rest = str(location[0]), location[1:]
+    child = node.get(key)
+    if not rest:
+        if isinstance(child, dict):
+            child.setdefault("non_field_errors", []).append(message)
+        else:
+            node.setdefault(key, []).append(message)
+        return
+    if isinstance(rest[0], int):  # an element of a list of nested objects
+        items = child if isinstance(child, list) and all(isinstance(i, dict) for i in child) else []
+        items += [{} for _ in range(rest[0] + 1 - len(items))]
+        node[key] = items
+        _insert(items[rest[0]], rest[1:] or ("non_field_errors",), message)
+        return
+    nested = child if isinstance(child, dict) else ({"non_field_errors": child} if child else {})
+    node[key] = nested
+    _insert(nested, rest, message)
+
+
+def _max_length(location: Location) -> int | None:
+    """The maxLength the spec gives the field at `location` of a contract body, if any."""
+    schema: dict[str, Any] = _spec().schema(WRITABLE)
+    for part in location:
+        schema = schema.get("items", {}) if isinstance(part, int) else schema.get("properties", {}).get(part, {})
+    return schema.get("maxLength")
+
+
+@functools.cache
+def _spec() -> SpecView:
+    # render_error gets no request context, so it reads the spec on its own
+    return SpecView.load(DEFAULT_SPEC_DIR / "revnue.yaml")
+
+
+VENDOR = Vendor(
+    name="revnue",
+    title="Revnue",
+    operations={
+        "getContract": get_contract,
+        "updateContract": update_contract,
+        "partialUpdateContract": partial_update_contract,
+    },
+    render_error=render_error,
+    references=REFERENCES,
+)
