@@ -146,11 +146,11 @@ def _require_company_permission(ctx: RequestContext, company_id: int) -> None:
 
 
 def _dangling_references(ctx: RequestContext, changes: Mapping[str, Any]) -> list[FieldError]:
-    errors = dangling(REFERENCES[CONTRACTS], changes, ctx.records.exists)
-    return [
-        FieldError(error.location, f"No {RECORD_NOUNS[REFERENCES[CONTRACTS][error.dotted]]} found with ID {changes[error.dotted]}")
-        for error in errors
-    ]
+    errors = []
+    for error in dangling(REFERENCES[CONTRACTS], changes, ctx.records.exists):
+        noun = RECORD_NOUNS[REFERENCES[CONTRACTS][error.dotted]]
+        errors.append(FieldError(error.location, f"No {noun} found with ID {changes[error.dotted]}"))
+    return errors
 
 
 def _agent_mismatch(ctx: RequestContext, contract: Mapping[str, Any], changes: Mapping[str, Any]) -> list[FieldError]:
