@@ -77,7 +77,7 @@ class ErrorRendering:
             status, body = error.status, {"error": error.kind, "message": error.message}
         else:
             status, body = vendor.render_error(error)
-        return status, json.dumps(body).encode(), headers
+        return status, json.dumps(body, separators=(",", ":")).encode(), headers
 
     def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         error = as_vendor_error(exc)
