@@ -1,0 +1,170 @@
+"""Read records before a scenario changes them and write them back afterwards, using only the spec.
+
+The write that restores a record is the spec's PATCH on the record's path (else its PUT), in the
+first JSON media type the operation accepts. For a JSON Patch body the operations are the
+difference between the record now and as it was, limited to members that are not `readOnly`. For a
+merge body the fields are those of the request schema that differ; a value as read is turned into
+a value as written when the read form expands it (`{"id": 3, "name": …}` → `3`, `"5"` → `5`,
+a nested object → the properties the request takes), and is only sent once it validates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS30WriteValidator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from conformance.apis import Api, Operation
+from conformance.http import Client
+
+SPEC_URI = "urn:conformance:spec"
+JSON_PATCH = "application/json-patch+json"
+
+
+class RestoreError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: str
+    record: Any
+
+
+class Unconvertible(Exception):
+    pass
+
+
+class Restorer:
+    def __init__(self, api: Api, client: Client) -> None:
+        self.api = api
+        self.client = client
+
+    def snapshot(self, path: str, headers: Mapping[str, str]) -> Snapshot | None:
+        """The record at `path`, or `None` when there is none to restore."""
+        response = self.client.send("GET", path, headers=headers)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise RestoreError(f"cannot read {path} before changing it: status {response.status_code}")
+        return Snapshot(path, response.json())
+
+    def restore(self, snapshot: Snapshot, headers: Mapping[str, str]) -> None:
+        current = self.client.send("GET", snapshot.path, headers=headers)
+        if current.status_code != 200:
+            raise RestoreError(f"cannot read {snapshot.path} to restore it: status {current.status_code}")
+        operation, media_type = self._write_operation(snapshot.path)
+        body = self._body(operation, media_type, snapshot.record, current.json())
+        if not body:
+            return
+        response = self.client.send(
+            operation.method,
+            snapshot.path,
+            headers={**headers, "Content-Type": media_type},
+            content=json.dumps(body).encode(),
+        )
+        if not response.is_success:
+            raise RestoreError(
+                f"restoring {snapshot.path} with {operation.method} failed: status {response.status_code} "
+                f"{self.client.redactor.text(response.text[:300])}"
+            )
+
+    def _write_operation(self, path: str) -> tuple[Operation, str]:
+        for method in ("PATCH", "PUT"):
+            operation = self.api.operation_for(method, path)
+            if operation is None:
+                continue
+            content = self.api.resolve(operation.definition.get("requestBody", {})).get("content", {})
+            media_type = next((media for media in content if "json" in media.split(";")[0]), None)
+            if media_type is not None:
+                return operation, media_type
+        raise RestoreError(f"{self.api.name}: the spec has no JSON PATCH or PUT on {path} to restore it with")
+
+    def _body(self, operation: Operation, media_type: str, before: Any, now: Any) -> Any:
+        if media_type.startswith(JSON_PATCH):
+            writable = self._writable_members(operation)
+            return jsonpatch.make_patch(_only(now, writable), _only(before, writable)).patch
+        return RequestBody(self.api, operation, media_type).restoring(before, now, complete=operation.method == "PUT")
+
+    def _writable_members(self, operation: Operation) -> set[str]:
+        response = self.api.resolve(operation.definition.get("responses", {}).get("200", {}))
+        schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
+        return {name for name, prop in properties(self.api, schema).items() if not self.api.resolve(prop).get("readOnly")}
+
+
+def _only(record: Any, members: set[str]) -> Any:
+    return {key: value for key, value in record.items() if key in members} if isinstance(record, dict) else record
+
+
+def properties(api: Api, schema: Any) -> dict[str, Any]:
+    """The properties of an object schema, through `$ref` and `allOf`."""
+    schema = api.resolve(schema)
+    found = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        found.update(properties(api, part))
+    return found
+
+
+class RequestBody:
+    """The request schema of one operation, to turn values as read into values as written."""
+
+    def __init__(self, api: Api, operation: Operation, media_type: str) -> None:
+        self.api = api
+        pointer = "/".join(
+            _escape(part)
+            for part in ("paths", operation.path, operation.method.lower(), "requestBody", "content", media_type, "schema")
+        )
+        registry = Registry().with_resource(SPEC_URI, Resource.from_contents(api.spec, default_specification=DRAFT4))
+        request_body = api.resolve(operation.definition["requestBody"])
+        if "$ref" in operation.definition["requestBody"]:
+            pointer = operation.definition["requestBody"]["$ref"][2:] + f"/content/{_escape(media_type)}/schema"
+        self.schema = request_body["content"][media_type]["schema"]
+        self.validator = OAS30WriteValidator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=registry)
+
+    def restoring(self, before: Mapping[str, Any], now: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
+        """The body that turns `now` back into `before`: every writable field (`complete`) or those that differ."""
+        body: dict[str, Any] = {}
+        problems: list[str] = []
+        for name, schema in properties(self.api, self.schema).items():
+            if name not in before or self.api.resolve(schema).get("readOnly"):
+                continue
+            if not complete and before[name] == now.get(name):
+                continue
+            try:
+                body[name] = self._writable(name, before[name], schema)
+            except Unconvertible:
+                problems.append(f"{name}={json.dumps(before[name])[:100]}")
+        if problems:
+            raise RestoreError(f"cannot write back {', '.join(problems)}: no form of the value fits the request schema")
+        return body
+
+    def _writable(self, name: str, value: Any, schema: Any) -> Any:
+        for candidate in self._candidates(value, schema):
+            if not self._errors(name, candidate):
+                return candidate
+        raise Unconvertible(name)
+
+    def _candidates(self, value: Any, schema: Any) -> Iterator[Any]:
+        yield value
+        if isinstance(value, dict) and "id" in value:
+            yield value["id"]
+        if isinstance(value, str) and value.isdigit():
+            yield int(value)
+        nested = properties(self.api, schema)
+        if isinstance(value, dict) and nested:
+            yield {key: item for key, item in value.items() if key in nested}
+
+    def _errors(self, name: str, value: Any) -> list[ValidationError]:
+        # The field alone, so that fields the request requires but this body leaves out do not count.
+        return [error for error in self.validator.iter_errors({name: value}) if list(error.absolute_path)[:1] == [name]]
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")

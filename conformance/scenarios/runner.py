@@ -1,0 +1,257 @@
+"""Run scenarios against a target: substitute variables, send each step, compare, capture, restore."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from jsonpointer import JsonPointerException, resolve_pointer
+
+from conformance.http import Client, TargetUnreachable
+from conformance.restore import Restorer, RestoreError, Snapshot
+from conformance.results import CaseResult, Outcome, Suite, Violation
+from conformance.scenarios.matchers import ABSENT, Literal, match
+from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
+from conformance.scenarios.template import UndefinedVariable, render
+from conformance.target import Credentials, Target
+
+DEFAULT_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
+
+
+class ScenarioAborted(Exception):
+    """The scenario cannot go on, for a reason that is not the target's fault."""
+
+
+@dataclass
+class ScenarioSession:
+    """What every scenario of one API shares."""
+
+    target: Target
+    client: Client
+    writes_allowed: bool
+    # A fresh credentials tenant per scenario (bundled mock), so that scenarios never see each other's writes.
+    tenant_for: Callable[[Scenario], str] = field(default=lambda scenario: scenario.id)
+
+    def __post_init__(self) -> None:
+        self.restorer = Restorer(self.target.api, self.client)
+
+
+def skip_reason(scenario: Scenario, session: ScenarioSession) -> str:
+    missing = [name for name in scenario.requires if name not in session.target.variables]
+    if missing:
+        return f"the target file does not define {', '.join(missing)}"
+    if scenario.writes and not session.writes_allowed:
+        return "changes state: run with --allow-writes to include it"
+    return ""
+
+
+def run_scenario(scenario: Scenario, session: ScenarioSession) -> CaseResult:
+    started = time.monotonic()
+    result = CaseResult(
+        api=scenario.api,
+        suite=Suite.SCENARIOS,
+        name=scenario.id,
+        title=scenario.title,
+        outcome=Outcome.PASSED,
+        source=scenario.source,
+    )
+    reason = skip_reason(scenario, session)
+    if reason:
+        result.outcome, result.detail = Outcome.SKIPPED, reason
+        return result
+    run = _ScenarioRun(scenario, session, result)
+    try:
+        run.execute()
+    finally:
+        result.duration = time.monotonic() - started
+    return result
+
+
+class _ScenarioRun:
+    def __init__(self, scenario: Scenario, session: ScenarioSession, result: CaseResult) -> None:
+        self.scenario = scenario
+        self.session = session
+        self.result = result
+        self.credentials: Credentials = session.target.credentials.for_tenant(session.tenant_for(scenario))
+        self.variables: dict[str, Any] = dict(session.target.variables)
+
+    def execute(self) -> None:
+        snapshots: list[Snapshot] = []
+        try:
+            snapshots = self._snapshots()
+            for step in self.scenario.steps:
+                if not self._run_step(step):
+                    break
+        except (UndefinedVariable, ScenarioAborted, TargetUnreachable, RestoreError) as exc:
+            self._error(str(exc))
+        finally:
+            # Also on KeyboardInterrupt: the records go back before the interruption propagates.
+            self._restore(snapshots)
+
+    def _snapshots(self) -> list[Snapshot]:
+        snapshots = []
+        for path in self._paths_to_restore():
+            snapshot = self.session.restorer.snapshot(path, self._headers("default"))
+            if snapshot is not None:
+                snapshots.append(snapshot)
+        return snapshots
+
+    def _paths_to_restore(self) -> list[str]:
+        """Declared paths, plus the path of every write step that the spec lets us read back."""
+        paths = [render(path, self.variables) for path in self.scenario.restore]
+        for step in self.scenario.steps:
+            if step.method in SAFE_METHODS or self.session.target.api.operation_for("GET", step.request["path"]) is None:
+                continue
+            try:
+                path = render(step.request["path"], self.variables)
+            except UndefinedVariable:
+                continue  # depends on a capture: only the declared `restore` paths can cover it
+            if path not in paths:
+                paths.append(path)
+        return paths
+
+    def _restore(self, snapshots: list[Snapshot]) -> None:
+        for snapshot in snapshots:
+            try:
+                self.session.restorer.restore(snapshot, self._headers("default"))
+            except (RestoreError, TargetUnreachable) as exc:
+                self._error(f"restore failed: {exc}")
+
+    def _error(self, message: str) -> None:
+        if self.result.outcome != Outcome.FAILED:
+            self.result.outcome = Outcome.ERROR
+        self.result.detail = "; ".join(filter(None, [self.result.detail, message]))
+
+    def _run_step(self, step: Step) -> bool:
+        request = render(step.request, self.variables)
+        response = self._send(request)
+        exchange = self.session.client.record(response)
+        self.result.exchanges.append(exchange)
+        problems = check_response(render(step.expect, self.variables, wrap=Literal), response)
+        if not problems:
+            problems = self._capture(step, response)
+        if problems:
+            self.result.outcome = Outcome.FAILED
+            self.result.violations.append(
+                Violation(
+                    rule=self.scenario.id,
+                    message=self.session.client.redactor.text(
+                        f"{self.scenario.id}: {self.scenario.title} — {step.label}: " + "; ".join(problems)
+                    ),
+                    expected=describe_expectation(step.expect),
+                    exchange=exchange,
+                )
+            )
+            return False
+        return True
+
+    def _send(self, request: Mapping[str, Any]) -> httpx.Response:
+        content, content_type = encode_body(request)
+        headers = {**self.session.target.headers, **self._headers(request.get("auth", "default"))}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        headers = apply_header_overrides(headers, request.get("headers", {}))
+        return self.session.client.send(
+            request["method"], request["path"], headers=headers, params=request.get("query"), content=content
+        )
+
+    def _headers(self, auth: str) -> dict[str, str]:
+        if auth == "none":
+            return self.credentials.org()
+        if auth == "default":
+            return self.credentials.headers()
+        if auth not in self.variables:
+            raise ScenarioAborted(f"auth: {auth} names no variable of the target file")
+        return {**self.credentials.org(), **self.credentials.authorization(str(self.variables[auth]))}
+
+    def _capture(self, step: Step, response: httpx.Response) -> list[str]:
+        if not step.capture:
+            return []
+        body, problem = json_body(response)
+        if problem:
+            return [f"cannot capture {', '.join(step.capture)}: {problem}"]
+        problems = []
+        for name, pointer in step.capture.items():
+            try:
+                self.variables[name] = resolve_pointer(body, pointer)
+            except JsonPointerException:
+                problems.append(f"cannot capture {name}: the response body has nothing at {pointer}")
+        return problems
+
+
+def encode_body(request: Mapping[str, Any]) -> tuple[bytes | None, str | None]:
+    """The request body as bytes, and its content type (the step's, else the default for its kind)."""
+    content_type = request.get("content_type")
+    if "json" in request:
+        return json.dumps(request["json"]).encode(), content_type or DEFAULT_CONTENT_TYPES["json"]
+    if "form" in request:
+        return urlencode(_form_pairs(request["form"])).encode(), content_type or DEFAULT_CONTENT_TYPES["form"]
+    if "body" in request:
+        return str(request["body"]).encode(), content_type
+    return None, content_type
+
+
+def _form_pairs(form: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for name, value in form.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict | list):
+                raise ScenarioAborted(f"form field {name!r} holds {type(item).__name__}: forms carry text values only")
+            pairs.append((str(name), _form_text(item)))
+    return pairs
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def apply_header_overrides(headers: Mapping[str, str], overrides: Mapping[str, str | None]) -> dict[str, str]:
+    """Step headers win over the harness's (names compared case-insensitively); `null` removes one."""
+    result = {name: value for name, value in headers.items() if name.lower() not in {key.lower() for key in overrides}}
+    result.update({name: value for name, value in overrides.items() if value is not None})
+    return result
+
+
+def check_response(expect: Mapping[str, Any], response: httpx.Response) -> list[str]:
+    """Every way the response departs from the step's expectation, each as one sentence."""
+    problems = []
+    statuses = expect["status"] if isinstance(expect["status"], list) else [expect["status"]]
+    if response.status_code not in statuses:
+        problems.append(f"expected status {' or '.join(map(str, statuses))}, got {response.status_code}")
+    if "content_type" in expect:
+        actual = media_type(response.headers.get("content-type", ""))
+        if actual != media_type(expect["content_type"]):
+            problems.append(f"expected content type {expect['content_type']}, got {actual or 'none'}")
+    for name, expected in expect.get("headers", {}).items():
+        value = response.headers.get(name, ABSENT)
+        problems.extend(f"header {name} {mismatch}" for mismatch in match(expected, value))
+    if "body" in expect:
+        body, problem = json_body(response)
+        if problem:
+            problems.append(problem)
+        else:
+            problems.extend(f"body {mismatch}" for mismatch in match(expect["body"], body))
+    return problems
+
+
+def json_body(response: httpx.Response) -> tuple[Any, str]:
+    try:
+        return response.json(), ""
+    except ValueError:
+        shown = response.text[:200] or "an empty body"
+        return None, f"expected a JSON body, got {media_type(response.headers.get('content-type', '')) or 'no content type'}: {shown}"
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def describe_expectation(expect: Mapping[str, Any]) -> str:
+    return json.dumps(expect, indent=2, ensure_ascii=False, default=str)
