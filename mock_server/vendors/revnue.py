@@ -314,8 +314,8 @@ DRF_WORDING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"is not of type 'object'"), "Invalid data. Expected a dictionary."),
     (re.compile(r"is not of type 'array'"), "Expected a list of items."),
     (re.compile(r"^'?(?P<value>.*?)'? is not one of \["), '"{value}" is not a valid choice.'),
-    (re.compile(r"is less than the minimum of (?P<limit>\S+)$"), "Ensure this value is greater than or equal to {limit}."),
-    (re.compile(r"is greater than the maximum of (?P<limit>\S+)$"), "Ensure this value is less than or equal to {limit}."),
+    (re.compile(r"is less than the minimum of (?P<n>\S+)$"), "Ensure this value is greater than or equal to {n}."),
+    (re.compile(r"is greater than the maximum of (?P<n>\S+)$"), "Ensure this value is less than or equal to {n}."),
     (re.compile(r"does not match "), WRONG_DATE),  # the only patterns in the spec are dates
     (re.compile(r"is not valid under any of the given schemas$"), "A valid number or string is required."),
 ]
