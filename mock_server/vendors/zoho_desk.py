@@ -125,7 +125,7 @@ def _normalised(body: Mapping[str, Any]) -> Record:
 
 def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
     """Custom field values sent in `customFields` (by label) and `cf` (by API name), keyed by
-    (attribute, label or API name) for error locations; unknown fields are extra parameters."""
+    (the attribute they came in, the field's API name); an unknown field is an extra parameter."""
     by_label = {f["displayLabel"]: name for name, f in fields.items()}
     values: dict[tuple[str, str], Any] = {}
     for attribute, known in (("customFields", by_label), ("cf", {name: name for name in fields})):
