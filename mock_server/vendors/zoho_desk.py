@@ -338,11 +338,11 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
         return 422, {"errorCode": _EXTRA, "message": _extra_parameter_message(extra[0])}
     if error.kind != "validation" or not error.fields:
         return 422, {"errorCode": _EXTRA, "message": error.message}
-    return 422, {
-        "errorCode": "INVALID_DATA",
-        "message": INVALID_DATA_MESSAGE,
-        "errors": [_field_problem(f) for f in error.fields],
-    }
+    # One entry per field, as Zoho names each field once, though a value may break several keywords.
+    problems = {}
+    for problem in map(_field_problem, error.fields):
+        problems.setdefault(problem["fieldName"], problem)
+    return 422, {"errorCode": "INVALID_DATA", "message": INVALID_DATA_MESSAGE, "errors": list(problems.values())}
 
 
 def _extra_parameter_message(name: str) -> str:

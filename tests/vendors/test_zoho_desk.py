@@ -77,13 +77,14 @@ def patch(client: TestClient, auth: dict[str, str], body: Any, contract_id: str 
 
 def invalid_data(*problems: tuple[str, str]) -> dict[str, Any]:
     """The expected 422 body, given (fieldName, errorType) pairs; messages are checked separately."""
-    return {"errorCode": "INVALID_DATA", "errors": [{"fieldName": f, "errorType": t} for f, t in problems]}
+    return {"errorCode": "INVALID_DATA", "errors": sorted(({"fieldName": f, "errorType": t} for f, t in problems), key=str)}
 
 
 def without_messages(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without its free-text messages, with `errors` in a stable order."""
     stripped = {key: value for key, value in body.items() if key != "message"}
     if "errors" in body:
-        stripped["errors"] = [{k: v for k, v in e.items() if k != "errorMessage"} for e in body["errors"]]
+        stripped["errors"] = sorted(({k: v for k, v in e.items() if k != "errorMessage"} for e in body["errors"]), key=str)
     return stripped
 
 
