@@ -14,6 +14,8 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.spec import Specification
 from jsonschema import Draft4Validator
 
+from mock_server.validation import FORMAT_CHECKER
+
 from mock_server.errors import FieldError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -87,7 +89,7 @@ class SpecView:
 
     @functools.cache
     def _validator(self, schema_name: str) -> Draft4Validator:
-        return Draft4RequestValidator(self.schema(schema_name), format_checker=Draft4Validator.FORMAT_CHECKER)
+        return Draft4RequestValidator(self.schema(schema_name), format_checker=FORMAT_CHECKER)
 
 
 def _merged(schema: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +97,8 @@ def _merged(schema: dict[str, Any]) -> dict[str, Any]:
     if "allOf" not in schema:
         return schema
     merged: dict[str, Any] = {"properties": {}, "required": []}
-    for part in [schema, *schema["allOf"]]:
+    own = {key: value for key, value in schema.items() if key != "allOf"}
+    for part in [own, *schema["allOf"]]:
         part = _merged(part)
         merged["properties"].update(part.get("properties", {}))
         merged["required"].extend(part.get("required", []))

@@ -65,6 +65,8 @@ def test_a_rule_broken_inside_the_handler_changes_nothing(widgets_client):
     (b"<widget/>", "application/xml", 415, "unsupported_media_type"),
     (b"", "application/json", 400, "bad_request"),
     (b'"just a string"', "application/json", 400, "validation"),
+    (b'{"size": NaN}', "application/json", 400, "bad_request"),
+    (b'{"size": Infinity}', "application/json", 400, "bad_request"),
 ])
 def test_unreadable_bodies_get_a_clear_4xx(widgets_client, body, content_type, status, kind):
     response = widgets_client.patch(URL, content=body, headers={**AUTH, "Content-Type": content_type})

@@ -235,7 +235,7 @@ def test_amounts_must_be_finite(client, auth, content_type):
     before = get(client, auth)
     body = b'{"TechFundBalance": NaN}'
     response = client.patch(CONTRACT, headers={**auth, "Content-Type": content_type}, content=body)
-    expected = model_state_error(**{"model.TechFundBalance": ["The value 'nan' is not valid for TechFundBalance."]})
+    expected = model_state_error(model=["Malformed JSON: NaN is not valid JSON"])
     assert_rejected_unchanged(client, auth, response, 400, expected, before)
 
 
