@@ -21,6 +21,7 @@ from mock_server.config import Settings
 from mock_server.errors import VendorError
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
+from mock_server.inline_wsgi import InlineWSGI
 from mock_server.rendering import ErrorRendering
 from mock_server.spec import SpecView
 from mock_server.store import InMemoryStore, RecordsView, Store
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     )
 
     app = FlaskApp(__name__)
+    _run_flask_inline(app)
     app.app.extensions["contract_mock"] = state
     rendering = ErrorRendering(vendors, specs)
     for name, vendor in vendors.items():
@@ -85,6 +87,12 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     if settings.admin_enabled:
         admin.register(app.app, state)
     return app
+
+
+def _run_flask_inline(app: FlaskApp) -> None:
+    """Replace a2wsgi's thread pool bridge to Flask by direct calls (see mock_server/inline_wsgi.py)."""
+    flask_asgi = app._middleware_app  # Connexion keeps its a2wsgi bridge here, with no option to change it
+    flask_asgi.asgi_app = InlineWSGI(app.app.wsgi_app, fallback=flask_asgi.asgi_app)  # type: ignore[attr-defined]
 
 
 def mock_state(app: FlaskApp) -> MockState:
