@@ -78,10 +78,7 @@ def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
     reason = _REASONS.get(error.status) or _reason_phrase(error.status)
     message = error.message
     if error.fields:
-        # Connexion appends the failing schema to parameter errors: keep only the first line.
-        message = "; ".join(
-            f"Validation failed for field '{f.dotted}': {f.message.splitlines()[0]}" for f in error.fields
-        )
+        message = "; ".join(_field_failure(f) for f in error.fields)
     return error.status, {"error": reason, "message": message}
 
 
@@ -92,7 +89,7 @@ def roll_over_due(records: RecordsView, today: dt.date) -> None:
     with _ROLL_OVER_LOCK:
         while due := _due_for_roll_over(records.all(CONTRACTS), today):
             for contract in due:
-                _renew(records, contract)
+                _renew(records, contract, today)
 
 
 # --- the patch ---------------------------------------------------------------------------------
@@ -234,18 +231,21 @@ def _settle_end_date(records: RecordsView, before: Record, after: Record) -> Non
         return
     if not _same(before["startDate"], after["startDate"]) or before["contractProfileId"] != after["contractProfileId"]:
         start = dt.date.fromisoformat(after["startDate"])
-        after["endDate"] = _term_end(records, start, after["contractProfileId"]).isoformat()
+        after["endDate"] = _term_end(start, _term_months(records, after["contractProfileId"])).isoformat()
 
 
-def _term_end(records: RecordsView, start: dt.date, profile_id: int) -> dt.date:
+def _term_months(records: RecordsView, profile_id: int) -> int:
     profile = records.get("contractProfiles", profile_id) or {}
-    return _add_months(start, int(profile.get("termMonths", 12))) - dt.timedelta(days=1)
+    return int(profile.get("termMonths", 12))
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+def _term_end(start: dt.date, term_months: int) -> dt.date:
+    """The last day of a term from `start`; terms past year 9999 end on its last day."""
+    year, month = divmod(start.month - 1 + term_months, 12)
+    year += start.year
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    return dt.date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1])) - dt.timedelta(days=1)
 
 
 # --- roll-over ---------------------------------------------------------------------------------
@@ -264,10 +264,17 @@ def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Reco
     )
 
 
-def _renew(records: RecordsView, contract: Record) -> None:
+def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
     new_id = max(c["id"] for c in records.all(CONTRACTS)) + 1
     profile_id = contract["rolloverContractProfileId"]
     start = dt.date.fromisoformat(contract["endDate"]) + dt.timedelta(days=1)
+    term_months = _term_months(records, profile_id)
+    end = _term_end(start, term_months)
+    # A roll-over overdue by several terms renews once, into the term in force today, so that a
+    # contract back-dated by centuries does not fill the store with renewals.
+    while end < today:
+        start = end + dt.timedelta(days=1)
+        end = _term_end(start, term_months)
     customer = records.get("customers", contract["customerId"]) or {}
     profile = records.get("contractProfiles", profile_id) or {}
     renewal = {
@@ -276,7 +283,7 @@ def _renew(records: RecordsView, contract: Record) -> None:
         "name": f"{customer.get('name', 'Customer')} — {profile.get('name', 'Renewal')}"[:100],
         "contractProfileId": profile_id,
         "startDate": start.isoformat(),
-        "endDate": _term_end(records, start, profile_id).isoformat(),
+        "endDate": end.isoformat(),
         "createdDate": f"{start.isoformat()}T00:00:00Z",
         "previousCustomerContractId": contract["id"],
         "renewedCustomerContractId": None,
@@ -291,6 +298,14 @@ def _renew(records: RecordsView, contract: Record) -> None:
 def _public(contract: Record, spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
     return {member: contract.get(member) for member in spec.property_names(CONTRACT_SCHEMA)}
+
+
+def _field_failure(error: FieldError) -> str:
+    # Connexion appends the failing schema to parameter errors: keep only the first line.
+    reason = error.message.splitlines()[0]
+    if not error.location:
+        return f"Validation failed: {reason}"
+    return f"Validation failed for field '{error.dotted}': {reason}"
 
 
 def _reason_phrase(status: int) -> str:

@@ -423,6 +423,12 @@ def test_end_date_cannot_precede_start_date(api: Elevate) -> None:
     assert body == field_failed("endDate", "must not be before startDate 2027-01-01")
 
 
+def test_term_past_year_9999_ends_on_its_last_day(api: Elevate) -> None:
+    response = api.patch(NOT_BILLING, replace("startDate", "9999-06-01"))
+    assert response.status_code == 200
+    assert response.json()["endDate"] == "9999-12-31"
+
+
 # --- roll-over -----------------------------------------------------------------------------------
 
 
@@ -450,6 +456,14 @@ def test_terminated_contract_renews_on_its_roll_over_profile(clock_api: Elevate)
     renewal = clock_api.contract(renewed_id)
     assert (renewal["contractProfileId"], renewal["startDate"], renewal["endDate"]) == (1, "2026-11-16", "2027-11-15")
     assert renewal["previousCustomerContractId"] == BILLING
+
+
+def test_contract_back_dated_by_years_renews_once_into_the_current_term(api: Elevate) -> None:
+    assert api.patch(NOT_BILLING, replace("startDate", "0001-01-01")).status_code == 200
+    contract = api.contract(NOT_BILLING)
+    renewal = api.contract(contract["renewedCustomerContractId"])
+    assert (renewal["startDate"], renewal["endDate"]) == ("2026-11-01", "2026-11-30")  # the monthly term of today
+    assert renewal["renewedCustomerContractId"] is None
 
 
 # --- requests the mock cannot read ---------------------------------------------------------------
@@ -512,3 +526,4 @@ def test_concurrent_guarded_patches_lose_no_update(api: Elevate) -> None:
     for worker in workers:
         worker.join()
     assert api.contract(NOT_BILLING)["noticePeriodDays"] == start + threads * increments
+
