@@ -176,7 +176,7 @@ def _billing_started(contract: Record, today: dt.date) -> bool:
 
 
 def _check_billing_lock(before: Record, after: Record) -> None:
-    locked = [m for m in after if m not in EDITABLE_ONCE_BILLING and not _same(before.get(m), after[m])]
+    locked = [m for m in after if m not in EDITABLE_ONCE_BILLING and not _same(before[m], after[m])]
     if locked:
         allowed = ", ".join(f"/{m}" for m in EDITABLE_ONCE_BILLING)
         raise validation_error(
@@ -229,7 +229,7 @@ def _settle_end_date(records: RecordsView, before: Record, after: Record) -> Non
         if after["endDate"] < after["startDate"]:
             _raise_if_any([FieldError(("endDate",), f"must not be before startDate {after['startDate']}")])
         return
-    if not _same(before["startDate"], after["startDate"]) or before["contractProfileId"] != after["contractProfileId"]:
+    if not all(_same(before[m], after[m]) for m in ("startDate", "contractProfileId")):
         start = dt.date.fromisoformat(after["startDate"])
         after["endDate"] = _term_end(start, _term_months(records, after["contractProfileId"])).isoformat()
 
