@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from connexion import FlaskApp
 from connexion.jsonifier import Jsonifier
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
@@ -34,6 +35,7 @@ logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
 
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
+ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
 
 class StartupError(Exception):
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     for name, vendor in vendors.items():
         _add_vendor_api(app, state, vendor)
     for exc in rendering.handled_exceptions:
-        app.add_error_handler(exc, rendering.handle)
+        app.add_error_handler(exc, _on_event_loop(rendering.handle))
     app.add_middleware(
         GuardMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -93,6 +95,15 @@ def _run_flask_inline(app: FlaskApp) -> None:
     """Replace a2wsgi's thread pool bridge to Flask by direct calls (see mock_server/inline_wsgi.py)."""
     flask_asgi = app._middleware_app  # Connexion keeps its a2wsgi bridge here, with no option to change it
     flask_asgi.asgi_app = InlineWSGI(app.app.wsgi_app, fallback=flask_asgi.asgi_app)  # type: ignore[attr-defined]
+
+
+def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]:
+    """Connexion runs a synchronous error handler in a thread pool; rendering an error never blocks."""
+
+    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return handler(request, exc)
+
+    return handle
 
 
 def mock_state(app: FlaskApp) -> MockState:
