@@ -8,7 +8,6 @@ validator once instead of on every request, and turn undecodable bodies into a 4
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
+from connexion.utils import is_null, is_nullable
 from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from jsonschema import Draft4Validator, ValidationError
@@ -25,10 +25,26 @@ from mock_server.errors import FieldError, VendorError, validation_error
 # Draft 4 formats only: calendar dates (`format: date`) are checked by each vendor's rules module,
 # because each vendor words that error its own way.
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+_COMPILED: dict[tuple[int, type[Draft4Validator]], tuple[dict[str, Any], Draft4Validator]] = {}
 
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def compiled(schema: dict[str, Any], validator_class: type[Draft4Validator]) -> Draft4Validator:
+    """The validator of `schema`, built once per schema object.
+
+    Connexion makes new validator objects for every request; the schemas they get are the same
+    objects for the life of the app, so they key the cache. An entry keeps its schema alive, so
+    the `id` cannot be reused by another object.
+    """
+    key = (id(schema), validator_class)
+    entry = _COMPILED.get(key)
+    if entry is None or entry[0] is not schema:
+        entry = (schema, validator_class(schema, format_checker=FORMAT_CHECKER))
+        _COMPILED[key] = entry
+    return entry[1]
 
 
 def _field_errors(errors: Iterable[ValidationError]) -> list[FieldError]:
@@ -53,9 +69,9 @@ def _named(error: ValidationError) -> list[FieldError]:
 
 
 class CollectingJSONBodyValidator(JSONRequestBodyValidator):
-    @functools.cached_property
+    @property
     def _validator(self) -> Draft4Validator:  # type: ignore[override]
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return compiled(self._schema, Draft4RequestValidator)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         raw = b"".join([message async for message in stream])
@@ -77,9 +93,9 @@ class CollectingJSONBodyValidator(JSONRequestBodyValidator):
 
 
 class CollectingFormValidator(FormDataValidator):
-    @functools.cached_property
+    @property
     def _validator(self) -> Draft4Validator:  # type: ignore[override]
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return compiled(self._schema, Draft4RequestValidator)
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
@@ -95,6 +111,23 @@ class CollectingFormValidator(FormDataValidator):
 
 class NamingParameterValidator(ParameterValidator):
     """Parameter validation that names the parameter and keeps going through all of them."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        """Connexion's check of one parameter, with the validator built once instead of on every call."""
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is not None:
+            try:
+                compiled(param.get("schema", param), Draft4Validator).validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+        if param.get("required"):
+            return f"Missing {parameter_type} parameter '{param['name']}'"
+        return None
 
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:
