@@ -7,7 +7,7 @@ called, so each API answers in its vendor's own status codes and body shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ErrorKind = Literal[
     "unauthorized",  # no credentials
@@ -32,6 +32,8 @@ class FieldError:
     location: tuple[str | int, ...]
     message: str
     source: Literal["body", "path", "query", "header"] = "body"
+    code: str = ""  # what was broken: a JSON Schema keyword (`maxLength`, `required`…), or `unknown` for an extra field
+    limit: Any = field(default=None, compare=False)  # that keyword's value in the schema (the maxLength, the enum…), for the vendor's wording
 
     @property
     def pointer(self) -> str:

@@ -6,7 +6,6 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from connexion.exceptions import (
     BadRequestProblem,

@@ -58,14 +58,14 @@ def _named(error: ValidationError) -> list[FieldError]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     if error.validator == "required":
         return [
-            FieldError((*location, name), "This field is required.")
+            FieldError((*location, name), "This field is required.", code="required")
             for name in error.validator_value
             if name not in instance
         ]
     if error.validator == "additionalProperties":
         known = set(error.schema.get("properties", {}))
-        return [FieldError((*location, name), "Unknown field.") for name in sorted(set(instance) - known)]
-    return [FieldError(location, error.message)]
+        return [FieldError((*location, name), "Unknown field.", code="unknown") for name in sorted(set(instance) - known)]
+    return [FieldError(location, error.message, code=str(error.validator), limit=error.validator_value)]
 
 
 class CollectingJSONBodyValidator(JSONRequestBodyValidator):
@@ -103,7 +103,7 @@ class CollectingFormValidator(FormDataValidator):
         if self._strict_validation:
             extra = sorted(set(body) - set(self._schema.get("properties", {})))
             if extra:
-                raise validation_error([FieldError((name,), "Unknown field") for name in extra])
+                raise validation_error([FieldError((name,), "Unknown field.", code="unknown") for name in extra])
         errors = _field_errors(self._validator.iter_errors(body))
         if errors:
             raise validation_error(errors)
@@ -134,7 +134,7 @@ class NamingParameterValidator(ParameterValidator):
             extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
             if extra:
                 raise validation_error(
-                    [FieldError((name,), "Unknown query parameter", source="query") for name in sorted(extra)]
+                    [FieldError((name,), "Unknown query parameter", source="query", code="unknown") for name in sorted(extra)]
                 )
         errors: list[FieldError] = []
         for location, check in (
@@ -148,7 +148,8 @@ class NamingParameterValidator(ParameterValidator):
                 except BadRequestProblem as exc:  # raised by Connexion's type coercion
                     message = str(exc.detail)
                 if message:
-                    errors.append(FieldError((param["name"],), message, source=location))  # type: ignore[arg-type]
+                    code = "required" if message.startswith("Missing") else "invalid"
+                    errors.append(FieldError((param["name"],), message, source=location, code=code))  # type: ignore[arg-type]
         if errors:
             raise validation_error(errors, "Invalid request parameters")
 

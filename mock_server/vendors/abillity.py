@@ -8,17 +8,14 @@ company permissions, `LastUpdated`, and ASP.NET's error bodies (`{"Message"}`, `
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
-from mock_server.spec import SpecView
 from mock_server.vendors.base import RequestContext, Vendor
 
 CONTRACTS = "contracts"
@@ -214,19 +211,11 @@ def _model_state(error: VendorError) -> dict[str, list[str]]:
 def _dotnet_message(field: FieldError) -> str:
     """Connexion's JSON Schema messages in the words of .NET's model binding and data annotations."""
     member = field.dotted or "model"
-    if field.source == "body" and field.message.endswith(" is too long"):
-        limit = _modify_schema_lengths().get(member)
-        return f"The field {member} must be a string with a maximum length of {limit}."
+    if field.code == "maxLength":
+        return f"The field {member} must be a string with a maximum length of {field.limit}."
     if " is not of type " in field.message or " does not match " in field.message:
         return f"The value is not valid for {member}."
     return field.message
-
-
-@functools.cache
-def _modify_schema_lengths() -> dict[str, int]:
-    # render_error is not given the running spec, so the lengths are read from the spec file itself.
-    spec = SpecView.load(DEFAULT_SPEC_DIR / "abillity.yaml")
-    return {name: spec.max_length(MODIFY_SCHEMA, name) for name in spec.property_names(MODIFY_SCHEMA)}
 
 
 def _unsupported_media_type_message(detail: str) -> str:

@@ -9,17 +9,14 @@ relations, and errors in Django REST Framework's shape.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
-from mock_server.spec import SpecView
 from mock_server.store import Record
 from mock_server.vendors.base import RequestContext, Vendor
 
@@ -198,8 +195,10 @@ def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldErr
 
 def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> list[str]:
     schema_name = CUSTOM_FIELD_SCHEMAS[data_type]
-    max_length = ctx.spec.schema(schema_name).get("maxLength")
-    messages = [drf_wording(error.message, max_length) for error in ctx.spec.validate(schema_name, value)]
+    messages = [
+        drf_wording(error.message, error.limit if error.code == "maxLength" else None)
+        for error in ctx.spec.validate(schema_name, value)
+    ]
     if not messages and data_type == "date" and not _is_date(value):
         messages.append(WRONG_DATE)
     return messages
@@ -355,7 +354,8 @@ def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
         if required:
             location, message = (*error.location, required["name"]), REQUIRED
         else:
-            location, message = error.location, drf_wording(error.message, _max_length(error.location))
+            max_length = error.limit if error.code == "maxLength" else None
+            location, message = error.location, drf_wording(error.message, max_length)
         _insert(tree, location or ("non_field_errors",), message)
     return tree
 
@@ -378,20 +378,6 @@ def _insert(node: dict[str, Any], location: Location, message: str) -> None:
     nested = child if isinstance(child, dict) else ({"non_field_errors": child} if child else {})
     node[key] = nested
     _insert(nested, rest, message)
-
-
-def _max_length(location: Location) -> int | None:
-    """The maxLength the spec gives the field at `location` of a contract body, if any."""
-    schema: dict[str, Any] = _spec().schema(WRITABLE)
-    for part in location:
-        schema = schema.get("items", {}) if isinstance(part, int) else schema.get("properties", {}).get(part, {})
-    return schema.get("maxLength")
-
-
-@functools.cache
-def _spec() -> SpecView:
-    # render_error gets no request context, so it reads the spec on its own
-    return SpecView.load(DEFAULT_SPEC_DIR / "revnue.yaml")
 
 
 VENDOR = Vendor(

@@ -49,8 +49,6 @@ INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
 _EXTRA = "UNPROCESSABLE_ENTITY"
 # How the engine's validators (mock_server/validation.py) word an unknown and a missing attribute.
-_UNKNOWN_FIELD = "Unknown field."
-_REQUIRED_FIELD = "This field is required."
 
 # The overlap rule spans records: one contract write at a time, so that two concurrent updates of
 # different contracts cannot create an overlap together.
@@ -354,12 +352,12 @@ def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
     return [
         problem.dotted
         for problem in fields
-        if problem.source == "query" or (problem.source == "body" and problem.message == _UNKNOWN_FIELD)
+        if problem.source == "query" or (problem.source == "body" and problem.code == "unknown")
     ]
 
 
 def _field_problem(problem: FieldError) -> dict[str, str]:
-    missing = problem.message == _REQUIRED_FIELD or problem.message.startswith("Missing")
+    missing = problem.code == "required" or problem.message.startswith("Missing")
     return {
         "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
         "errorType": "missing" if missing else "invalid",
