@@ -1,0 +1,1 @@
+"""Conformance harness: judge the bundled mock, or a real endpoint, against each vendor's documented behaviour."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,12 @@ class ScenarioError(Exception):
         super().__init__(f"{file}: invalid scenario\n" + "\n".join(f"  - {problem}" for problem in self.problems))
 
 
-class ScenarioLoadErrors(Exception):
-    """Every invalid file of a directory, so that one run reports them all."""
+@dataclass(frozen=True)
+class Loaded:
+    """The valid scenarios of a directory, and a `ScenarioError` for each file that is not."""
 
-    def __init__(self, errors: Sequence[ScenarioError]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(str(error) for error in self.errors))
+    scenarios: list[Scenario]
+    errors: list[ScenarioError]
 
 
 @cache
@@ -46,12 +47,11 @@ def scenario_files(directory: Path) -> list[Path]:
     return sorted(path for pattern in ("*.yaml", "*.yml") for path in directory.glob(pattern))
 
 
-def load_directory(directory: Path, api: str) -> list[Scenario]:
-    """Every scenario of one API; all files are checked before the first error is raised."""
+def load_directory(directory: Path, api: str) -> Loaded:
     return load_files(scenario_files(directory), api)
 
 
-def load_files(files: Iterable[Path], api: str) -> list[Scenario]:
+def load_files(files: Iterable[Path], api: str) -> Loaded:
     scenarios: list[Scenario] = []
     errors: list[ScenarioError] = []
     for file in files:
@@ -59,10 +59,10 @@ def load_files(files: Iterable[Path], api: str) -> list[Scenario]:
             scenarios.append(load_file(file, api))
         except ScenarioError as exc:
             errors.append(exc)
-    errors.extend(_duplicate_ids(scenarios))
-    if errors:
-        raise ScenarioLoadErrors(errors)
-    return scenarios
+    duplicates = list(_duplicate_ids(scenarios))
+    errors.extend(duplicates)
+    rejected = {error.file for error in duplicates}
+    return Loaded([scenario for scenario in scenarios if scenario.file not in rejected], errors)
 
 
 def load_file(file: Path, api: str) -> Scenario:

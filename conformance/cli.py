@@ -1,0 +1,99 @@
+"""`conformance run`: judge the bundled mock, or any endpoint, against the documented behaviour.
+
+Exit codes: 0 conforms, 1 at least one violation, 2 could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from conformance.apis import UnknownApi, discover, select
+from conformance.fuzz import DEFAULT_MAX_EXAMPLES
+from conformance.reports import html, json_report, junit
+from conformance.reports.console import print_report
+from conformance.results import ExitCode
+from conformance.run import RunOptions, SuiteChoice, execute
+from conformance.target import ORG_ID_ENV, TOKEN_ENV
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the conformance suites", description=__doc__)
+    run.add_argument("--api", required=True, help=f"one of {', '.join(discover())}, a comma-separated list, or all")
+    run.add_argument(
+        "--base-url",
+        help="API root including any prefix (default: start the bundled mock); with several APIs, the mock's root",
+    )
+    run.add_argument("--token", help=f"token for the default credentials (default: ${TOKEN_ENV}); never printed")
+    run.add_argument("--org-id", help=f"organisation id, for APIs that need one (default: ${ORG_ID_ENV})")
+    run.add_argument("--target-file", type=Path, help="TOML or YAML target file (default: fixtures/<api>/target.yaml)")
+    run.add_argument("--suite", choices=[choice.value for choice in SuiteChoice], default=SuiteChoice.ALL.value)
+    run.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, help="fuzzing depth per operation")
+    run.add_argument("--seed", type=int, help="seed for the fuzz suite (default: random, printed at the end)")
+    run.add_argument("--rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)")
+    run.add_argument("--allow-writes", action="store_true", help="allow changing state on a target that is not the bundled mock")
+    run.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
+    run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
+    run.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    try:
+        apis = select(args.api)
+    except UnknownApi as exc:
+        console.print(f"conformance: {exc}", style="red")
+        return ExitCode.COULD_NOT_RUN
+    if args.target_file is not None and len(apis) > 1:
+        console.print("conformance: --target-file describes one API; use it with a single --api", style="red")
+        return ExitCode.COULD_NOT_RUN
+    options = RunOptions(
+        apis=apis,
+        base_url=args.base_url,
+        suite=SuiteChoice(args.suite),
+        token=args.token,
+        org_id=args.org_id,
+        target_file=args.target_file,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        allow_writes=args.allow_writes,
+        rate_limit=args.rate_limit,
+    )
+    # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with console.status("starting", spinner="dots") as status:
+            result = execute(options, on_progress=lambda message: status.update(message))
+    except KeyboardInterrupt:
+        console.print("conformance: interrupted; changed records were restored", style="yellow")
+        return ExitCode.COULD_NOT_RUN
+    print_report(result, console)
+    for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
+        if path is not None:
+            writer(result, path)
+            console.print(f"report written to {path}", style="dim")
+    return int(result.exit_code)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

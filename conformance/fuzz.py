@@ -1,0 +1,312 @@
+"""The fuzz suite: Schemathesis' engine driven by the project's spec.
+
+Every phase runs (the spec's examples, the coverage phase's boundary and negative values, random
+positive and negative data, and stateful sequences through the spec's links: update, then read
+back), with Schemathesis' own checks. Results are grouped into one case per operation and check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import Failure
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.engine.recorder import Interaction, ScenarioRecorder
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
+from schemathesis.schemas import BaseSchema
+
+from conformance.apis import Api
+from conformance.http import RateCap
+from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
+from conformance.target import Redactor, Target
+
+DEFAULT_MAX_EXAMPLES = 10
+DEFAULT_STATEFUL_STEPS = 4
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Schema-valid data can still break a documented cross-field or state rule, which these vendors
+# answer with 400 or 422 (Revnue's date order, Zoho's SLA of another department, Elevate's billing
+# lock); `positive_data_acceptance` only flags what no documented rule explains (405, 406, 415, ...).
+POSITIVE_DATA_STATUSES = ["2xx", "400", "401", "403", "404", "409", "422", "429"]
+# Methods the coverage phase may try on a real target's paths: a DELETE the spec does not document
+# could still exist there.
+SAFE_UNEXPECTED_METHODS = ["options", "trace"]
+MAX_VIOLATIONS_PER_CASE = 3
+
+
+class UnsafeRequest(Exception):
+    """A write the target file does not allow was about to be sent; it is not."""
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    seed: int
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    stateful_steps: int = DEFAULT_STATEFUL_STEPS
+
+
+@dataclass
+class FuzzPlan:
+    """What the safety rules leave to fuzz on one target."""
+
+    config: dict[str, Any]
+    excluded_methods: list[str] = field(default_factory=list)
+    allowed_ids: frozenset[str] | None = None  # for write operations; None = any id (bundled mock)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzPlan:
+    config: dict[str, Any] = {
+        "seed": options.seed,
+        "cache": {"enabled": False},
+        "base-url": target.base_url,
+        "headers": {**target.headers, **target.credentials.headers()},
+        "workers": 1,
+        # Schemathesis waits out 429s as their Retry-After says; the cap, if any, is `RateCap`.
+        "rate-limit": "auto",
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        "phases": {
+            # Error feedback learns constraints from the target's 4xx messages; with these vendors'
+            # cross-field rules it talks itself into "cannot generate" and makes runs less repeatable.
+            "fuzzing": {"error-feedback": {"enabled": False}},
+            "stateful": {"max-steps": options.stateful_steps},
+        },
+        "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_DATA_STATUSES}},
+    }
+    if target.bundled:
+        return FuzzPlan(config)
+    config["phases"]["coverage"] = {"unexpected-methods": SAFE_UNEXPECTED_METHODS}
+    if not writes_allowed:
+        return FuzzPlan(config, excluded_methods=list(WRITE_METHODS), notes=["write operations not fuzzed: run with --allow-writes"])
+    if not target.record_ids:
+        return FuzzPlan(
+            config, excluded_methods=list(WRITE_METHODS), notes=["write operations not fuzzed: the target file lists no record_ids"]
+        )
+    ids = [str(value) for value in target.record_ids]
+    config["dictionaries"] = {"record_ids": {"values": ids}}
+    config["operations"] = [
+        {
+            "include-method": method,
+            "parameters": {
+                f"path.{name}": {"dictionary": "record_ids", "probability": 1.0}
+                for operation in target.api.operations()
+                if operation.method == method
+                for name in operation.path_parameters
+            },
+        }
+        for method in ("PUT", "PATCH")
+    ]
+    return FuzzPlan(
+        config,
+        excluded_methods=["POST", "DELETE"],
+        allowed_ids=frozenset(ids),
+        notes=["POST and DELETE not fuzzed: what they create or delete cannot be restored"],
+    )
+
+
+def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
+    schema = schemathesis.openapi.from_path(api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config))
+    if fuzz_plan.excluded_methods:
+        schema = schema.exclude(method=fuzz_plan.excluded_methods)
+    return schema
+
+
+@contextmanager
+def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | None) -> Iterator[None]:
+    """While open, every request of `schema` waits for the rate cap and must write only to allowed ids.
+
+    Schemathesis only offers `before_call` as a global hook, so it is registered for the run and
+    removed afterwards, and ignores other schemas' calls.
+    """
+
+    def before_call(context: HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+        if case.operation.schema is not schema:
+            return
+        if fuzz_plan.allowed_ids is not None and case.method.upper() in WRITE_METHODS:
+            ids = {str(value) for value in (case.path_parameters or {}).values()}
+            if not ids <= fuzz_plan.allowed_ids:
+                raise UnsafeRequest(f"{case.method} {case.formatted_path}: id not in the target file's record_ids")
+        if rate_cap is not None:
+            rate_cap.wait()
+
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(before_call, "before_call")
+    try:
+        yield
+    finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(before_call)
+
+
+def run_fuzz(
+    target: Target,
+    options: FuzzOptions,
+    *,
+    writes_allowed: bool,
+    redactor: Redactor,
+    rate_cap: RateCap | None = None,
+    on_progress: Callable[[str], None] = lambda message: None,
+) -> list[CaseResult]:
+    fuzz_plan = plan(target, options, writes_allowed=writes_allowed)
+    schema = load_schema(target.api, fuzz_plan)
+    collector = Collector(target.api.name, redactor)
+    started = time.monotonic()
+    with guarded_calls(schema, fuzz_plan, rate_cap):
+        stream = from_schema(schema).execute()
+        try:
+            for event in stream:
+                collector.handle(event)
+                if isinstance(event, events.PhaseStarted):
+                    on_progress(f"fuzz {target.api.name}: {event.phase.name.value}")
+                if event.is_terminal:
+                    break
+        finally:
+            stream.stop()
+    results = collector.results(time.monotonic() - started)
+    results.extend(
+        CaseResult(api=target.api.name, suite=Suite.FUZZ, name=note, title=note, outcome=Outcome.SKIPPED, detail=note)
+        for note in fuzz_plan.notes
+    )
+    return results
+
+
+@dataclass
+class _CheckCase:
+    outcome: Outcome = Outcome.PASSED
+    violations: list[Violation] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+
+class Collector:
+    """Turns the engine's events into one result per (operation, check)."""
+
+    def __init__(self, api: str, redactor: Redactor) -> None:
+        self.api = api
+        self.redactor = redactor
+        self.checks: dict[tuple[str, str], _CheckCase] = {}
+        self.errors: list[CaseResult] = []
+        self.skipped: dict[str, str] = {}
+
+    def handle(self, event: events.EngineEvent) -> None:
+        if isinstance(event, events.ScenarioFinished):
+            if event.status == Status.SKIP and event.label and event.skip_reason:
+                self.skipped.setdefault(event.label, event.skip_reason)
+            self._record(event.recorder)
+        elif isinstance(event, events.NonFatalError):
+            self.errors.append(self._error(event.label, f"{event.info.title}: {event.info.message}"))
+        elif isinstance(event, events.FatalError):
+            self.errors.append(self._error("engine", repr(event.exception)))
+
+    def _error(self, label: str, message: str) -> CaseResult:
+        return CaseResult(
+            api=self.api,
+            suite=Suite.FUZZ,
+            name=label,
+            title=label,
+            outcome=Outcome.ERROR,
+            detail=self.redactor.text(message),
+        )
+
+    def _record(self, recorder: ScenarioRecorder) -> None:
+        for case_id, nodes in recorder.checks.items():
+            operation = recorder.cases[case_id].value.operation.label
+            for node in nodes:
+                case = self.checks.setdefault((operation, node.name), _CheckCase())
+                if node.status == Status.FAILURE and node.failure_info is not None:
+                    self._add_failure(case, node.name, node.failure_info.failure, recorder, case_id)
+                elif node.status == Status.ERROR and case.outcome == Outcome.PASSED:
+                    case.outcome = Outcome.ERROR
+
+    def _add_failure(
+        self, case: _CheckCase, check: str, failure: Failure, recorder: ScenarioRecorder, case_id: str
+    ) -> None:
+        case.outcome = Outcome.FAILED
+        key = (failure.title, failure.message)
+        if key in case.seen or len(case.violations) >= MAX_VIOLATIONS_PER_CASE:
+            return
+        case.seen.add(key)
+        interaction = recorder.interactions.get(failure.case_id or case_id)
+        operation = failure.operation or recorder.cases[case_id].value.operation.label
+        message = f"{check}: {failure.title} — {operation}"
+        if failure.message:
+            message += f": {failure.message}"
+        case.violations.append(
+            Violation(
+                rule=check,
+                message=self.redactor.text(message),
+                expected=CHECK_EXPECTATIONS.get(check, ""),
+                exchange=_exchange(interaction, self.redactor) if interaction is not None else None,
+            )
+        )
+
+    def results(self, duration: float) -> list[CaseResult]:
+        results = [
+            CaseResult(
+                api=self.api,
+                suite=Suite.FUZZ,
+                name=f"{operation} · {check}",
+                title=CHECK_EXPECTATIONS.get(check, check),
+                outcome=case.outcome,
+                violations=case.violations,
+            )
+            for (operation, check), case in sorted(self.checks.items())
+        ]
+        tested = {operation for operation, _ in self.checks}
+        results.extend(
+            CaseResult(
+                api=self.api, suite=Suite.FUZZ, name=label, title=label, outcome=Outcome.SKIPPED, detail=reason
+            )
+            for label, reason in self.skipped.items()
+            if label not in tested
+        )
+        results.extend(self.errors)
+        if results:
+            share = duration / len(results)
+            for result in results:
+                result.duration = share
+        return results
+
+
+# What each check holds the target to, for reports.
+CHECK_EXPECTATIONS = {
+    "not_a_server_error": "No response is a 5xx server error.",
+    "status_code_conformance": "Every status code is one the spec documents for the operation.",
+    "content_type_conformance": "Every response has a content type the spec documents.",
+    "response_headers_conformance": "Every response carries the headers the spec requires.",
+    "response_schema_conformance": "Every response body matches the schema the spec documents for its status.",
+    "negative_data_rejection": "Requests that break the spec's schema are rejected with a 4xx.",
+    "positive_data_acceptance": "Requests that fit the spec's schema are not refused for reasons no documented rule explains.",
+    "missing_required_header": "A request without a required header is rejected.",
+    "unsupported_method": "A method the spec does not document on a path is answered with 405.",
+    "allow_header_conformance": "A 405 lists the allowed methods in its Allow header.",
+    "ignored_auth": "Requests without valid credentials are rejected with 401 or 403.",
+    "use_after_free": "A deleted resource is no longer served.",
+    "ensure_resource_availability": "A resource is readable right after the operation that made it.",
+}
+
+
+def _exchange(interaction: Interaction, redactor: Redactor) -> Exchange:
+    request, response = interaction.request, interaction.response
+    return Exchange(
+        method=request.method,
+        url=redactor.text(request.uri),
+        request_headers=redactor.headers(dict(_flatten(request.headers))),
+        request_body=redactor.text(_text(request.body)) if request.body else None,
+        status=response.status_code if response is not None else None,
+        response_headers=redactor.headers(dict(_flatten(response.headers))) if response is not None else {},
+        response_body=redactor.text(_text(response.content)) if response is not None and response.content else None,
+    )
+
+
+def _flatten(headers: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
+    for name, values in headers.items():
+        if name.lower() not in {"user-agent", "accept-encoding", "accept", "connection", "content-length", "x-schemathesis-testcaseid"}:
+            yield name, ", ".join(values)
+
+
+def _text(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace")
+    return text if len(text) <= 10_000 else text[:10_000] + "…"

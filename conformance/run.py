@@ -1,0 +1,242 @@
+"""One conformance run: for each API, resolve the target, check it answers, run the suites, collect."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from conformance.apis import Api
+from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
+from conformance.http import Client, RateCap, TargetUnreachable
+from conformance.mock import bundled_mock
+from conformance.restore import Restorer, RestoreError, Snapshot
+from conformance.results import CaseResult, Outcome, RunResult, Suite
+from conformance.scenarios.loader import load_directory
+from conformance.scenarios.model import Scenario
+from conformance.scenarios.runner import ScenarioSession, run_scenario
+from conformance.target import Redactor, Target, TargetError, resolve_target
+
+Progress = Callable[[str], None]
+
+
+class SuiteChoice(StrEnum):
+    FUZZ = "fuzz"
+    SCENARIOS = "scenarios"
+    ALL = "all"
+
+    def includes(self, suite: Suite) -> bool:
+        return self == SuiteChoice.ALL or self.value == suite.value
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    apis: list[Api]
+    base_url: str | None = None  # None: start the bundled mock
+    suite: SuiteChoice = SuiteChoice.ALL
+    token: str | None = None
+    org_id: str | None = None
+    target_file: Path | None = None
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int | None = None
+    allow_writes: bool = False
+    rate_limit: str | None = None
+
+
+class CouldNotRun(Exception):
+    """Nothing can be judged: a bad target file, a target that does not answer, credentials refused."""
+
+
+def execute(options: RunOptions, *, on_progress: Progress = lambda message: None) -> RunResult:
+    """Run the chosen suites against the target, or against the bundled mock when no base URL is given."""
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else secrets.randbits(64)
+    cases: list[CaseResult] = []
+    targets: dict[str, str] = {}
+    try:
+        with _root_url(options, on_progress) as root:
+            tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
+            for api in options.apis:
+                target = _target(api, options, root, tenant)
+                targets[api.name] = target.base_url
+                cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
+    except (CouldNotRun, TargetError) as exc:
+        return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=str(exc))
+    return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed)
+
+
+@contextmanager
+def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None]:
+    if options.base_url is not None:
+        yield None
+        return
+    on_progress("starting the bundled mock")
+    try:
+        with bundled_mock() as url:
+            yield url
+    except OSError as exc:
+        raise CouldNotRun(f"cannot start the bundled mock: {exc}") from exc
+
+
+def _target(api: Api, options: RunOptions, root: str | None, tenant: str | None) -> Target:
+    if root is not None:
+        base_url, bundled = f"{root}/{api.name}", True
+    elif len(options.apis) > 1:
+        # Only the mock serves several APIs from one root: each under its own prefix.
+        base_url, bundled = f"{options.base_url.rstrip('/')}/{api.name}", False
+    else:
+        base_url, bundled = options.base_url, False
+    return resolve_target(
+        api,
+        base_url=base_url,
+        bundled=bundled,
+        target_file=options.target_file,
+        token=options.token,
+        org_id=options.org_id,
+        rate_limit=options.rate_limit,
+        tenant=tenant,
+    )
+
+
+def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
+    api = target.api
+    writes_allowed = target.bundled or options.allow_writes
+    scenarios, results = _load_scenarios(api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
+    redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
+    rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
+    client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    try:
+        check_reachable(target, client)
+        if options.suite.includes(Suite.SCENARIOS):
+            session = ScenarioSession(
+                target, client, writes_allowed, tenant_for=lambda scenario: f"{target.credentials.tenant}-{scenario.id}"
+            )
+            for scenario in scenarios:
+                on_progress(f"scenarios {api.name}: {scenario.id}")
+                results.append(run_scenario(scenario, session))
+        if options.suite.includes(Suite.FUZZ):
+            fuzz_target = _fuzz_target(target)
+            results.extend(
+                _fuzz_restoring(
+                    fuzz_target,
+                    FuzzOptions(seed=seed, max_examples=options.max_examples),
+                    client=client,
+                    writes_allowed=writes_allowed,
+                    redactor=redactor,
+                    rate_cap=rate_cap,
+                    on_progress=on_progress,
+                )
+            )
+    finally:
+        client.close()
+    return results
+
+
+def _fuzz_target(target: Target) -> Target:
+    """On the bundled mock, fuzzing writes in a tenant of its own, away from the scenarios'."""
+    if target.credentials.tenant is None:
+        return target
+    credentials = target.credentials.for_tenant(f"{target.credentials.tenant}-fuzz")
+    return Target(**{**target.__dict__, "credentials": credentials})
+
+
+def _load_scenarios(api: Api) -> tuple[list[Scenario], list[CaseResult]]:
+    """The API's valid scenarios, and an error result for each file that cannot be used."""
+    if not api.scenarios_dir.is_dir():
+        return [], []
+    loaded = load_directory(api.scenarios_dir, api.name)
+    invalid = [
+        CaseResult(
+            api=api.name,
+            suite=Suite.SCENARIOS,
+            name=error.file.name,
+            title="invalid scenario file",
+            outcome=Outcome.ERROR,
+            detail=str(error),
+        )
+        for error in loaded.errors
+    ]
+    return loaded.scenarios, invalid
+
+
+def _auth_variables(scenarios: list[Scenario]) -> set[str]:
+    return {
+        str(step.request["auth"])
+        for scenario in scenarios
+        for step in scenario.steps
+        if step.request.get("auth") not in (None, "none", "default")
+    }
+
+
+def check_reachable(target: Target, client: Client) -> None:
+    """One read, before anything else: the target must answer and must accept the credentials."""
+    operation = next((op for op in target.api.operations() if op.method == "GET"), None)
+    if operation is None:
+        return
+    record = str(target.record_ids[0]) if target.record_ids else "1"
+    path = operation.path
+    for name in operation.path_parameters:
+        path = path.replace(f"{{{name}}}", record)
+    try:
+        response = client.send("GET", path, headers={**target.headers, **target.credentials.headers()})
+    except TargetUnreachable as exc:
+        raise CouldNotRun(f"{target.api.name}: the target does not answer: {exc}") from exc
+    if response.status_code in (401, 403):
+        raise CouldNotRun(
+            f"{target.api.name}: the target refuses the credentials (GET {path} answered {response.status_code}): "
+            "check --token, and --org-id where the API needs one"
+        )
+
+
+def _fuzz_restoring(
+    target: Target,
+    fuzz_options: FuzzOptions,
+    *,
+    client: Client,
+    writes_allowed: bool,
+    redactor: Redactor,
+    rate_cap: RateCap | None,
+    on_progress: Progress,
+) -> list[CaseResult]:
+    """Fuzz, and on a real target write back every record the allowed writes may have changed."""
+    restorer = Restorer(target.api, client)
+    headers = {**target.headers, **target.credentials.headers()}
+    snapshots: list[Snapshot] = []
+    if not target.bundled and writes_allowed:
+        for path in _writable_record_paths(target):
+            snapshot = restorer.snapshot(path, headers)
+            if snapshot is not None:
+                snapshots.append(snapshot)
+    try:
+        return run_fuzz(
+            target,
+            fuzz_options,
+            writes_allowed=writes_allowed,
+            redactor=redactor,
+            rate_cap=rate_cap,
+            on_progress=on_progress,
+        )
+    finally:
+        for snapshot in snapshots:
+            try:
+                restorer.restore(snapshot, headers)
+            except (RestoreError, TargetUnreachable) as exc:
+                raise CouldNotRun(f"{target.api.name}: fuzzing changed {snapshot.path} and restoring it failed: {exc}") from exc
+
+
+def _writable_record_paths(target: Target) -> list[str]:
+    paths = []
+    for operation in target.api.operations():
+        if operation.method not in ("PUT", "PATCH") or not target.api.operation_for("GET", operation.path):
+            continue
+        for record in target.record_ids:
+            path = operation.path
+            for name in operation.path_parameters:
+                path = path.replace(f"{{{name}}}", str(record))
+            if path not in paths:
+                paths.append(path)
+    return paths
