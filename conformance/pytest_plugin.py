@@ -1,0 +1,177 @@
+"""pytest plugin: `pytest --conformance-api=zoho-desk [--conformance-base-url=...]` runs the scenarios as items.
+
+Installed as a `pytest11` entry point, so it is loaded in every pytest run of the environment: it
+does nothing unless `--conformance-api` is given.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from conformance.apis import Api, UnknownApi, select
+from conformance.http import Client
+from conformance.mock import bundled_mock
+from conformance.reports.console import MAX_SHOWN_PER_RULE
+from conformance.results import CaseResult, Outcome
+from conformance.run import CouldNotRun, check_reachable
+from conformance.scenarios.loader import load_directory
+from conformance.scenarios.model import Scenario
+from conformance.scenarios.runner import ScenarioSession, run_scenario
+from conformance.target import Redactor, TargetError, resolve_target
+
+STASH_KEY = pytest.StashKey["ConformanceSessions"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "conformance scenarios (contract-mock-kit)")
+    group.addoption("--conformance-api", help="collect the scenarios of this API (a name, a list, or all)")
+    group.addoption("--conformance-base-url", help="API root to test (default: start the bundled mock)")
+    group.addoption("--conformance-token", help="token (default: $CONFORMANCE_TOKEN)")
+    group.addoption("--conformance-org-id", help="organisation id, for APIs that need one (default: $CONFORMANCE_ORG_ID)")
+    group.addoption("--conformance-target-file", type=Path, help="target file (default: fixtures/<api>/target.yaml)")
+    group.addoption(
+        "--conformance-allow-writes", action="store_true", help="run scenarios that change state on a real target"
+    )
+
+
+class ConformanceSessions:
+    """Targets and HTTP clients, made on first use and closed when pytest finishes."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.stack = ExitStack()
+        self.root: str | None = None
+        self.sessions: dict[str, ScenarioSession] = {}
+        self.tenant = f"pytest-{secrets.token_hex(4)}"
+
+    def session_for(self, api: Api, scenarios: list[Scenario]) -> ScenarioSession:
+        if api.name not in self.sessions:
+            self.sessions[api.name] = self._open(api, scenarios)
+        return self.sessions[api.name]
+
+    def _open(self, api: Api, scenarios: list[Scenario]) -> ScenarioSession:
+        option = self.config.getoption
+        base_url = option("conformance_base_url")
+        bundled = base_url is None
+        if bundled and self.root is None:
+            self.root = self.stack.enter_context(bundled_mock())
+        target = resolve_target(
+            api,
+            base_url=f"{self.root}/{api.name}" if bundled else base_url,
+            bundled=bundled,
+            target_file=option("conformance_target_file"),
+            token=option("conformance_token"),
+            org_id=option("conformance_org_id"),
+            tenant=self.tenant,
+        )
+        auth_variables = {str(step.request["auth"]) for s in scenarios for step in s.steps if "auth" in step.request}
+        client = Client(target.base_url, redactor=Redactor(frozenset(target.secrets(auth_variables))))
+        self.stack.callback(client.close)
+        check_reachable(target, client)
+        return ScenarioSession(
+            target,
+            client,
+            writes_allowed=bundled or option("conformance_allow_writes"),
+            tenant_for=lambda scenario: f"{self.tenant}-{scenario.id}",
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("conformance_api", None):
+        config.stash[STASH_KEY] = ConformanceSessions(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    sessions = config.stash.get(STASH_KEY, None)
+    if sessions is not None:
+        sessions.stack.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Append the scenarios before other plugins filter the items, so that `-k` and `-m` apply to them."""
+    names = config.getoption("conformance_api", None)
+    if not names:
+        return
+    try:
+        apis = select(names)
+    except UnknownApi as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for api in apis:
+        collector = ApiScenarios.from_parent(session, name=f"conformance[{api.name}]", api=api)
+        items.extend(collector.collect())
+
+
+class ApiScenarios(pytest.Collector):
+    def __init__(self, *, api: Api, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.api = api
+
+    def collect(self) -> Iterator[pytest.Item]:  # type: ignore[override]
+        loaded = load_directory(self.api.scenarios_dir, self.api.name)
+        for error in loaded.errors:
+            yield InvalidScenarioFile.from_parent(self, name=error.file.name, problem=str(error))
+        for scenario in loaded.scenarios:
+            yield ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario, scenarios=loaded.scenarios)
+
+
+class ScenarioFailed(Exception):
+    pass
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, scenarios: list[Scenario], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.scenario = scenario
+        self.scenarios = scenarios
+
+    def runtest(self) -> None:
+        sessions: ConformanceSessions = self.config.stash[STASH_KEY]
+        api: Api = self.parent.api  # type: ignore[union-attr]
+        try:
+            session = sessions.session_for(api, self.scenarios)
+        except (CouldNotRun, TargetError) as exc:
+            pytest.fail(f"could not run: {exc}", pytrace=False)
+        result = run_scenario(self.scenario, session)
+        if result.outcome == Outcome.SKIPPED:
+            pytest.skip(result.detail)
+        if result.outcome != Outcome.PASSED:
+            raise ScenarioFailed(describe(result))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.scenario.file, 0, f"{self.scenario.id}: {self.scenario.title}"
+
+
+class InvalidScenarioFile(pytest.Item):
+    def __init__(self, *, problem: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.problem = problem
+
+    def runtest(self) -> None:
+        pytest.fail(self.problem, pytrace=False)
+
+
+def describe(result: CaseResult) -> str:
+    lines = [f"{result.name}: {result.title}"]
+    if result.source:
+        lines.append(f"documented in: {result.source}")
+    if result.detail:
+        lines.append(result.detail)
+    for violation in result.violations[:MAX_SHOWN_PER_RULE]:
+        lines.append(violation.message)
+        if violation.exchange is not None:
+            exchange = violation.exchange
+            lines.append(f"  {exchange.method} {exchange.url} -> {exchange.status}")
+            if exchange.response_body:
+                lines.append(f"  {exchange.response_body[:500]}")
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""The harness flags every deliberately broken variant of the mock, naming the rule it breaks.
+
+The control is `test_cli.py::test_bundled_mock_conforms`: the unbroken mock, with the same seed and
+depth, is flagged for nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from connexion import FlaskApp
+
+from conformance.apis import discover
+from conformance.results import CaseResult, Outcome, Suite
+from conformance.run import RunOptions, SuiteChoice, run_api
+from conformance.target import resolve_target
+from tests.conformance import variants
+from tests.support.server import serving
+
+SEED = 20261122
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    api: str
+    suite: SuiteChoice
+    build: Callable[[pytest.MonkeyPatch], FlaskApp]
+    rules: frozenset[str]  # each must be flagged
+
+
+def judge(app: FlaskApp, api_name: str, suite: SuiteChoice) -> list[CaseResult]:
+    """Run the harness against `app`, trusted like the bundled mock (writes allowed, a tenant per scenario)."""
+    api = discover()[api_name]
+    with serving(app) as url:
+        target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=f"variant-{uuid.uuid4().hex[:8]}")
+        options = RunOptions(apis=[api], suite=suite, max_examples=MAX_EXAMPLES, seed=SEED)
+        return run_api(target, options, seed=SEED, on_progress=lambda message: None)
+
+
+def contract_type_rule_off(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    monkeypatch.setattr("mock_server.vendors.revnue._contract_type_change", lambda current, body: [])
+    return variants.mock("revnue")
+
+
+def billing_lock_off(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    monkeypatch.setattr("mock_server.vendors.elevate._check_billing_lock", lambda before, after: None)
+    return variants.mock("elevate")
+
+
+def patch_nulls_untouched(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    nullable = ["productId", "contractNumber", "description", "endDate", "notifyBefore", "notificationAgentIds"]
+    return variants.with_operation("zoho-desk", "updateContract", variants.nulling_untouched(nullable))
+
+
+def write_not_persisted(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    return variants.forgetful(variants.mock("abillity"))
+
+
+def server_error_on_remove(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    return variants.with_operation("elevate", "updateCustomerContract", variants.failing_on_remove)
+
+
+def ids_as_numbers(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    def numeric_id(scope: variants.Scope, status: int, body: object) -> tuple[int, object]:
+        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"].isdigit():
+            body = {**body, "id": int(body["id"])}
+        return status, body
+
+    return variants.RewriteResponses(variants.mock("zoho-desk"), variants.json_rewrite(numeric_id))  # type: ignore[return-value]
+
+
+def no_401_without_credentials(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    return variants.AddDefaultHeaders(variants.mock("elevate"), {"Authorization": "Bearer dev-token"})  # type: ignore[return-value]
+
+
+def wrong_error_shape(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    return variants.mock("elevate", render_error=variants.detail_errors)
+
+
+def not_found_as_200(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    def found(scope: variants.Scope, status: int, body: object) -> tuple[int, object]:
+        return (200, {}) if status == 404 else (status, body)
+
+    return variants.RewriteResponses(variants.mock("abillity"), variants.json_rewrite(found))  # type: ignore[return-value]
+
+
+def text_json_refused(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    def refuse(scope: variants.Scope, status: int, body: bytes) -> tuple[int, bytes]:
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if content_type.startswith(b"text/json"):
+            return 415, b'{"Message": "The request entity\'s media type \'text/json\' is not supported."}'
+        return status, body
+
+    return variants.RewriteResponses(variants.mock("abillity"), refuse)  # type: ignore[return-value]
+
+
+def org_id_not_checked(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+    return variants.ReplaceRequestHeader(variants.mock("zoho-desk"), "orgId", "60000000001")  # type: ignore[return-value]
+
+
+VARIANTS = [
+    Variant("rule switched off: contract_type may change", "revnue", SuiteChoice.SCENARIOS, contract_type_rule_off,
+            frozenset({"revnue.contract-type-cannot-change"})),
+    Variant("rule switched off: Elevate billing lock", "elevate", SuiteChoice.SCENARIOS, billing_lock_off,
+            frozenset({"elevate.billing-lock-rejects-name", "elevate.billing-lock-rejects-start-date"})),
+    Variant("PATCH nulls untouched fields", "zoho-desk", SuiteChoice.SCENARIOS, patch_nulls_untouched,
+            frozenset({"zoho-desk.patch-keeps-untouched-fields"})),
+    Variant("write not persisted", "abillity", SuiteChoice.SCENARIOS, write_not_persisted,
+            frozenset({"abillity.patch-json-read-after-write"})),
+    Variant("500 on some input", "elevate", SuiteChoice.ALL, server_error_on_remove,
+            frozenset({"not_a_server_error", "elevate.op-remove"})),
+    Variant("response field of the wrong type", "zoho-desk", SuiteChoice.ALL, ids_as_numbers,
+            frozenset({"response_schema_conformance", "zoho-desk.ids-are-strings"})),
+    Variant("missing 401", "elevate", SuiteChoice.ALL, no_401_without_credentials,
+            frozenset({"ignored_auth", "elevate.unauthenticated-get-is-401"})),
+    Variant("wrong error shape", "elevate", SuiteChoice.ALL, wrong_error_shape,
+            frozenset({"response_schema_conformance", "elevate.unknown-contract-get-is-404"})),
+    Variant("404 returned as 200", "abillity", SuiteChoice.SCENARIOS, not_found_as_200,
+            frozenset({"abillity.unknown-contract-404"})),
+    Variant("a documented content type refused", "abillity", SuiteChoice.SCENARIOS, text_json_refused,
+            frozenset({"abillity.patch-text-json"})),
+    Variant("orgId not checked", "zoho-desk", SuiteChoice.SCENARIOS, org_id_not_checked,
+            frozenset({"zoho-desk.org-mismatch"})),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[variant.id for variant in VARIANTS])
+def test_harness_flags_broken_variant(variant: Variant, monkeypatch: pytest.MonkeyPatch) -> None:
+    results = judge(variant.build(monkeypatch), variant.api, variant.suite)
+
+    flagged = {violation.rule: violation for result in results for violation in result.violations}
+    missing = variant.rules - set(flagged)
+    assert not missing, f"not flagged: {sorted(missing)}; flagged: {sorted(flagged)}"
+    for rule in variant.rules:
+        assert rule in flagged[rule].message, "the message names the rule"
+    assert not [result.name for result in results if result.outcome == Outcome.ERROR]
+
+
+def test_scenario_violation_explains_request_expectation_and_response(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = judge(not_found_as_200(monkeypatch), "abillity", SuiteChoice.SCENARIOS)
+
+    (result,) = [result for result in results if result.name == "abillity.unknown-contract-404"]
+    (violation,) = result.violations
+    assert result.suite == Suite.SCENARIOS and result.outcome == Outcome.FAILED
+    assert "expected status 404, got 200" in violation.message
+    assert violation.exchange is not None and violation.exchange.status == 200
+    assert violation.exchange.request_headers["authorization"] == "***"
+    assert '"status": 404' in violation.expected

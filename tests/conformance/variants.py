@@ -1,0 +1,165 @@
+"""Deliberately broken variants of the mock, each departing from one documented behaviour."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import replace
+from typing import Any
+
+from connexion import FlaskApp
+
+from mock_server.app import create_app, mock_state
+from mock_server.config import Settings
+from mock_server.errors import VendorError
+from mock_server.store import RecordMissing, Store
+from mock_server.vendors import discover
+from mock_server.vendors.base import RequestContext, Vendor
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# (scope, status, body) -> (status, body): how a variant rewrites a response it lets through
+ResponseRewrite = Callable[[Scope, int, bytes], tuple[int, bytes]]
+
+
+def mock(api: str, **vendor_changes: Any) -> FlaskApp:
+    """The mock serving only `api`, its vendor module changed by `vendor_changes` (`dataclasses.replace`)."""
+    vendor = replace(discover()[api], **vendor_changes)
+    return create_app(Settings(apis=(api,)), vendors={api: vendor})
+
+
+def with_operation(api: str, operation_id: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> FlaskApp:
+    """The mock with one handler of `api` wrapped."""
+    vendor = discover()[api]
+    operations = {**vendor.operations, operation_id: wrap(vendor.operations[operation_id])}
+    return mock(api, operations=operations)
+
+
+class RewriteResponses:
+    """ASGI middleware that buffers each HTTP response and lets `rewrite` change its status and body."""
+
+    def __init__(self, app: ASGIApp, rewrite: ResponseRewrite) -> None:
+        self.app = app
+        self.rewrite = rewrite
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            status, body = self.rewrite(scope, start["status"], b"".join(chunks))
+            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered)
+
+
+class AddDefaultHeaders:
+    """ASGI middleware that adds request headers the client did not send."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            present = {name for name, _ in scope["headers"]}
+            scope = {**scope, "headers": [*scope["headers"], *(h for h in self.headers if h[0] not in present)]}
+        await self.app(scope, receive, send)
+
+
+class ReplaceRequestHeader:
+    """ASGI middleware that overwrites one request header whenever it is sent."""
+
+    def __init__(self, app: ASGIApp, name: str, value: str) -> None:
+        self.app = app
+        self.name = name.lower().encode()
+        self.value = value.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(name, self.value if name == self.name else value) for name, value in scope["headers"]]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+def json_rewrite(change: Callable[[Scope, int, Any], tuple[int, Any]]) -> ResponseRewrite:
+    """A `ResponseRewrite` for JSON bodies; other bodies pass unchanged."""
+
+    def rewrite(scope: Scope, status: int, body: bytes) -> tuple[int, bytes]:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return status, body
+        new_status, new_document = change(scope, status, document)
+        return new_status, json.dumps(new_document).encode()
+
+    return rewrite
+
+
+class ForgetfulStore:
+    """A store whose updates compute and return the new record but never keep it."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[dict], dict]) -> dict:
+        current = self.inner.get(tenant, api, collection, key)
+        if current is None:
+            raise RecordMissing(key)
+        return change(current)
+
+
+def forgetful(app: FlaskApp) -> FlaskApp:
+    state = mock_state(app)
+    state.store = ForgetfulStore(state.store)  # type: ignore[assignment]
+    return app
+
+
+def nulling_untouched(nullable: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A PATCH handler that treats every nullable attribute the client did not send as sent as null."""
+
+    def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
+        def patch(ctx: RequestContext, body: dict[str, Any], **params: Any) -> Any:
+            return handler(ctx, body={**{name: None for name in nullable}, **body}, **params)
+
+        return patch
+
+    return wrap
+
+
+def failing_on_remove(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A JSON Patch handler that crashes on any `remove` operation."""
+
+    def patch(ctx: RequestContext, body: list[Any], **params: Any) -> Any:
+        if any(isinstance(op, dict) and op.get("op") == "remove" for op in body):
+            raise RuntimeError("deliberately broken: remove crashes")
+        return handler(ctx, body=body, **params)
+
+    return patch
+
+
+def detail_errors(error: VendorError) -> tuple[int, dict[str, str]]:
+    """Django-style `{"detail": …}` errors instead of the vendor's `{"error", "message"}`."""
+    return error.status, {"detail": error.message}
+
+
+def vendor(api: str) -> Vendor:
+    return discover()[api]
