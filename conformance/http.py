@@ -68,7 +68,8 @@ class Client:
             response = self._send_once(request)
             if response.status_code != 429:
                 return response
-            time.sleep(parse_retry_after(response.headers.get("Retry-After", "")) or DEFAULT_RETRY_DELAY)
+            delay = parse_retry_after(response.headers.get("Retry-After", ""))
+            time.sleep(DEFAULT_RETRY_DELAY if delay is None else delay)
         return self._send_once(request)
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
@@ -88,28 +89,22 @@ class Client:
             method=request.method,
             url=self.redactor.text(str(request.url)),
             request_headers=self.redactor.headers(_interesting(request.headers)),
-            request_body=self._body(request.content, request.headers),
+            request_body=self._body(request.content, "utf-8"),
             status=response.status_code,
             response_headers=self.redactor.headers(_interesting(response.headers)),
-            response_body=self._body(response.content, response.headers),
+            response_body=self._body(response.content, response.encoding or "utf-8"),
         )
 
-    def _body(self, content: bytes, headers: httpx.Headers) -> str | None:
+    def _body(self, content: bytes, encoding: str) -> str | None:
         if not content:
             return None
-        text = content.decode(_charset(headers), errors="replace")
+        try:
+            text = content.decode(encoding, errors="replace")
+        except LookupError:
+            text = content.decode("utf-8", errors="replace")
         if len(text) > MAX_RECORDED_BODY:
             text = text[:MAX_RECORDED_BODY] + f"… ({len(text) - MAX_RECORDED_BODY} more characters)"
         return self.redactor.text(text)
-
-
-def _charset(headers: httpx.Headers) -> str:
-    content_type = headers.get("content-type", "")
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip('"')
-    return "utf-8"
 
 
 # httpx adds transport headers (host, accept-encoding, connection, user-agent) that say nothing about the API.

@@ -6,7 +6,6 @@ header; `Redactor` scrubs them from everything that reaches a report or the cons
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -245,6 +244,3 @@ class Redactor:
             name: REDACTED if name.lower() in {"authorization", "cookie", "set-cookie"} else self.text(value)
             for name, value in headers.items()
         }
-
-    def json(self, value: Any) -> Any:
-        return json.loads(self.text(json.dumps(value)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -90,7 +91,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def _describe(error: ValidationError, document: Any, root: yaml.Node | None) -> str:
     path = list(error.absolute_path)
-    line = _line_of(root, path)
+    line = _line_of(root, [*path, *_unexpected_keys(error)[:1]])
     where = _location(path, document)
     prefix = f"line {line}: " if line else ""
     return f"{prefix}{where}: {error.message}" if where else f"{prefix}{error.message}"
@@ -99,6 +100,15 @@ def _describe(error: ValidationError, document: Any, root: yaml.Node | None) -> 
 def _by_line(problem: str) -> tuple[int, str]:
     head = problem.split(":", 1)[0]
     return (int(head.removeprefix("line ")), problem) if head.startswith("line ") else (0, problem)
+
+
+def _unexpected_keys(error: ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` error is about, to point at their line."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    known = error.schema.get("properties", {})
+    patterns = error.schema.get("patternProperties", {})
+    return [key for key in error.instance if key not in known and not any(re.search(p, key) for p in patterns)]
 
 
 def _location(path: Sequence[Any], document: Any) -> str:
