@@ -20,9 +20,9 @@ from mock_server.auth import TokenRegistry, security_handler
 from mock_server.clock import Clock
 from mock_server.config import Settings
 from mock_server.errors import VendorError
+from mock_server.fast_flask import speed_up
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
-from mock_server.inline_wsgi import InlineWSGI
 from mock_server.rendering import ErrorRendering
 from mock_server.spec import SpecView
 from mock_server.store import InMemoryStore, RecordsView, Store
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     )
 
     app = FlaskApp(__name__)
-    _run_flask_inline(app)
+    speed_up(app)
     app.app.extensions["contract_mock"] = state
     rendering = ErrorRendering(vendors, specs)
     for name, vendor in vendors.items():
@@ -89,12 +89,6 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     if settings.admin_enabled:
         admin.register(app.app, state)
     return app
-
-
-def _run_flask_inline(app: FlaskApp) -> None:
-    """Replace a2wsgi's thread pool bridge to Flask by direct calls (see mock_server/inline_wsgi.py)."""
-    flask_asgi = app._middleware_app  # Connexion keeps its a2wsgi bridge here, with no option to change it
-    flask_asgi.asgi_app = InlineWSGI(app.app.wsgi_app, fallback=flask_asgi.asgi_app)  # type: ignore[attr-defined]
 
 
 def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]:
