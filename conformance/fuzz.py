@@ -16,6 +16,7 @@ from typing import Any
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine.recorder import Interaction, ScenarioRecorder
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
@@ -56,8 +57,8 @@ class FuzzPlan:
 
     config: dict[str, Any]
     excluded_methods: list[str] = field(default_factory=list)
-    allowed_ids: frozenset[str] | None = None  # for write operations; None = any id (bundled mock)
-    notes: list[str] = field(default_factory=list)
+    write_record: str | None = None  # the only id writes may use; None = any (the bundled mock)
+    notes: dict[str, str] = field(default_factory=dict)  # what is not fuzzed -> why
 
 
 def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzPlan:
@@ -81,19 +82,22 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
     if target.bundled:
         return FuzzPlan(config)
     config["phases"]["coverage"] = {"unexpected-methods": SAFE_UNEXPECTED_METHODS}
-    if not writes_allowed:
-        return FuzzPlan(config, excluded_methods=list(WRITE_METHODS), notes=["write operations not fuzzed: run with --allow-writes"])
-    if not target.record_ids:
+    if not writes_allowed or not target.record_ids:
+        # The spec's links start from writes: without them there is no sequence to test.
+        config["phases"]["stateful"]["enabled"] = False
+        reason = "run with --allow-writes" if not writes_allowed else "the target file lists no record_ids"
         return FuzzPlan(
-            config, excluded_methods=list(WRITE_METHODS), notes=["write operations not fuzzed: the target file lists no record_ids"]
+            config,
+            excluded_methods=list(WRITE_METHODS),
+            notes={"write operations": f"not fuzzed: {reason}", "stateful sequences": "not run: they start with a write"},
         )
-    ids = [str(value) for value in target.record_ids]
-    config["dictionaries"] = {"record_ids": {"values": ids}}
+    record = str(target.record_ids[0])
+    # Every write goes to the first record of the target file; `guarded_calls` refuses any other.
     config["operations"] = [
         {
             "include-method": method,
             "parameters": {
-                f"path.{name}": {"dictionary": "record_ids", "probability": 1.0}
+                f"path.{name}": record
                 for operation in target.api.operations()
                 if operation.method == method
                 for name in operation.path_parameters
@@ -104,8 +108,8 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
     return FuzzPlan(
         config,
         excluded_methods=["POST", "DELETE"],
-        allowed_ids=frozenset(ids),
-        notes=["POST and DELETE not fuzzed: what they create or delete cannot be restored"],
+        write_record=record,
+        notes={"POST and DELETE": "not fuzzed: what they create or delete cannot be restored"},
     )
 
 
@@ -113,6 +117,15 @@ def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
     schema = schemathesis.openapi.from_path(api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config))
     if fuzz_plan.excluded_methods:
         schema = schema.exclude(method=fuzz_plan.excluded_methods)
+    if fuzz_plan.write_record is not None:
+
+        @schema.hook
+        def filter_case(context: HookContext, case: schemathesis.Case) -> bool:
+            # The write's id is pinned to an allowed record, so a case meant to send an invalid id
+            # would send a valid one and be judged as if it had not.
+            pinned = case.method.upper() in WRITE_METHODS and case.meta is not None
+            return not (pinned and case.meta.is_negative_at(ParameterLocation.PATH))
+
     return schema
 
 
@@ -127,10 +140,10 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
     def before_call(context: HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
         if case.operation.schema is not schema:
             return
-        if fuzz_plan.allowed_ids is not None and case.method.upper() in WRITE_METHODS:
+        if fuzz_plan.write_record is not None and case.method.upper() in WRITE_METHODS:
             ids = {str(value) for value in (case.path_parameters or {}).values()}
-            if not ids <= fuzz_plan.allowed_ids:
-                raise UnsafeRequest(f"{case.method} {case.formatted_path}: id not in the target file's record_ids")
+            if ids != {fuzz_plan.write_record}:
+                raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the target file's first record_ids entry")
         if rate_cap is not None:
             rate_cap.wait()
 
@@ -167,8 +180,8 @@ def run_fuzz(
             stream.stop()
     results = collector.results(time.monotonic() - started)
     results.extend(
-        CaseResult(api=target.api.name, suite=Suite.FUZZ, name=note, title=note, outcome=Outcome.SKIPPED, detail=note)
-        for note in fuzz_plan.notes
+        CaseResult(api=target.api.name, suite=Suite.FUZZ, name=name, title=name, outcome=Outcome.SKIPPED, detail=why)
+        for name, why in fuzz_plan.notes.items()
     )
     return results
 

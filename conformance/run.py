@@ -177,10 +177,7 @@ def check_reachable(target: Target, client: Client) -> None:
     operation = next((op for op in target.api.operations() if op.method == "GET"), None)
     if operation is None:
         return
-    record = str(target.record_ids[0]) if target.record_ids else "1"
-    path = operation.path
-    for name in operation.path_parameters:
-        path = path.replace(f"{{{name}}}", record)
+    path = fill_path(operation.path, operation.path_parameters, target.record_ids[0] if target.record_ids else 1)
     try:
         response = client.send("GET", path, headers={**target.headers, **target.credentials.headers()})
     except TargetUnreachable as exc:
@@ -229,14 +226,19 @@ def _fuzz_restoring(
 
 
 def _writable_record_paths(target: Target) -> list[str]:
+    """Where fuzzing may write: the write operations' paths, for the first of the target's record ids."""
+    if not target.record_ids:
+        return []
     paths = []
     for operation in target.api.operations():
-        if operation.method not in ("PUT", "PATCH") or not target.api.operation_for("GET", operation.path):
-            continue
-        for record in target.record_ids:
-            path = operation.path
-            for name in operation.path_parameters:
-                path = path.replace(f"{{{name}}}", str(record))
+        if operation.method in ("PUT", "PATCH") and target.api.operation_for("GET", operation.path):
+            path = fill_path(operation.path, operation.path_parameters, target.record_ids[0])
             if path not in paths:
                 paths.append(path)
     return paths
+
+
+def fill_path(template: str, names: list[str], value: object) -> str:
+    for name in names:
+        template = template.replace(f"{{{name}}}", str(value))
+    return template

@@ -14,6 +14,7 @@ import pytest
 from connexion import FlaskApp
 
 from conformance.apis import discover
+from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
@@ -21,7 +22,7 @@ from tests.conformance import variants
 from tests.support.server import serving
 
 SEED = 20261122
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = DEFAULT_MAX_EXAMPLES
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from connexion import FlaskApp
 
 from mock_server.app import create_app, mock_state
@@ -163,3 +164,20 @@ def detail_errors(error: VendorError) -> tuple[int, dict[str, str]]:
 
 def vendor(api: str) -> Vendor:
     return discover()[api]
+
+
+class RecordRequests:
+    """ASGI middleware that notes the method and path of every HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.seen.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+
+def get_json(url: str, token: str) -> Any:
+    return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).json()

@@ -1,0 +1,101 @@
+"""`conformance run` end to end: the bundled mock conforms; the exit codes; safety against real targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conformance.apis import PROJECT_ROOT
+from conformance.cli import main
+from conformance.results import ExitCode
+from tests.conformance import variants
+from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
+from tests.support.server import serving
+
+# The issue's budget for `conformance run --api all` at its default depth on this machine.
+TIME_BUDGET = 120.0
+
+
+def test_bundled_mock_conforms(tmp_path: Path) -> None:
+    """The control for every broken variant: same seed, same depth, nothing flagged."""
+    reports = {kind: tmp_path / f"report.{kind}" for kind in ("junit", "json", "html")}
+    started = time.monotonic()
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--api", "all", "--seed", str(SEED),
+         "--max-examples", str(MAX_EXAMPLES), *(f"--{kind}={path}" for kind, path in reports.items())],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+    elapsed = time.monotonic() - started
+    assert completed.returncode == ExitCode.CONFORMS, completed.stdout[-5000:] + completed.stderr[-3000:]
+    assert "Conforms: nothing flagged" in completed.stdout
+    document = json.loads(reports["json"].read_text())
+    assert document["summary"]["failed"] == document["summary"]["error"] == 0
+    assert set(document["targets"]) == {"abillity", "elevate", "revnue", "zoho-desk"}
+    assert {case["suite"] for case in document["cases"]} == {"fuzz", "scenarios"}
+    assert "<testsuites" in reports["junit"].read_text() and "Conforms" in reports["html"].read_text()
+    assert elapsed < TIME_BUDGET
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["run", "--api", "salesforce"],
+        ["run", "--api", "all", "--target-file", "fixtures/elevate/target.yaml"],
+        ["run", "--api", "elevate", "--base-url", "http://127.0.0.1:9", "--token", "t"],
+    ],
+    ids=["unknown API", "one target file for several APIs", "unreachable target"],
+)
+def test_could_not_run(arguments: list[str]) -> None:
+    assert main(arguments) == ExitCode.COULD_NOT_RUN
+
+
+def test_credentials_refused_everywhere_is_could_not_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with serving(variants.mock("elevate")) as url:
+        code = main(["run", "--api", "elevate", "--base-url", f"{url}/elevate", "--token", "not-a-token"])
+
+    assert code == ExitCode.COULD_NOT_RUN
+    output = capsys.readouterr().out
+    assert "refuses the credentials" in output and "not-a-token" not in output
+
+
+def test_real_target_without_allow_writes_is_only_read(capsys: pytest.CaptureFixture[str]) -> None:
+    app = variants.RecordRequests(variants.mock("elevate"))
+    token = f"dev-token.{uuid.uuid4().hex[:8]}"
+
+    with serving(app) as url:
+        code = main(["run", "--api", "elevate", "--base-url", f"{url}/elevate", "--token", token,
+                     "--seed", str(SEED), "--max-examples", "3"])  # fmt: skip
+
+    assert code == ExitCode.CONFORMS, capsys.readouterr().out
+    assert {method for method, _ in app.seen} <= {"GET", "HEAD", "OPTIONS", "TRACE"}
+    assert "changes state: run with --allow-writes" in capsys.readouterr().out
+
+
+def test_real_target_with_allow_writes_writes_only_allowed_records_and_restores_them(tmp_path: Path) -> None:
+    target_file = tmp_path / "target.yaml"
+    mock_target = (PROJECT_ROOT / "fixtures/elevate/target.yaml").read_text()
+    target_file.write_text(mock_target + "record_ids: [1]\n")
+    app = variants.RecordRequests(variants.mock("elevate"))
+    token = f"dev-token.{uuid.uuid4().hex[:8]}"
+
+    with serving(app) as url:
+        read = lambda: variants.get_json(f"{url}/elevate/customer-contracts/1", token)  # noqa: E731
+        before = read()
+        code = main(["run", "--api", "elevate", "--base-url", f"{url}/elevate", "--token", token, "--suite", "fuzz",
+                     "--target-file", str(target_file), "--allow-writes", "--seed", str(SEED), "--max-examples", "3"])  # fmt: skip
+        after = read()
+
+    assert code == ExitCode.CONFORMS
+    writes = {path for method, path in app.seen if method not in ("GET", "HEAD", "OPTIONS", "TRACE")}
+    assert writes == {"/elevate/customer-contracts/1"}
+    assert after == before
