@@ -104,7 +104,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError(str(exc)) from None
     for api in apis:
         collector = ApiScenarios.from_parent(session, name=f"conformance[{api.name}]", api=api)
-        items.extend(collector.collect())
+        report = session.ihook.pytest_make_collect_report(collector=collector)
+        session.ihook.pytest_collectreport(report=report)
+        items.extend(node for node in report.result if isinstance(node, pytest.Item))
 
 
 class ApiScenarios(pytest.Collector):
