@@ -9,15 +9,14 @@ relations, and errors in Django REST Framework's shape.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
-from mock_server.store import Record
+from mock_server.store import Record, RecordsView
 from mock_server.vendors.base import RequestContext, Vendor
 
 CONTRACTS = "contracts"
@@ -54,7 +53,10 @@ Merge = Callable[[Record], Record]
 
 
 def get_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[Record, int]:
-    return _render(ctx, _existing(ctx, id, company)), 200
+    contract = _existing(ctx, id, company)
+    if _expired_if_ended(contract, ctx.clock.today()) is not contract:
+        contract = ctx.records.update(CONTRACTS, id, lambda current: _expired_if_ended(current, ctx.clock.today()))
+    return _render(ctx, contract), 200
 
 
 def update_contract(
@@ -90,30 +92,31 @@ def _save(
     ctx: RequestContext, contract_id: int, company: int | None, body: dict[str, Any], merge: Merge
 ) -> tuple[Record, int]:
     _existing(ctx, contract_id, company)
-    non_finite = list(_non_finite_numbers(body, ()))
-    if non_finite:
-        raise validation_error(non_finite)
 
     def change(current: Record) -> Record:
         updated = _normalised(ctx, merge(current))
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
             raise validation_error(errors)
-        return updated
+        return _expired_if_ended(updated, ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
 
 
-def _non_finite_numbers(value: Any, location: Location) -> Iterator[FieldError]:
-    """NaN and Infinity: Python's JSON parser accepts them, DRF's number fields do not."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield FieldError(location, NOT_A_NUMBER)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _non_finite_numbers(item, (*location, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _non_finite_numbers(item, (*location, index))
+def _expired_if_ended(contract: Record, today: dt.date) -> Record:
+    """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date is past."""
+    end = contract.get("contract_end_date")
+    ended = end is not None and dt.date.fromisoformat(end) < today
+    if ended and contract.get("status") == "active" and contract.get("end_of_term_clause") == "auto_expires":
+        return {**contract, "status": "expired"}
+    return contract
+
+
+def expire_ended_contracts(records: RecordsView, today: dt.date) -> None:
+    """The clock hook: expire every contract whose term ran out."""
+    for contract in records.all(CONTRACTS):
+        if _expired_if_ended(contract, today) is not contract:
+            records.update(CONTRACTS, contract["id"], lambda current: _expired_if_ended(current, today))
 
 
 def _normalised(ctx: RequestContext, contract: Record) -> Record:
@@ -390,4 +393,5 @@ VENDOR = Vendor(
     },
     render_error=render_error,
     references=REFERENCES,
+    on_clock_change=expire_ended_contracts,
 )

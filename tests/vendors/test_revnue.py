@@ -497,3 +497,20 @@ def test_read_only_token_may_read_but_not_write(api: Revnue, method: str) -> Non
     assert api.get(BUY_SIDE, token="readonly-token").status_code == 200
     body = api.rejected(method, BUY_SIDE, MINIMAL_BUY_SIDE, status=403, token="readonly-token")
     assert body == {"detail": "You do not have permission to perform this action."}
+
+
+def test_auto_expiring_contract_expires_when_the_clock_passes_its_end(revnue_app: Any) -> None:
+    with revnue_app.test_client() as client:
+        api = Revnue(client, f"dev-token.{uuid.uuid4().hex[:12]}")
+        assert api.contract(SELL_SIDE)["status"] == "active"  # auto_expires, ends 2028-06-30
+        try:
+            client.post("/__admin/clock", json={"today": "2028-07-01"})
+            assert api.contract(SELL_SIDE)["status"] == "expired"
+            assert api.contract(BUY_SIDE)["status"] == "active"  # auto_renewed: never expires by itself
+        finally:
+            client.post("/__admin/clock", json={"today": "2026-11-01"})
+
+
+def test_ending_an_auto_expiring_contract_in_the_past_expires_it(api: Revnue) -> None:
+    body = {"contract_start_date": "2020-01-01", "contract_end_date": "2021-01-01", "service_start_date": "2020-01-01"}
+    assert api.accepted("PATCH", SELL_SIDE, body)["status"] == "expired"
