@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mock_server.auth import fingerprint
@@ -25,23 +26,54 @@ LOGGED_BODY_BYTES = 4096
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response as they passed; made into a log entry only when someone reads the log."""
+
+    time: float
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes  # the first LOGGED_BODY_BYTES
+    status: int
+    response: bytes  # the first LOGGED_BODY_BYTES
+    duration_ms: float
+
+    def entry(self) -> dict[str, Any]:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.headers}
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query.decode("latin-1"),
+            "tenant": _tenant_of(headers),
+            "headers": {k: ("<redacted>" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
+            "body": _text(self.body),
+            "status": self.status,
+            "response": _text(self.response),
+            "durationMs": round(self.duration_ms, 3),
+        }
+
+
 class RequestLog:
     def __init__(self, size: int = 200) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._exchanges: deque[Exchange] = deque(maxlen=size)
         self._lock = threading.Lock()
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, exchange: Exchange) -> None:
         with self._lock:
-            self._entries.append(entry)
+            self._exchanges.append(exchange)
 
     def entries(self, limit: int | None = None, tenant: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            found = [e for e in self._entries if tenant is None or e["tenant"] == tenant]
+            exchanges = list(self._exchanges)
+        found = [e for e in map(Exchange.entry, exchanges) if tenant is None or e["tenant"] == tenant]
         return found[-limit:] if limit else found
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._exchanges.clear()
 
 
 def _text(body: bytes) -> str:
@@ -113,20 +145,18 @@ class GuardMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             self.log.add(
-                {
-                    "time": time.time(),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "tenant": _tenant_of(headers),
-                    "headers": {k: ("<redacted>" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
-                    "body": _text(body),
-                    "status": status,
-                    "response": _text(b"".join(response_chunks)),
-                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                }
+                Exchange(
+                    time=time.time(),
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=scope.get("query_string", b""),
+                    headers=list(scope["headers"]),
+                    body=body[:LOGGED_BODY_BYTES],
+                    status=status,
+                    response=b"".join(response_chunks)[:LOGGED_BODY_BYTES],
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
             )
 
     async def _refuse(self, send: Send, path: str, error: VendorError) -> None:
