@@ -7,6 +7,7 @@ Tokens are only ever kept as fingerprints outside this module.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class Grant:
     orgs: frozenset[str] = frozenset()
 
 
+@functools.lru_cache(maxsize=4096)  # asked for twice per request, for a handful of distinct tokens
 def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
