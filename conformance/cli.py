@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, help="fuzzing depth per operation")
     run.add_argument("--seed", type=int, help="seed for the fuzz suite (default: random, printed at the end)")
     run.add_argument("--rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)")
-    run.add_argument("--allow-writes", action="store_true", help="allow changing state on a target that is not the bundled mock")
+    run.add_argument(
+        "--allow-writes", action="store_true", help="allow changing state on a target that is not the bundled mock"
+    )
     run.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     run.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")

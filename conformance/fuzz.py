@@ -23,7 +23,7 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 from schemathesis.schemas import BaseSchema
 
 from conformance.apis import Api
-from conformance.http import RateCap
+from conformance.http import NOISE_HEADERS, RateCap
 from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.target import Redactor, Target
 
@@ -89,7 +89,10 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
         return FuzzPlan(
             config,
             excluded_methods=list(WRITE_METHODS),
-            notes={"write operations": f"not fuzzed: {reason}", "stateful sequences": "not run: they start with a write"},
+            notes={
+                "write operations": f"not fuzzed: {reason}",
+                "stateful sequences": "not run: they start with a write",
+            },
         )
     record = str(target.record_ids[0])
     # Every write goes to the first record of the target file; `guarded_calls` refuses any other.
@@ -143,7 +146,7 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
         if fuzz_plan.write_record is not None and case.method.upper() in WRITE_METHODS:
             ids = {str(value) for value in (case.path_parameters or {}).values()}
             if ids != {fuzz_plan.write_record}:
-                raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the target file's first record_ids entry")
+                raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the first of the target's record_ids")
         if rate_cap is not None:
             rate_cap.wait()
 
@@ -291,7 +294,7 @@ CHECK_EXPECTATIONS = {
     "response_headers_conformance": "Every response carries the headers the spec requires.",
     "response_schema_conformance": "Every response body matches the schema the spec documents for its status.",
     "negative_data_rejection": "Requests that break the spec's schema are rejected with a 4xx.",
-    "positive_data_acceptance": "Requests that fit the spec's schema are not refused for reasons no documented rule explains.",
+    "positive_data_acceptance": "Requests that fit the spec's schema are refused only as a documented rule explains.",
     "missing_required_header": "A request without a required header is rejected.",
     "unsupported_method": "A method the spec does not document on a path is answered with 405.",
     "allow_header_conformance": "A 405 lists the allowed methods in its Allow header.",
@@ -316,7 +319,7 @@ def _exchange(interaction: Interaction, redactor: Redactor) -> Exchange:
 
 def _flatten(headers: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
     for name, values in headers.items():
-        if name.lower() not in {"user-agent", "accept-encoding", "accept", "connection", "content-length", "x-schemathesis-testcaseid"}:
+        if name.lower() not in NOISE_HEADERS | {"x-schemathesis-testcaseid"}:
             yield name, ", ".join(values)
 
 

@@ -63,7 +63,9 @@ class Client:
         content: bytes | None = None,
     ) -> httpx.Response:
         """Send one request, waiting out up to a few 429s as their `Retry-After` asks."""
-        request = self._client.build_request(method, path.lstrip("/"), headers=dict(headers), params=params, content=content)
+        request = self._client.build_request(
+            method, path.lstrip("/"), headers=dict(headers), params=params, content=content
+        )
         for _ in range(RATE_LIMIT_AUTO_MAX_RETRIES):
             response = self._send_once(request)
             if response.status_code != 429:
@@ -108,7 +110,9 @@ class Client:
 
 
 # httpx adds transport headers (host, accept-encoding, connection, user-agent) that say nothing about the API.
-NOISE_HEADERS = frozenset({"host", "accept", "accept-encoding", "connection", "user-agent", "content-length", "date", "server"})
+NOISE_HEADERS = frozenset(
+    {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length", "date", "server"}
+)
 
 
 def _interesting(headers: httpx.Headers) -> dict[str, str]:

@@ -32,7 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-api", help="collect the scenarios of this API (a name, a list, or all)")
     group.addoption("--conformance-base-url", help="API root to test (default: start the bundled mock)")
     group.addoption("--conformance-token", help="token (default: $CONFORMANCE_TOKEN)")
-    group.addoption("--conformance-org-id", help="organisation id, for APIs that need one (default: $CONFORMANCE_ORG_ID)")
+    group.addoption("--conformance-org-id", help="organisation id, where needed (default: $CONFORMANCE_ORG_ID)")
     group.addoption("--conformance-target-file", type=Path, help="target file (default: fixtures/<api>/target.yaml)")
     group.addoption(
         "--conformance-allow-writes", action="store_true", help="run scenarios that change state on a real target"
@@ -73,12 +73,7 @@ class ConformanceSessions:
         client = Client(target.base_url, redactor=Redactor(frozenset(target.secrets(auth_variables))))
         self.stack.callback(client.close)
         check_reachable(target, client)
-        return ScenarioSession(
-            target,
-            client,
-            writes_allowed=bundled or option("conformance_allow_writes"),
-            tenant_for=lambda scenario: f"{self.tenant}-{scenario.id}",
-        )
+        return ScenarioSession(target, client, writes_allowed=bundled or option("conformance_allow_writes"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -96,7 +96,8 @@ class Restorer:
     def _writable_members(self, operation: Operation) -> set[str]:
         response = self.api.resolve(operation.definition.get("responses", {}).get("200", {}))
         schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
-        return {name for name, prop in properties(self.api, schema).items() if not self.api.resolve(prop).get("readOnly")}
+        members = properties(self.api, schema)
+        return {name for name, member in members.items() if not self.api.resolve(member).get("readOnly")}
 
 
 def _only(record: Any, members: set[str]) -> Any:
@@ -117,16 +118,14 @@ class RequestBody:
 
     def __init__(self, api: Api, operation: Operation, media_type: str) -> None:
         self.api = api
-        pointer = "/".join(
-            _escape(part)
-            for part in ("paths", operation.path, operation.method.lower(), "requestBody", "content", media_type, "schema")
-        )
+        declared = operation.definition["requestBody"]
+        method = operation.method.lower()
+        body_pointer = declared.get("$ref") or _pointer("paths", operation.path, method, "requestBody")
+        self.schema = api.resolve(declared)["content"][media_type]["schema"]
+        # The schema by reference into the whole spec, so that its own `$ref`s resolve.
         registry = Registry().with_resource(SPEC_URI, Resource.from_contents(api.spec, default_specification=DRAFT4))
-        request_body = api.resolve(operation.definition["requestBody"])
-        if "$ref" in operation.definition["requestBody"]:
-            pointer = operation.definition["requestBody"]["$ref"][2:] + f"/content/{_escape(media_type)}/schema"
-        self.schema = request_body["content"][media_type]["schema"]
-        self.validator = OAS30WriteValidator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=registry)
+        schema_pointer = f"{body_pointer}/content/{_escape(media_type)}/schema"
+        self.validator = OAS30WriteValidator({"$ref": f"{SPEC_URI}{schema_pointer}"}, registry=registry)
 
     def restoring(self, before: Mapping[str, Any], now: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
         """The body that turns `now` back into `before`: every writable field (`complete`) or those that differ."""
@@ -168,3 +167,7 @@ class RequestBody:
 
 def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(*parts: str) -> str:
+    return "#/" + "/".join(_escape(part) for part in parts)

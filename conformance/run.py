@@ -6,14 +6,14 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
 from conformance.apis import Api
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
-from conformance.mock import bundled_mock
+from conformance.mock import MockStartError, bundled_mock
 from conformance.restore import Restorer, RestoreError, Snapshot
 from conformance.results import CaseResult, Outcome, RunResult, Suite
 from conformance.scenarios.loader import load_directory
@@ -57,16 +57,29 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     seed = options.seed if options.seed is not None else secrets.randbits(64)
     cases: list[CaseResult] = []
     targets: dict[str, str] = {}
+    not_run: list[str] = []
     try:
         with _root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
             for api in options.apis:
-                target = _target(api, options, root, tenant)
-                targets[api.name] = target.base_url
-                cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
-    except (CouldNotRun, TargetError) as exc:
-        return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=str(exc))
-    return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed)
+                try:
+                    target = _target(api, options, root, tenant)
+                    targets[api.name] = target.base_url
+                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
+                except (CouldNotRun, TargetError) as exc:
+                    not_run.append(str(exc))
+                    cases.append(_not_run(api, str(exc)))
+    except CouldNotRun as exc:
+        not_run = [str(exc)]
+    # One API that cannot be reached is an error among the results; none reachable means nothing was judged.
+    fatal = "; ".join(not_run) if len(not_run) >= len(options.apis) or not cases else ""
+    return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal)
+
+
+def _not_run(api: Api, reason: str) -> CaseResult:
+    return CaseResult(
+        api=api.name, suite=Suite.SCENARIOS, name="target", title="target", outcome=Outcome.ERROR, detail=reason
+    )
 
 
 @contextmanager
@@ -78,7 +91,7 @@ def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None
     try:
         with bundled_mock() as url:
             yield url
-    except OSError as exc:
+    except (OSError, MockStartError) as exc:
         raise CouldNotRun(f"cannot start the bundled mock: {exc}") from exc
 
 
@@ -112,9 +125,7 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
     try:
         check_reachable(target, client)
         if options.suite.includes(Suite.SCENARIOS):
-            session = ScenarioSession(
-                target, client, writes_allowed, tenant_for=lambda scenario: f"{target.credentials.tenant}-{scenario.id}"
-            )
+            session = ScenarioSession(target, client, writes_allowed)
             for scenario in scenarios:
                 on_progress(f"scenarios {api.name}: {scenario.id}")
                 results.append(run_scenario(scenario, session))
@@ -138,10 +149,7 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
 
 def _fuzz_target(target: Target) -> Target:
     """On the bundled mock, fuzzing writes in a tenant of its own, away from the scenarios'."""
-    if target.credentials.tenant is None:
-        return target
-    credentials = target.credentials.for_tenant(f"{target.credentials.tenant}-fuzz")
-    return Target(**{**target.__dict__, "credentials": credentials})
+    return replace(target, credentials=target.credentials.for_tenant(f"{target.credentials.tenant}-fuzz"))
 
 
 def _load_scenarios(api: Api) -> tuple[list[Scenario], list[CaseResult]]:
@@ -222,7 +230,9 @@ def _fuzz_restoring(
             try:
                 restorer.restore(snapshot, headers)
             except (RestoreError, TargetUnreachable) as exc:
-                raise CouldNotRun(f"{target.api.name}: fuzzing changed {snapshot.path} and restoring it failed: {exc}") from exc
+                raise CouldNotRun(
+                    f"{target.api.name}: fuzzing changed {snapshot.path} and restoring it failed: {exc}"
+                ) from exc
 
 
 def _writable_record_paths(target: Target) -> list[str]:

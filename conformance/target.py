@@ -186,7 +186,8 @@ def resolve_target(
     tenant: str | None = None,
 ) -> Target:
     """Combine flags, environment and target file; flags win over the environment, which wins over the file."""
-    file = load_target_file(target_file or api.default_target_file) if (target_file or api.default_target_file.is_file()) else TargetFile()
+    path = target_file or (api.default_target_file if api.default_target_file.is_file() else None)
+    file = load_target_file(path) if path is not None else TargetFile()
     if file.api is not None and file.api != api.name:
         raise TargetError(f"the target file is for API {file.api!r}, not {api.name!r}")
     url = base_url or file.base_url

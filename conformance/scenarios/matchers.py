@@ -185,8 +185,12 @@ def unknown_matchers(expected: Any, pointer: str = "") -> Iterator[str]:
             yield from unknown_matchers(item, f"{pointer}/{index}")
 
 
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, Literal) else str(value)
+
+
 def _show(value: Any) -> str:
     if value is ABSENT:
         return "no such key"
-    text = json.dumps(value, ensure_ascii=False, default=lambda item: item.value if isinstance(item, Literal) else str(item))
+    text = json.dumps(value, ensure_ascii=False, default=_unwrap)
     return text if len(text) <= 200 else text[:197] + "..."

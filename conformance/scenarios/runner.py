@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,11 +34,14 @@ class ScenarioSession:
     target: Target
     client: Client
     writes_allowed: bool
-    # A fresh credentials tenant per scenario (bundled mock), so that scenarios never see each other's writes.
-    tenant_for: Callable[[Scenario], str] = field(default=lambda scenario: scenario.id)
 
     def __post_init__(self) -> None:
         self.restorer = Restorer(self.target.api, self.client)
+
+    def credentials_for(self, scenario: Scenario) -> Credentials:
+        """On the bundled mock, a tenant per scenario, so that scenarios never see each other's writes."""
+        credentials = self.target.credentials
+        return credentials.for_tenant(f"{credentials.tenant}-{scenario.id}")
 
 
 def skip_reason(scenario: Scenario, session: ScenarioSession) -> str:
@@ -77,7 +80,7 @@ class _ScenarioRun:
         self.scenario = scenario
         self.session = session
         self.result = result
-        self.credentials: Credentials = session.target.credentials.for_tenant(session.tenant_for(scenario))
+        self.credentials = session.credentials_for(scenario)
         self.variables: dict[str, Any] = dict(session.target.variables)
 
     def execute(self) -> None:
@@ -105,7 +108,8 @@ class _ScenarioRun:
         """Declared paths, plus the path of every write step that the spec lets us read back."""
         paths = [render(path, self.variables) for path in self.scenario.restore]
         for step in self.scenario.steps:
-            if step.method in SAFE_METHODS or self.session.target.api.operation_for("GET", step.request["path"]) is None:
+            readable = self.session.target.api.operation_for("GET", step.request["path"]) is not None
+            if step.method in SAFE_METHODS or not readable:
                 continue
             try:
                 path = render(step.request["path"], self.variables)
@@ -245,8 +249,8 @@ def json_body(response: httpx.Response) -> tuple[Any, str]:
     try:
         return response.json(), ""
     except ValueError:
-        shown = response.text[:200] or "an empty body"
-        return None, f"expected a JSON body, got {media_type(response.headers.get('content-type', '')) or 'no content type'}: {shown}"
+        kind = media_type(response.headers.get("content-type", "")) or "no content type"
+        return None, f"expected a JSON body, got {kind}: {response.text[:200] or 'an empty body'}"
 
 
 def media_type(content_type: str) -> str:
