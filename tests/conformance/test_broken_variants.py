@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from connexion import FlaskApp
 
 from conformance.apis import discover
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
@@ -30,78 +29,80 @@ class Variant:
     id: str
     api: str
     suite: SuiteChoice
-    build: Callable[[pytest.MonkeyPatch], FlaskApp]
+    build: Callable[[pytest.MonkeyPatch], variants.ASGIApp]
     rules: frozenset[str]  # each must be flagged
 
 
-def judge(app: FlaskApp, api_name: str, suite: SuiteChoice) -> list[CaseResult]:
+def judge(app: variants.ASGIApp, api_name: str, suite: SuiteChoice) -> list[CaseResult]:
     """Run the harness against `app`, trusted like the bundled mock (writes allowed, a tenant per scenario)."""
     api = discover()[api_name]
     with serving(app) as url:
-        target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=f"variant-{uuid.uuid4().hex[:8]}")
+        tenant = f"variant-{uuid.uuid4().hex[:8]}"
+        target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=tenant)
         options = RunOptions(apis=[api], suite=suite, max_examples=MAX_EXAMPLES, seed=SEED)
         return run_api(target, options, seed=SEED, on_progress=lambda message: None)
 
 
-def contract_type_rule_off(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def contract_type_rule_off(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     monkeypatch.setattr("mock_server.vendors.revnue._contract_type_change", lambda current, body: [])
     return variants.mock("revnue")
 
 
-def billing_lock_off(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def billing_lock_off(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     monkeypatch.setattr("mock_server.vendors.elevate._check_billing_lock", lambda before, after: None)
     return variants.mock("elevate")
 
 
-def patch_nulls_untouched(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def patch_nulls_untouched(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     nullable = ["productId", "contractNumber", "description", "endDate", "notifyBefore", "notificationAgentIds"]
     return variants.with_operation("zoho-desk", "updateContract", variants.nulling_untouched(nullable))
 
 
-def write_not_persisted(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def write_not_persisted(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     return variants.forgetful(variants.mock("abillity"))
 
 
-def server_error_on_remove(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def server_error_on_remove(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     return variants.with_operation("elevate", "updateCustomerContract", variants.failing_on_remove)
 
 
-def ids_as_numbers(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def ids_as_numbers(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     def numeric_id(scope: variants.Scope, status: int, body: object) -> tuple[int, object]:
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"].isdigit():
             body = {**body, "id": int(body["id"])}
         return status, body
 
-    return variants.RewriteResponses(variants.mock("zoho-desk"), variants.json_rewrite(numeric_id))  # type: ignore[return-value]
+    return variants.RewriteResponses(variants.mock("zoho-desk"), variants.json_rewrite(numeric_id))
 
 
-def no_401_without_credentials(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
-    return variants.AddDefaultHeaders(variants.mock("elevate"), {"Authorization": "Bearer dev-token"})  # type: ignore[return-value]
+def no_401_without_credentials(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    credentials = {"Authorization": "Bearer dev-token"}
+    return variants.AddDefaultHeaders(variants.mock("elevate"), credentials)
 
 
-def wrong_error_shape(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def wrong_error_shape(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     return variants.mock("elevate", render_error=variants.detail_errors)
 
 
-def not_found_as_200(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def not_found_as_200(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     def found(scope: variants.Scope, status: int, body: object) -> tuple[int, object]:
         return (200, {}) if status == 404 else (status, body)
 
-    return variants.RewriteResponses(variants.mock("abillity"), variants.json_rewrite(found))  # type: ignore[return-value]
+    return variants.RewriteResponses(variants.mock("abillity"), variants.json_rewrite(found))
 
 
-def text_json_refused(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
+def text_json_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     def refuse(scope: variants.Scope, status: int, body: bytes) -> tuple[int, bytes]:
         content_type = dict(scope["headers"]).get(b"content-type", b"")
         if content_type.startswith(b"text/json"):
             return 415, b'{"Message": "The request entity\'s media type \'text/json\' is not supported."}'
         return status, body
 
-    return variants.RewriteResponses(variants.mock("abillity"), refuse)  # type: ignore[return-value]
+    return variants.RewriteResponses(variants.mock("abillity"), refuse)
 
 
-def org_id_not_checked(monkeypatch: pytest.MonkeyPatch) -> FlaskApp:
-    return variants.ReplaceRequestHeader(variants.mock("zoho-desk"), "orgId", "60000000001")  # type: ignore[return-value]
+def org_id_not_checked(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    return variants.ReplaceRequestHeader(variants.mock("zoho-desk"), "orgId", "60000000001")
 
 
 VARIANTS = [

@@ -92,7 +92,8 @@ def test_real_target_with_allow_writes_writes_only_allowed_records_and_restores_
         read = lambda: variants.get_json(f"{url}/elevate/customer-contracts/1", token)  # noqa: E731
         before = read()
         code = main(["run", "--api", "elevate", "--base-url", f"{url}/elevate", "--token", token, "--suite", "fuzz",
-                     "--target-file", str(target_file), "--allow-writes", "--seed", str(SEED), "--max-examples", "3"])  # fmt: skip
+                     "--target-file", str(target_file), "--allow-writes", "--seed", str(SEED),
+                     "--max-examples", "3"])  # fmt: skip
         after = read()
 
     assert code == ExitCode.CONFORMS

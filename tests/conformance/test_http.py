@@ -9,6 +9,8 @@ from conformance import http
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.target import Redactor
 
+REDACTOR = Redactor(frozenset({"s3cret"}))
+
 
 def client_answering(*statuses: int, retry_after: str = "2") -> tuple[Client, list[httpx.Request]]:
     sent: list[httpx.Request] = []
@@ -20,7 +22,7 @@ def client_answering(*statuses: int, retry_after: str = "2") -> tuple[Client, li
         headers = {"Retry-After": retry_after} if status == 429 else {}
         return httpx.Response(status, headers=headers, json={"status": status})
 
-    client = Client("https://api.example/v1", redactor=Redactor(frozenset({"s3cret"})), transport=httpx.MockTransport(answer))
+    client = Client("https://api.example/v1", redactor=REDACTOR, transport=httpx.MockTransport(answer))
     return client, sent
 
 
@@ -63,7 +65,7 @@ def test_unreachable_target_is_reported_without_credentials() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    client = Client("https://api.example", redactor=Redactor(frozenset({"s3cret"})), transport=httpx.MockTransport(refuse))
+    client = Client("https://api.example", redactor=REDACTOR, transport=httpx.MockTransport(refuse))
 
     with pytest.raises(TargetUnreachable) as excinfo:
         client.send("GET", "/x?token=s3cret", headers={})
@@ -72,9 +74,8 @@ def test_unreachable_target_is_reported_without_credentials() -> None:
 
 def test_recorded_exchange_has_credentials_redacted() -> None:
     client, _ = client_answering(200)
-    response = client.send(
-        "POST", "/x?key=s3cret", headers={"Authorization": "Bearer s3cret", "X-Echo": "s3cret"}, content=b'{"t": "s3cret"}'
-    )
+    headers = {"Authorization": "Bearer s3cret", "X-Echo": "s3cret"}
+    response = client.send("POST", "/x?key=s3cret", headers=headers, content=b'{"t": "s3cret"}')
 
     exchange = client.record(response)
 

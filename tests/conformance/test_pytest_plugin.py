@@ -35,7 +35,9 @@ def test_scenarios_run_against_the_bundled_mock(pytester: pytest.Pytester) -> No
     result.stdout.fnmatch_lines(["collected * items / * deselected / 2 selected"])
 
 
-def test_a_broken_target_fails_the_item_naming_the_rule(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_target_fails_the_item_naming_the_rule(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with serving(not_found_as_200(monkeypatch)) as url:
         result = pytester.runpytest_inprocess(
             "--conformance-api=abillity",

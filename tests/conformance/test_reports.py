@@ -42,10 +42,10 @@ def a_run() -> RunResult:
                     )
                 ],
             ),
-            CaseResult(api="revnue", suite=Suite.FUZZ, name="GET /x · not_a_server_error", title="t", outcome=Outcome.PASSED),
-            CaseResult(
-                api="revnue", suite=Suite.SCENARIOS, name="revnue.x", title="x", outcome=Outcome.SKIPPED, detail="needs y"
-            ),
+            CaseResult(api="revnue", suite=Suite.FUZZ, name="GET /x · ignored_auth", title="t",
+                       outcome=Outcome.PASSED),
+            CaseResult(api="revnue", suite=Suite.SCENARIOS, name="revnue.x", title="x", outcome=Outcome.SKIPPED,
+                       detail="needs y"),
             CaseResult(api="elevate", suite=Suite.FUZZ, name="engine", title="e", outcome=Outcome.ERROR, detail="boom"),
         ],
         duration=1.5,

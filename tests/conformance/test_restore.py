@@ -58,7 +58,8 @@ def test_restore_writes_back_what_a_write_changed(mock_url: str, api_name: str) 
     restorer = Restorer(discover()[api_name], client)
     snapshot = restorer.snapshot(path, headers)
     assert snapshot is not None
-    changed = client.send(method, path, headers={**headers, "Content-Type": content_type}, content=json.dumps(body).encode())
+    headers_of_write = {**headers, "Content-Type": content_type}
+    changed = client.send(method, path, headers=headers_of_write, content=json.dumps(body).encode())
     assert changed.status_code == 200
 
     restorer.restore(snapshot, headers)

@@ -44,7 +44,9 @@ def test_flags_win_over_environment_which_wins_over_the_file(tmp_path: Path, mon
     monkeypatch.setenv(ORG_ID_ENV, "2")
 
     from_env = resolve_target(ZOHO, base_url="https://desk.zoho.com", bundled=False, target_file=path)
-    from_flags = resolve_target(ZOHO, base_url="https://desk.zoho.com", bundled=False, target_file=path, token="flag", org_id="3")
+    from_flags = resolve_target(
+        ZOHO, base_url="https://desk.zoho.com", bundled=False, target_file=path, token="flag", org_id="3"
+    )
 
     assert from_env.credentials.headers() == {"Authorization": "Zoho-oauthtoken from-env", "orgId": "2"}
     assert from_flags.credentials.headers() == {"Authorization": "Zoho-oauthtoken flag", "orgId": "3"}
