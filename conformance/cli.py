@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with console.status("starting", spinner="dots") as status:
-            result = execute(options, on_progress=lambda message: status.update(message))
+        if console.is_terminal:
+            with console.status("starting", spinner="dots") as status:
+                result = execute(options, on_progress=status.update)
+        else:
+            result = execute(options, on_progress=StageLog(console))
     except KeyboardInterrupt:
         console.print("conformance: interrupted; changed records were restored", style="yellow")
         return ExitCode.COULD_NOT_RUN
@@ -91,6 +94,20 @@ def main(argv: list[str] | None = None) -> int:
             writer(result, path)
             console.print(f"report written to {path}", style="dim")
     return int(result.exit_code)
+
+
+class StageLog:
+    """Progress for logs (CI): one line per stage (`fuzz elevate`), not one per scenario or phase."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.stage = ""
+
+    def __call__(self, message: str) -> None:
+        stage = message.split(":", 1)[0]
+        if stage != self.stage:
+            self.stage = stage
+            self.console.print(stage, style="dim")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
