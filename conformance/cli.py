@@ -15,8 +15,8 @@ from rich.console import Console
 
 from conformance.apis import UnknownApi, discover, select
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
-from conformance.reports import html, json_report, junit
-from conformance.reports.console import print_report
+from conformance.reporting import html, json_report, junit
+from conformance.reporting.console import print_report
 from conformance.results import ExitCode
 from conformance.run import RunOptions, SuiteChoice, execute
 from conformance.target import ORG_ID_ENV, TOKEN_ENV

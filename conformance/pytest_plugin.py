@@ -16,7 +16,7 @@ import pytest
 from conformance.apis import Api, UnknownApi, select
 from conformance.http import Client
 from conformance.mock import bundled_mock
-from conformance.reports.console import MAX_SHOWN_PER_RULE
+from conformance.reporting.console import MAX_SHOWN_PER_RULE
 from conformance.results import CaseResult, Outcome
 from conformance.run import CouldNotRun, check_reachable
 from conformance.scenarios.loader import load_directory

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from conformance.reports import html, json_report, junit
-from conformance.reports.console import print_report
+from conformance.reporting import html, json_report, junit
+from conformance.reporting.console import print_report
 from conformance.results import CaseResult, Exchange, ExitCode, Outcome, RunResult, Suite, Violation
 
 EXCHANGE = Exchange(
