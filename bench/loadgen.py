@@ -1,14 +1,15 @@
 """The load generator of the throughput bench: its own process, raw HTTP/1.1 over keep-alive.
 
-Reads a plan (JSON) on stdin and prints a summary (JSON) on stdout. Each connection sends its own
-list of pre-built requests in a loop. Requests are bytes built once, and responses are only framed
-(status line, Content-Length or chunked), so the client costs little of the CPU it shares with the
-server under test. A request is an error when its status class is not the one expected, or when
-the connection fails.
+Reads a plan (JSON) on stdin and prints one summary per server (JSON) on stdout. The servers take
+turns in short slices (mock, Prism, mock, …) until each has been measured for `duration_s`, so a
+machine whose background load changes from second to second slows both alike. Each connection
+sends its own list of pre-built requests in a loop; responses are only framed (status line,
+Content-Length or chunked), so the client costs little of the CPU it shares with the servers.
+A request is an error when its status class is not the one expected, or its connection fails.
 
-Plan: {"host", "port", "warmup_s", "duration_s", "max_requests",
-       "connections": [[{"kind", "raw", "expect"}, ...], ...]}
-where "raw" is the request as a latin-1 string and "expect" the status class (2 for 2xx, 4 for 4xx).
+Plan: {"warmup_s", "slice_s", "duration_s", "max_requests",
+       "targets": [{"name", "host", "port", "connections": [[{"kind", "raw", "expect"}, ...], ...]}]}
+where "raw" is a request as a latin-1 string and "expect" its status class (2 for 2xx, 4 for 4xx).
 """
 
 from __future__ import annotations
@@ -30,46 +31,35 @@ class PlannedRequest:
 
 
 @dataclass
-class Recorder:
-    """Counts and times responses inside the measuring window only."""
+class Target:
+    """One server: its connections run only while its slice is on."""
 
+    name: str
+    host: str
+    port: int
+    connections: list[list[PlannedRequest]]
     max_requests: int
+    turn: asyncio.Event = field(default_factory=asyncio.Event)
     recording: bool = False
-    stopped: bool = False
-    started_at: float = 0.0
-    stopped_at: float = 0.0
+    measured_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     transport_errors: int = 0
 
-    def start(self) -> None:
-        self.recording = True
-        self.started_at = time.perf_counter()
-
-    def stop(self) -> None:
-        if not self.stopped:
-            self.stopped = True
-            self.stopped_at = time.perf_counter()
+    @property
+    def done(self) -> bool:
+        return len(self.latencies) + self.transport_errors >= self.max_requests
 
     def record(self, request: PlannedRequest, status: int, latency: float) -> None:
-        if not self.recording or self.stopped:
-            return
         self.latencies.append(latency)
         self.statuses.setdefault(request.kind, Counter())[status] += 1
         if status // 100 != request.expect:
             self.errors[request.kind] += 1
-        if len(self.latencies) >= self.max_requests:
-            self.stop()
 
     def record_failure(self, request: PlannedRequest) -> None:
-        if self.recording and not self.stopped:
-            self.transport_errors += 1
-            self.errors[request.kind] += 1
-
-
-class ConnectionClosed(Exception):
-    """The server closed the connection (or said it would) after this response."""
+        self.transport_errors += 1
+        self.errors[request.kind] += 1
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
@@ -95,31 +85,82 @@ async def read_chunked_body(reader: asyncio.StreamReader) -> None:
             return
 
 
-async def drive_connection(host: str, port: int, requests: list[PlannedRequest], recorder: Recorder) -> None:
+async def drive_connection(target: Target, requests: list[PlannedRequest]) -> None:
+    """Sends while the target has its turn; a request counts if its turn was on from sending to answer."""
     index = 0
-    while not recorder.stopped:
+    while True:
+        await target.turn.wait()
         try:
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(target.host, target.port)
         except OSError:
-            recorder.record_failure(requests[index % len(requests)])
+            if target.recording:
+                target.record_failure(requests[index % len(requests)])
             await asyncio.sleep(0.01)
             continue
         try:
-            while not recorder.stopped:
+            while True:
+                await target.turn.wait()
                 request = requests[index % len(requests)]
                 index += 1
+                recorded = target.recording
                 sent_at = time.perf_counter()
                 writer.write(request.raw)
                 try:
                     status, keep_alive = await read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
-                    recorder.record_failure(request)
+                    if recorded:
+                        target.record_failure(request)
                     break
-                recorder.record(request, status, time.perf_counter() - sent_at)
+                if recorded and target.recording:
+                    target.record(request, status, time.perf_counter() - sent_at)
                 if not keep_alive:
                     break
         finally:
             writer.close()
+
+
+async def give_turn(target: Target, seconds: float, *, recording: bool) -> None:
+    target.recording = recording
+    target.turn.set()
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds and not (recording and target.done):
+        await asyncio.sleep(0.01)
+    target.turn.clear()
+    target.recording = False
+    if recording:
+        target.measured_s += time.perf_counter() - started
+
+
+async def run(plan: dict[str, Any]) -> dict[str, Any]:
+    targets = [
+        Target(
+            name=t["name"],
+            host=t["host"],
+            port=int(t["port"]),
+            connections=[
+                [PlannedRequest(r["kind"], r["raw"].encode("latin-1"), int(r["expect"])) for r in requests]
+                for requests in t["connections"]
+            ],
+            max_requests=int(plan["max_requests"]),
+        )
+        for t in plan["targets"]
+    ]
+    tasks = [
+        asyncio.create_task(drive_connection(target, requests))
+        for target in targets
+        for requests in target.connections
+    ]
+    for target in targets:
+        await give_turn(target, float(plan["warmup_s"]), recording=False)
+    duration, slice_s = float(plan["duration_s"]), float(plan["slice_s"])
+    while unfinished := [t for t in targets if t.measured_s < duration and not t.done]:
+        for target in unfinished:
+            await give_turn(target, min(slice_s, duration - target.measured_s), recording=True)
+    # A connection may be waiting on a server that stopped answering: do not wait for it.
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {target.name: summary(target) for target in targets}
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -128,49 +169,26 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
-def summary(recorder: Recorder) -> dict[str, Any]:
-    elapsed = recorder.stopped_at - recorder.started_at
-    latencies = sorted(recorder.latencies)
-    total = len(latencies) + recorder.transport_errors
-    errors = sum(recorder.errors.values())
+def summary(target: Target) -> dict[str, Any]:
+    latencies = sorted(target.latencies)
+    total = len(latencies) + target.transport_errors
+    errors = sum(target.errors.values())
+    elapsed = target.measured_s
     return {
         "requests": total,
-        "elapsed_s": round(elapsed, 3),
+        "measured_s": round(elapsed, 3),
         "requests_per_s": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "errors": errors,
         "error_rate": round(errors / total, 4) if total else 1.0,
-        "transport_errors": recorder.transport_errors,
+        "transport_errors": target.transport_errors,
         "statuses": {
             kind: {str(status): n for status, n in sorted(counts.items())}
-            for kind, counts in sorted(recorder.statuses.items())
+            for kind, counts in sorted(target.statuses.items())
         },
-        "errors_by_kind": dict(sorted(recorder.errors.items())),
+        "errors_by_kind": dict(sorted(target.errors.items())),
     }
-
-
-async def run(plan: dict[str, Any]) -> dict[str, Any]:
-    recorder = Recorder(max_requests=int(plan["max_requests"]))
-    connections = [
-        [PlannedRequest(r["kind"], r["raw"].encode("latin-1"), int(r["expect"])) for r in requests]
-        for requests in plan["connections"]
-    ]
-    tasks = [
-        asyncio.create_task(drive_connection(plan["host"], int(plan["port"]), requests, recorder))
-        for requests in connections
-    ]
-    await asyncio.sleep(float(plan["warmup_s"]))
-    recorder.start()
-    deadline = recorder.started_at + float(plan["duration_s"])
-    while not recorder.stopped and time.perf_counter() < deadline:
-        await asyncio.sleep(0.05)
-    recorder.stop()
-    # A connection may be waiting on a server that stopped answering: do not wait for it.
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return summary(recorder)
 
 
 def main() -> None:

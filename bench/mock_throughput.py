@@ -2,7 +2,8 @@
 
 For each API the mock serves: one mock process (all APIs, request validation, state and rules on,
 response validation off, as `contract-mock serve` runs by default) and one Prism process on the same
-spec take turns under the same request mix from a separate load process (bench/loadgen.py). Every
+spec take turns in half-second slices under the same request mix from a separate load process
+(bench/loadgen.py), so background load on a shared machine slows both alike. Every
 connection is its own tenant (token `dev-token.bench-<n>`). Prism gets the same requests, except that
 it is sent the standard `Bearer` word for every scheme, as it refuses others (e.g. `Zoho-oauthtoken`).
 Then: cold start (process spawn to first 2xx) of the mock with every API, and the wall time of
@@ -52,6 +53,7 @@ class LoadSettings:
     connections: int
     warmup_s: float
     duration_s: float
+    slice_s: float
     max_requests: int
 
 
@@ -60,9 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api", action="append", default=[], help="benchmark only this API (repeatable)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections (default 8)")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per server and API (default 5)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each measurement")
-    parser.add_argument("--max-requests", type=int, default=200_000, help="stop a measurement after this many")
-    parser.add_argument("--rounds", type=int, default=1, help="mock/Prism alternations per API; the best is kept")
+    parser.add_argument("--slice", type=float, default=0.5, help="seconds a server has before the other's turn")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds per server before measuring")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="stop measuring a server after this many")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the mock (default 1)")
     parser.add_argument("--cold-starts", type=int, default=3, help="mock cold starts to take the median of")
     parser.add_argument("--no-prism", action="store_true", help="measure the mock alone")
@@ -78,16 +80,24 @@ def served_vendors(selected: list[str]) -> dict[str, Vendor]:
     return {name: v for name, v in vendors.items() if not selected or name in selected}
 
 
-def run_load(target: Target, mix: Mix, load: LoadSettings) -> dict[str, Any]:
+def run_load(targets: dict[str, Target], mix: Mix, load: LoadSettings) -> dict[str, dict[str, Any]]:
+    """Both servers under the same mix, taking turns; one summary per server."""
     plan = {
-        "host": target.host,
-        "port": target.port,
         "warmup_s": load.warmup_s,
         "duration_s": load.duration_s,
+        "slice_s": load.slice_s,
         "max_requests": load.max_requests,
-        "connections": [mix.raw_requests(target, f"{BASE_TOKEN}.bench-{n}") for n in range(load.connections)],
+        "targets": [
+            {
+                "name": name,
+                "host": target.host,
+                "port": target.port,
+                "connections": [mix.raw_requests(target, f"{BASE_TOKEN}.bench-{n}") for n in range(load.connections)],
+            }
+            for name, target in targets.items()
+        ],
     }
-    timeout = load.warmup_s + load.duration_s + 60
+    timeout = len(targets) * (load.warmup_s + load.duration_s) * 2 + 60
     done = subprocess.run(
         [sys.executable, str(LOADGEN)], input=json.dumps(plan), capture_output=True, text=True, timeout=timeout
     )
@@ -96,17 +106,11 @@ def run_load(target: Target, mix: Mix, load: LoadSettings) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(runs, key=lambda run: run["requests_per_s"])
-
-
-def bench_api(
-    vendor: Vendor, mix: Mix, mock_port: int, prism: Path | None, load: LoadSettings, rounds: int
-) -> dict[str, Any]:
+def bench_api(vendor: Vendor, mix: Mix, mock_port: int, prism: Path | None, load: LoadSettings) -> dict[str, Any]:
     mock = Target(HOST, mock_port, vendor.prefix, vendor.auth_prefix)
     result: dict[str, Any] = {"record": mix.path_values, "mix": [call.kind for call in mix.calls]}
     if prism is None:
-        result["mock"] = best([run_load(mock, mix, load) for _ in range(rounds)])
+        result.update(run_load({"mock": mock}, mix, load))
         return result
     port = free_port()
     started = time.perf_counter()
@@ -115,13 +119,9 @@ def bench_api(
         prism_target = Target(HOST, port, "", "Bearer")
         probe = mix.raw_requests(prism_target, f"{BASE_TOKEN}.bench-probe")[0]["raw"].encode("latin-1")
         result["prism_cold_start_s"] = round(seconds_to_first_success(process, started, port, probe), 3)
-        mock_runs, prism_runs = [], []
-        for _ in range(rounds):
-            mock_runs.append(run_load(mock, mix, load))
-            prism_runs.append(run_load(prism_target, mix, load))
+        result.update(run_load({"mock": mock, "prism": prism_target}, mix, load))
     finally:
         stop(process)
-    result["mock"], result["prism"] = best(mock_runs), best(prism_runs)
     result["ratio"] = round(result["mock"]["requests_per_s"] / max(result["prism"]["requests_per_s"], 0.1), 2)
     return result
 
@@ -192,8 +192,8 @@ def print_table(apis: dict[str, dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     vendors = served_vendors(args.api)
-    load = LoadSettings(args.connections, args.warmup, args.duration, args.max_requests)
-    summary: dict[str, Any] = {"machine": machine(), "load": asdict(load), "rounds": args.rounds}
+    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, args.max_requests)
+    summary: dict[str, Any] = {"machine": machine(), "load": asdict(load)}
     summary["mock_workers"] = args.workers
     prism = None
     if not args.no_prism:
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 apis[name] = {"error": str(exc)}
                 continue
             print(f"{name}: measuring ...", file=sys.stderr)
-            apis[name] = bench_api(vendor, mixes[name], mock_port, prism, load, args.rounds)
+            apis[name] = bench_api(vendor, mixes[name], mock_port, prism, load)
     finally:
         stop(mock_process)
     summary["apis"] = apis
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"\nfigures written to {RESULTS_FILE.relative_to(PROJECT_ROOT)}")
+    print(f"\nfigures written to {RESULTS_FILE}")
     return 0
 
 
