@@ -149,8 +149,10 @@ def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
     for index, patch in enumerate(operations):
         try:
             document = patch.apply(document)
-        except jsonpatch.JsonPatchTestFailed:
+        except jsonpatch.JsonPatchTestFailed as exc:
             operation = patch.patch[0]
+            if "value" not in operation:  # a `test` of a missing member fails before its value is looked at
+                raise _patch_failed(index, operation, f"test failed: {exc}") from None
             reason = f"test failed: the value at {operation['path']} is not {json.dumps(operation['value'])}"
             raise _patch_failed(index, operation, reason) from None
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:

@@ -246,6 +246,15 @@ def test_failing_test_rejects_the_whole_patch(api: Elevate) -> None:
     )
 
 
+@pytest.mark.parametrize("path, reason", [
+    ("/renewalAlertDays", "The operation does not contain a 'value' member"),
+    ("/nothing", "test failed: member 'nothing' not found in"),
+])
+def test_test_without_a_value_is_rejected(api: Elevate, path: str, reason: str) -> None:
+    body = api.rejected(NOT_BILLING, [{"op": "test", "path": path}])
+    assert body["message"].startswith(f"JSON Patch operation 0 (test {path}) failed: {reason}")
+
+
 def test_test_distinguishes_types(api: Elevate) -> None:
     api.rejected(NOT_BILLING, [{"op": "test", "path": "/renewalAlertDays", "value": "14"}])
 
