@@ -190,18 +190,26 @@ class MixBuilder:
         with httpx.Client(base_url=f"http://{mock.host}:{mock.port}", timeout=10) as client:
             for combination in itertools.islice(combinations, MAX_CANDIDATE_COMBINATIONS):
                 values = dict(zip((p["name"] for p in path_parameters), combination, strict=True))
-                reads = self._calls("read", read, values, None, None, 2)
-                updates = [self._calls("valid update", update, values, media_type, body, 2) for body in examples]
-                if not _accepted(client, mock, reads):
+                read_call = self._call("read", read, values, None, None, 2)
+                if not _accepted(client, mock, read_call):
                     continue
+                updates = [self._call("valid update", update, values, media_type, body, 2) for body in examples]
+                # Twice: an example may be accepted once and then refused by a rule (e.g. a state change).
                 accepted = [call for call in updates if _accepted(client, mock, call) and _accepted(client, mock, call)]
                 if accepted:
-                    invalid = self._calls("invalid update", update, values, media_type, with_wrong_types(examples[0]), 4)
-                    return Mix(self.vendor.name, _interleave(reads, accepted, invalid), values)
+                    wrong = with_wrong_types(examples[0])
+                    invalid = self._call("invalid update", update, values, media_type, wrong, 4)
+                    return Mix(self.vendor.name, _interleave(read_call, accepted, invalid), values)
         raise MixError("the mock accepted no candidate record for the read and a valid update")
 
-    def _calls(
-        self, kind: str, operation: Operation, path_values: Mapping[str, str], media_type: str | None, body: Any, expect: int
+    def _call(
+        self,
+        kind: str,
+        operation: Operation,
+        path_values: Mapping[str, str],
+        media_type: str | None,
+        body: Any,
+        expect: int,
     ) -> Call:
         query: dict[str, str] = {}
         headers: list[tuple[str, str]] = []

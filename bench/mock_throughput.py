@@ -189,22 +189,12 @@ def print_table(apis: dict[str, dict[str, Any]]) -> None:
             )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    vendors = served_vendors(args.api)
-    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, args.max_requests)
-    summary: dict[str, Any] = {"machine": machine(), "load": asdict(load)}
-    summary["mock_workers"] = args.workers
-    prism = None
-    if not args.no_prism:
-        try:
-            prism = ensure_prism(PRISM_DIR)
-        except (ServerError, subprocess.CalledProcessError) as exc:
-            sys.exit(f"cannot install Prism ({exc}); pass --no-prism to measure the mock alone")
-        summary["prism_version"] = prism_version(prism)
-
+def measure_throughput(
+    vendors: dict[str, Vendor], prism: Path | None, load: LoadSettings, workers: int
+) -> tuple[dict[str, dict[str, Any]], dict[str, Mix]]:
+    """One mock for every API; per API, its mix (records chosen by asking the mock) and the figures."""
     mock_port = free_port()
-    mock_process = start_mock(mock_port, args.workers)
+    mock_process = start_mock(mock_port, workers)
     apis: dict[str, dict[str, Any]] = {}
     mixes: dict[str, Mix] = {}
     try:
@@ -222,28 +212,54 @@ def main(argv: list[str] | None = None) -> int:
             apis[name] = bench_api(vendor, mixes[name], mock_port, prism, load)
     finally:
         stop(mock_process)
-    summary["apis"] = apis
-    print_table(apis)
+    return apis, mixes
 
+
+def cold_starts(
+    apis: dict[str, dict[str, Any]], mixes: dict[str, Mix], vendors: dict[str, Vendor], runs: int, workers: int
+) -> dict[str, Any]:
+    """The mock's median over `runs` fresh starts; Prism's over the starts of the throughput runs."""
+    first = next(iter(mixes))
+    timings = mock_cold_starts(runs, mixes[first], vendors[first], workers)
+    prism_starts = [r["prism_cold_start_s"] for r in apis.values() if "prism_cold_start_s" in r]
+    result = {
+        "mock_all_apis_s": statistics.median(timings),
+        "mock_runs_s": timings,
+        "prism_one_spec_s": statistics.median(prism_starts) if prism_starts else None,
+        "prism_runs_s": prism_starts,
+    }
+    prism_text = f"{result['prism_one_spec_s']:.2f} s" if prism_starts else "n/a"
+    mock_text = f"{result['mock_all_apis_s']:.2f} s"
+    print(f"\ncold start (spawn to first 2xx): mock, all APIs {mock_text}; Prism, one spec {prism_text}")
+    return result
+
+
+def timed_conformance_run() -> dict[str, Any]:
+    print("timing `conformance run --api all` ...", file=sys.stderr)
+    timing = conformance_wall_time()
+    outcome = f"{timing['wall_s']} s, exit {timing['exit_code']}" if "wall_s" in timing else timing["skipped"]
+    print(f"conformance run --api all: {outcome}")
+    return timing
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    vendors = served_vendors(args.api)
+    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, args.max_requests)
+    summary: dict[str, Any] = {"machine": machine(), "load": asdict(load), "mock_workers": args.workers}
+    prism = None
+    if not args.no_prism:
+        try:
+            prism = ensure_prism(PRISM_DIR)
+        except (ServerError, subprocess.CalledProcessError) as exc:
+            sys.exit(f"cannot install Prism ({exc}); pass --no-prism to measure the mock alone")
+        summary["prism_version"] = prism_version(prism)
+    summary["apis"], mixes = measure_throughput(vendors, prism, load, args.workers)
+    print_table(summary["apis"])
     if mixes:
-        first_name = next(iter(mixes))
-        timings = mock_cold_starts(args.cold_starts, mixes[first_name], vendors[first_name], args.workers)
-        prism_starts = [r["prism_cold_start_s"] for r in apis.values() if "prism_cold_start_s" in r]
-        summary["cold_start"] = {
-            "mock_all_apis_s": statistics.median(timings),
-            "mock_runs_s": timings,
-            "prism_one_spec_s": statistics.median(prism_starts) if prism_starts else None,
-            "prism_runs_s": prism_starts,
-        }
-        prism_text = f"{summary['cold_start']['prism_one_spec_s']:.2f} s" if prism_starts else "n/a"
-        print(f"\ncold start (spawn to first 2xx): mock, all APIs {statistics.median(timings):.2f} s;"
-              f" Prism, one spec {prism_text}")  # fmt: skip
-
+        summary["cold_start"] = cold_starts(summary["apis"], mixes, vendors, args.cold_starts, args.workers)
     if not args.no_conformance:
-        print("timing `conformance run --api all` ...", file=sys.stderr)
-        summary["conformance"] = conformance_wall_time()
-        print(f"conformance run --api all: {summary['conformance']}")
-
+        summary["conformance"] = timed_conformance_run()
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\nfigures written to {RESULTS_FILE}")
