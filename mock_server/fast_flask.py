@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def speed_up(app: FlaskApp) -> None:
-    """Call before any API is added: Connexion registers the view functions when it first serves."""
+    """Call before the app first serves: that is when Connexion registers its view functions."""
     flask_asgi = app._middleware_app  # Connexion keeps its a2wsgi bridge here, with no option to change it
     flask_asgi.asgi_app = InlineWSGI(app.app.wsgi_app, fallback=flask_asgi.asgi_app)  # type: ignore[attr-defined]
     app.app.view_functions = PreparingViews(app.app.view_functions)
@@ -44,7 +44,6 @@ class PreparedOperation:
 
     def __init__(self, operation: FlaskOperation) -> None:
         self.operation = operation
-        self.__name__ = operation.__name__
         self._view: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
