@@ -10,6 +10,7 @@ import yaml
 
 from mock_server.auth import TokenRegistry
 from mock_server.references import dangling
+from mock_server.spec import FAST_YAML_LOADER
 from mock_server.store import Collections
 from mock_server.vendors.base import Vendor
 
@@ -27,7 +28,7 @@ class VendorFixtures:
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=FAST_YAML_LOADER)
     except FileNotFoundError as exc:
         raise FixtureError(f"{path}: missing") from exc
     except yaml.YAMLError as exc:
