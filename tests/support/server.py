@@ -19,9 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, startup_timeout: float = 10.0) -> Iterator[str]:
+def serving(app: Any, startup_timeout: float = 10.0, **options: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread; `options` go to `uvicorn.Config` (e.g. `http=`)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False, **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
