@@ -277,12 +277,9 @@ def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
     while end < today:
         start = end + dt.timedelta(days=1)
         end = _term_end(start, term_months)
-    customer = records.get("customers", contract["customerId"]) or {}
-    profile = records.get("contractProfiles", profile_id) or {}
     renewal = {
-        **contract,
+        **contract,  # the name too: the renewal continues the same agreement
         "id": new_id,
-        "name": f"{customer.get('name', 'Customer')} — {profile.get('name', 'Renewal')}"[:100],
         "contractProfileId": profile_id,
         "startDate": start.isoformat(),
         "endDate": end.isoformat(),
