@@ -9,7 +9,6 @@ import threading
 class Clock:
     def __init__(self, today: dt.date | None = None) -> None:
         self._lock = threading.Lock()
-        self._initial = today
         self._offset = self._offset_for(today)
 
     @staticmethod
@@ -31,10 +30,3 @@ class Clock:
     def advance(self, days: int) -> None:
         with self._lock:
             self._offset += dt.timedelta(days=days)
-
-    def reset(self) -> None:
-        self.set_offset(self._offset_for(self._initial))
-
-    def set_offset(self, offset: dt.timedelta) -> None:
-        with self._lock:
-            self._offset = offset

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,6 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     request_log_size: int = 200
     swagger_ui: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def admin_enabled(self) -> bool:
