@@ -34,9 +34,9 @@ from servers import (
     seconds_to_first_success,
     start_mock,
     start_prism,
-    stop,
 )
 
+from conformance.mock import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
@@ -121,7 +121,7 @@ def bench_api(vendor: Vendor, mix: Mix, mock_port: int, prism: Path | None, load
         result["prism_cold_start_s"] = round(seconds_to_first_success(process, started, port, probe), 3)
         result.update(run_load({"mock": mock, "prism": prism_target}, mix, load))
     finally:
-        stop(process)
+        stop_process(process)
     result["ratio"] = round(result["mock"]["requests_per_s"] / max(result["prism"]["requests_per_s"], 0.1), 2)
     return result
 
@@ -138,7 +138,7 @@ def mock_cold_starts(runs: int, probe: Mix, vendor: Vendor, workers: int) -> lis
         try:
             timings.append(round(seconds_to_first_success(process, started, port, request), 3))
         finally:
-            stop(process)
+            stop_process(process)
     return timings
 
 
@@ -211,7 +211,7 @@ def measure_throughput(
             print(f"{name}: measuring ...", file=sys.stderr)
             apis[name] = bench_api(vendor, mixes[name], mock_port, prism, load)
     finally:
-        stop(mock_process)
+        stop_process(mock_process)
     return apis, mixes
 
 

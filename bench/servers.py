@@ -39,15 +39,6 @@ def start_prism(prism: Path, spec: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def prism_version(prism: Path) -> str:
     return subprocess.run([str(prism), "--version"], capture_output=True, text=True, check=False).stdout.strip()
 
