@@ -29,10 +29,9 @@ def patch_widget(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, Any
     def change(record: dict[str, Any]) -> dict[str, Any]:
         if changes.get("name") == "boom":
             raise VendorError(400, "validation", "boom is not a widget name")
-        size = record.get("size", 0) + changes.pop("grow", 0) if "grow" in changes else None
-        record.update(changes)
-        if size is not None:
-            record["size"] = size
+        grow = changes.get("grow", 0)
+        record.update({key: value for key, value in changes.items() if key != "grow"})
+        record["size"] = record.get("size", 0) + grow
         return record
 
     return ctx.records.update("widgets", id, change), 200
