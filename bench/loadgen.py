@@ -146,9 +146,7 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
         for t in plan["targets"]
     ]
     tasks = [
-        asyncio.create_task(drive_connection(target, requests))
-        for target in targets
-        for requests in target.connections
+        asyncio.create_task(drive_connection(target, requests)) for target in targets for requests in target.connections
     ]
     for target in targets:
         await give_turn(target, float(plan["warmup_s"]), recording=False)

@@ -272,9 +272,7 @@ class Collector:
         ]
         tested = {operation for operation, _ in self.checks}
         results.extend(
-            CaseResult(
-                api=self.api, suite=Suite.FUZZ, name=label, title=label, outcome=Outcome.SKIPPED, detail=reason
-            )
+            CaseResult(api=self.api, suite=Suite.FUZZ, name=label, title=label, outcome=Outcome.SKIPPED, detail=reason)
             for label, reason in self.skipped.items()
             if label not in tested
         )

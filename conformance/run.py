@@ -14,7 +14,7 @@ from conformance.apis import Api
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.mock import MockStartError, bundled_mock
-from conformance.restore import Restorer, RestoreError, Snapshot
+from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Outcome, RunResult, Suite
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario

@@ -88,7 +88,7 @@ def register(flask_app: Flask, state: MockState) -> None:
             elif "advanceDays" in payload and isinstance(payload["advanceDays"], int):
                 state.clock.advance(payload["advanceDays"])
             else:
-                return _error(400, "send {\"today\": \"YYYY-MM-DD\"} or {\"advanceDays\": <int>}")
+                return _error(400, 'send {"today": "YYYY-MM-DD"} or {"advanceDays": <int>}')
         except ValueError as exc:
             return _error(400, f"invalid date: {exc}")
         _run_clock_hooks(state)

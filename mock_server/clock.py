@@ -15,10 +15,10 @@ class Clock:
     def _offset_for(today: dt.date | None) -> dt.timedelta:
         if today is None:
             return dt.timedelta(0)
-        return today - dt.datetime.now(dt.timezone.utc).date()
+        return today - dt.datetime.now(dt.UTC).date()
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc) + self._offset
+        return dt.datetime.now(dt.UTC) + self._offset
 
     def today(self) -> dt.date:
         return self.now().date()

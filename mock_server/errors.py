@@ -33,7 +33,9 @@ class FieldError:
     message: str
     source: Literal["body", "path", "query", "header"] = "body"
     code: str = ""  # what was broken: a JSON Schema keyword (`maxLength`, `required`…), or `unknown` for an extra field
-    limit: Any = field(default=None, compare=False)  # that keyword's value in the schema (the maxLength, the enum…), for the vendor's wording
+    limit: Any = field(
+        default=None, compare=False
+    )  # that keyword's value in the schema (the maxLength, the enum…), for the vendor's wording
 
     @property
     def pointer(self) -> str:

@@ -97,8 +97,7 @@ class _Response:
     def start(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
         self.status = int(status.split(" ", 1)[0])
         self.headers = [
-            (name.strip().lower().encode("latin-1"), value.strip().encode("latin-1"))
-            for name, value in headers
+            (name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers
         ]
         return self.body_parts.append
 

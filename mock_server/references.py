@@ -13,7 +13,9 @@ Exists = Callable[[str, object], bool]  # (collection, id) -> does it exist?
 def values_at(record: Any, dotted: str) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every (location, value) at a dotted path; a `[]` suffix fans out over list elements."""
 
-    def walk(node: Any, parts: list[str], location: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    def walk(
+        node: Any, parts: list[str], location: tuple[str | int, ...]
+    ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
         if not parts:
             yield location, node
             return

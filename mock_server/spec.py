@@ -87,7 +87,9 @@ class SpecView:
     def validate(self, schema_name: str, instance: Any) -> list[FieldError]:
         """Every violation of a component schema, each with the path to its field."""
         return [
-            FieldError(tuple(error.absolute_path), error.message, code=str(error.validator), limit=error.validator_value)
+            FieldError(
+                tuple(error.absolute_path), error.message, code=str(error.validator), limit=error.validator_value
+            )
             for error in sorted(self._validator(schema_name).iter_errors(instance), key=_error_order)
         ]
 

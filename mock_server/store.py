@@ -88,9 +88,7 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
-    def update(
-        self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]
-    ) -> Record:
+    def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         rows = self._rows(tenant, api, collection)
         with self._lock(tenant, api, collection, str(key)):
             current = rows.get(str(key))

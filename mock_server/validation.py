@@ -16,8 +16,8 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
 from connexion.utils import is_null, is_nullable
-from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
+from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
 from mock_server.errors import FieldError, VendorError, validation_error
@@ -64,7 +64,9 @@ def _named(error: ValidationError) -> list[FieldError]:
         ]
     if error.validator == "additionalProperties":
         known = set(error.schema.get("properties", {}))
-        return [FieldError((*location, name), "Unknown field.", code="unknown") for name in sorted(set(instance) - known)]
+        return [
+            FieldError((*location, name), "Unknown field.", code="unknown") for name in sorted(set(instance) - known)
+        ]
     return [FieldError(location, error.message, code=str(error.validator), limit=error.validator_value)]
 
 
@@ -134,7 +136,10 @@ class NamingParameterValidator(ParameterValidator):
             extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
             if extra:
                 raise validation_error(
-                    [FieldError((name,), "Unknown query parameter", source="query", code="unknown") for name in sorted(extra)]
+                    [
+                        FieldError((name,), "Unknown query parameter", source="query", code="unknown")
+                        for name in sorted(extra)
+                    ]
                 )
         errors: list[FieldError] = []
         for location, check in (

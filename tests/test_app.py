@@ -30,11 +30,14 @@ def test_tenants_do_not_see_each_others_writes(widgets_client):
     assert state(widgets_client, {"Authorization": "Bearer dev-token.b"})["name"] == "abc"
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("application/json", b'{"name": "js"}'),
-    ("text/json", b'{"name": "tj"}'),
-    ("application/x-www-form-urlencoded", b"name=fm"),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/json", b'{"name": "js"}'),
+        ("text/json", b'{"name": "tj"}'),
+        ("application/x-www-form-urlencoded", b"name=fm"),
+    ],
+)
 def test_every_declared_content_type_is_accepted(widgets_client, content_type, body):
     headers = {**AUTH, "Content-Type": content_type}
     assert widgets_client.patch(URL, content=body, headers=headers).status_code == 200
@@ -59,15 +62,18 @@ def test_a_rule_broken_inside_the_handler_changes_nothing(widgets_client):
     assert state(widgets_client) == before
 
 
-@pytest.mark.parametrize("body, content_type, status, kind", [
-    (b"{not json", "application/json", 400, "bad_request"),
-    (b"\xff\xfe\x00", "application/json", 400, "bad_request"),
-    (b"<widget/>", "application/xml", 415, "unsupported_media_type"),
-    (b"", "application/json", 400, "bad_request"),
-    (b'"just a string"', "application/json", 400, "validation"),
-    (b'{"size": NaN}', "application/json", 400, "bad_request"),
-    (b'{"size": Infinity}', "application/json", 400, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, status, kind",
+    [
+        (b"{not json", "application/json", 400, "bad_request"),
+        (b"\xff\xfe\x00", "application/json", 400, "bad_request"),
+        (b"<widget/>", "application/xml", 415, "unsupported_media_type"),
+        (b"", "application/json", 400, "bad_request"),
+        (b'"just a string"', "application/json", 400, "validation"),
+        (b'{"size": NaN}', "application/json", 400, "bad_request"),
+        (b'{"size": Infinity}', "application/json", 400, "bad_request"),
+    ],
+)
 def test_unreadable_bodies_get_a_clear_4xx(widgets_client, body, content_type, status, kind):
     response = widgets_client.patch(URL, content=body, headers={**AUTH, "Content-Type": content_type})
     assert (response.status_code, response.json()["error"]) == (status, kind)
@@ -79,12 +85,15 @@ def test_bodies_over_the_limit_get_413(widgets_client):
     assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("headers, status, kind", [
-    ({}, 401, "unauthorized"),
-    ({"Authorization": "Bearer unknown"}, 401, "invalid_token"),
-    ({"Authorization": "Basic ZGV2LXRva2Vu"}, 401, "invalid_token"),
-    ({"Authorization": "Bearer readonly-token"}, 403, "forbidden"),
-])
+@pytest.mark.parametrize(
+    "headers, status, kind",
+    [
+        ({}, 401, "unauthorized"),
+        ({"Authorization": "Bearer unknown"}, 401, "invalid_token"),
+        ({"Authorization": "Basic ZGV2LXRva2Vu"}, 401, "invalid_token"),
+        ({"Authorization": "Bearer readonly-token"}, 403, "forbidden"),
+    ],
+)
 def test_auth_failures_are_rendered_by_the_vendor(widgets_client, headers, status, kind):
     response = widgets_client.patch(URL, json={"name": "x"}, headers=headers)
     assert (response.status_code, response.json()["error"]) == (status, kind)
@@ -96,7 +105,9 @@ def test_read_only_token_may_read(widgets_client):
 
 def test_unknown_record_and_unknown_path_are_404_in_vendor_shape(widgets_client):
     assert widgets_client.get("/widgets/widgets/999999", headers=AUTH).json() == {
-        "error": "not_found", "message": "no widget 999999"}
+        "error": "not_found",
+        "message": "no widget 999999",
+    }
     assert widgets_client.get("/widgets/gadgets", headers=AUTH).json()["error"] == "not_found"
 
 

@@ -37,7 +37,9 @@ def test_serve_answers_on_loopback_and_never_logs_tokens():
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--api", "revnue"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}/revnue/api/v2/contract/1"

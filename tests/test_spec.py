@@ -8,14 +8,23 @@ class FakeSpecification:
         self.spec = {"components": {"schemas": schemas}}
 
 
-SPEC = SpecView(FakeSpecification({
-    "Base": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "maxLength": 3}}},
-    "Full": {
-        "allOf": [{"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "maxLength": 3}}}],
-        "required": ["b"],
-        "properties": {"b": {"type": "string", "enum": ["x", "y"]}, "when": {"type": "string", "format": "date"}},
-    },
-}))
+SPEC = SpecView(
+    FakeSpecification(
+        {
+            "Base": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "maxLength": 3}}},
+            "Full": {
+                "allOf": [
+                    {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "maxLength": 3}}}
+                ],
+                "required": ["b"],
+                "properties": {
+                    "b": {"type": "string", "enum": ["x", "y"]},
+                    "when": {"type": "string", "format": "date"},
+                },
+            },
+        }
+    )
+)
 
 
 def test_lookups_read_constraints_from_the_schema():

@@ -55,7 +55,9 @@ def test_spec_is_valid_openapi_3_0(path):
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_every_example_validates_against_its_schema(path):
     resolved = SpecView.load(path).resolved
-    examples = examples_in(resolved.get("paths", {}), "paths") + examples_in(resolved.get("components", {}), "components")
+    examples = examples_in(resolved.get("paths", {}), "paths") + examples_in(
+        resolved.get("components", {}), "components"
+    )
     assert examples, "the spec has no examples"
     problems = [
         f"{where}: {error.message}"

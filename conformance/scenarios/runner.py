@@ -13,7 +13,7 @@ import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance.http import Client, TargetUnreachable
-from conformance.restore import Restorer, RestoreError, Snapshot
+from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Outcome, Suite, Violation
 from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step

@@ -238,8 +238,7 @@ def _date_rules(contract: Record) -> list[FieldError]:
     service_start = contract["service_start_date"]
     if service_start is not None and not start <= dt.date.fromisoformat(service_start) < end:
         message = (
-            "The service start date must be equal to or after the contract start date "
-            "and before the contract end date."
+            "The service start date must be equal to or after the contract start date and before the contract end date."
         )
         errors.append(FieldError(("service_start_date",), message))
     return errors
@@ -276,7 +275,8 @@ def _render(ctx: RequestContext, contract: Record) -> Record:
         "customer": _related(ctx, "customers", contract["customer"], "PartyRef"),
         "supplier": _related(ctx, "suppliers", contract["supplier"], "PartyRef"),
         "country": _country_name(ctx, contract["country"]),
-        "category": category and {
+        "category": category
+        and {
             **_related(ctx, "categories", category["id"], "Category"),
             "subcategory": category["subcategory"],
         },

@@ -246,7 +246,7 @@ def _date_or_none(value: str | None) -> dt.date | None:
 
 
 def _timestamp(moment: dt.datetime) -> str:
-    utc = moment.astimezone(dt.timezone.utc)
+    utc = moment.astimezone(dt.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

@@ -92,7 +92,7 @@ def test_semantic_problems(tmp_path: Path) -> None:
     text = VALID.replace("json: {name: New}", "json: {name: New}\n      form: {name: New}").replace(
         "name: New\n        number", "name: $anything\n        number"
     )
-    raw_body_step = '\n  - request: {method: GET, path: /x, body: raw}\n    expect: {status: 200}'
+    raw_body_step = "\n  - request: {method: GET, path: /x, body: raw}\n    expect: {status: 200}"
     text = text.replace('before: ""', 'before: ""' + raw_body_step)
 
     problems = problems_of(write(tmp_path, text))

@@ -11,7 +11,7 @@ import pytest
 
 from conformance.apis import discover
 from conformance.http import Client
-from conformance.restore import Restorer, RestoreError, Snapshot
+from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.target import Redactor
 from mock_server.app import create_app
 from mock_server.config import Settings

@@ -397,6 +397,6 @@ def test_dotnet_date_time(text, stored):
 
 
 def test_dotnet_timestamp_drops_the_zone_and_trailing_zeros():
-    moment = dt.datetime(2026, 11, 1, 9, 30, 5, 120000, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 11, 1, 9, 30, 5, 120000, tzinfo=dt.UTC)
     assert dotnet_timestamp(moment) == "2026-11-01T09:30:05.12"
     assert dotnet_timestamp(moment.replace(microsecond=0)) == "2026-11-01T09:30:05"

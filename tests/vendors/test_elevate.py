@@ -246,10 +246,13 @@ def test_failing_test_rejects_the_whole_patch(api: Elevate) -> None:
     )
 
 
-@pytest.mark.parametrize("path, reason", [
-    ("/renewalAlertDays", "The operation does not contain a 'value' member"),
-    ("/nothing", "test failed: member 'nothing' not found in"),
-])
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("/renewalAlertDays", "The operation does not contain a 'value' member"),
+        ("/nothing", "test failed: member 'nothing' not found in"),
+    ],
+)
 def test_test_without_a_value_is_rejected(api: Elevate, path: str, reason: str) -> None:
     body = api.rejected(NOT_BILLING, [{"op": "test", "path": path}])
     assert body["message"].startswith(f"JSON Patch operation 0 (test {path}) failed: {reason}")
@@ -377,7 +380,13 @@ def test_customer_and_site_change_together(api: Elevate) -> None:
 
 @pytest.mark.parametrize(
     ("member", "value"),
-    [("name", "Renamed"), ("customerId", 1001), ("siteId", None), ("contractProfileId", 1), ("startDate", "2025-05-01")],
+    [
+        ("name", "Renamed"),
+        ("customerId", 1001),
+        ("siteId", None),
+        ("contractProfileId", 1),
+        ("startDate", "2025-05-01"),
+    ],
 )
 def test_once_billing_started_other_members_are_locked(api: Elevate, member: str, value: Any) -> None:
     body = api.rejected(BILLING, replace(member, value))
@@ -535,4 +544,3 @@ def test_concurrent_guarded_patches_lose_no_update(api: Elevate) -> None:
     for worker in workers:
         worker.join()
     assert api.contract(NOT_BILLING)["noticePeriodDays"] == start + threads * increments
-

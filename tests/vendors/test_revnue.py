@@ -388,8 +388,17 @@ def template_body(field_id: int, value: Any) -> dict[str, Any]:
         (4, "x" * 51, "Ensure this field has no more than 50 characters."),
         (4, 7, "Not a valid string."),
     ],
-    ids=["money-negative", "money-too-big", "money-string", "number-fraction", "number-too-small",
-         "date-format", "date-no-such-day", "text-too-long", "text-number"],
+    ids=[
+        "money-negative",
+        "money-too-big",
+        "money-string",
+        "number-fraction",
+        "number-too-small",
+        "date-format",
+        "date-no-such-day",
+        "text-too-long",
+        "text-number",
+    ],
 )
 def test_custom_field_values_are_checked_by_data_type(api: Revnue, field_id: int, value: Any, message: str) -> None:
     expected = {"template": {"fields": [{}, {"value": [message]}]}}

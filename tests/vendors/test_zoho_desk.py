@@ -77,14 +77,19 @@ def patch(client: TestClient, auth: dict[str, str], body: Any, contract_id: str 
 
 def invalid_data(*problems: tuple[str, str]) -> dict[str, Any]:
     """The expected 422 body, given (fieldName, errorType) pairs; messages are checked separately."""
-    return {"errorCode": "INVALID_DATA", "errors": sorted(({"fieldName": f, "errorType": t} for f, t in problems), key=str)}
+    return {
+        "errorCode": "INVALID_DATA",
+        "errors": sorted(({"fieldName": f, "errorType": t} for f, t in problems), key=str),
+    }
 
 
 def without_messages(body: dict[str, Any]) -> dict[str, Any]:
     """The body without its free-text messages, with `errors` in a stable order."""
     stripped = {key: value for key, value in body.items() if key != "message"}
     if "errors" in body:
-        stripped["errors"] = sorted(({k: v for k, v in e.items() if k != "errorMessage"} for e in body["errors"]), key=str)
+        stripped["errors"] = sorted(
+            ({k: v for k, v in e.items() if k != "errorMessage"} for e in body["errors"]), key=str
+        )
     return stripped
 
 
@@ -161,7 +166,11 @@ def test_get_renders_string_ids_expanded_relations_and_computed_notify_on(client
     assert contract["notifyBefore"] == "30"
     assert (contract["endDate"], contract["notifyOn"]) == ("2026-12-31", "2026-12-01")
     assert contract["sla"] == {"id": "10000000062047", "name": "Gold SLAs"}
-    assert contract["account"] == {"id": "10000000013001", "accountName": "Zylker Corp", "website": "https://www.zylker.com"}
+    assert contract["account"] == {
+        "id": "10000000013001",
+        "accountName": "Zylker Corp",
+        "website": "https://www.zylker.com",
+    }
     assert contract["product"] == {"id": "500000001290", "productName": "Desk"}
     assert contract["notificationAgentIds"] == [PRINCIPAL, "10000000012832"]
 
@@ -192,7 +201,9 @@ def test_readonly_token_may_read(client):
 
 def test_patch_changes_only_the_attributes_sent_and_reads_back(client, auth):
     before = get(client, auth)
-    response = patch(client, auth, {"contractName": "Zylker Corp — Gold 2026 (amended)", "contractNumber": "ZC-2026-001A"})
+    response = patch(
+        client, auth, {"contractName": "Zylker Corp — Gold 2026 (amended)", "contractNumber": "ZC-2026-001A"}
+    )
     assert response.status_code == 200, response.text
     after = get(client, auth)
     assert response.json() == after
@@ -302,7 +313,11 @@ def test_schema_violations_are_invalid_data_naming_the_field(client, auth, body,
 
 def test_every_invalid_field_is_named(client, auth):
     errors = assert_invalid(
-        client, auth, {"contractName": "n" * 81, "contractNumber": "9" * 51}, ("/contractName", "invalid"), ("/contractNumber", "invalid")
+        client,
+        auth,
+        {"contractName": "n" * 81, "contractNumber": "9" * 51},
+        ("/contractName", "invalid"),
+        ("/contractNumber", "invalid"),
     )
     assert all(error["errorMessage"] for error in errors)
 
@@ -311,7 +326,12 @@ def test_unknown_attribute_is_an_extra_parameter(client, auth):
     before = get(client, auth)
     response = patch(client, auth, {"status": "ACTIVE", "contractName": "Renamed"})
     assert_refused(
-        client, auth, response, 422, {"errorCode": "UNPROCESSABLE_ENTITY", "message": 'An extra parameter "status" is found'}, before
+        client,
+        auth,
+        response,
+        422,
+        {"errorCode": "UNPROCESSABLE_ENTITY", "message": 'An extra parameter "status" is found'},
+        before,
     )
 
 
@@ -340,7 +360,13 @@ def test_start_equal_to_end_is_accepted(client, auth):
 
 
 def test_dates_must_exist_in_the_calendar(client, auth):
-    assert_invalid(client, auth, {"startDate": "2026-02-30", "endDate": "2026-13-01"}, ("/startDate", "invalid"), ("/endDate", "invalid"))
+    assert_invalid(
+        client,
+        auth,
+        {"startDate": "2026-02-30", "endDate": "2026-13-01"},
+        ("/startDate", "invalid"),
+        ("/endDate", "invalid"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -405,7 +431,9 @@ def test_custom_fields_by_label_are_checked_and_named_by_label(client, auth):
     assert_invalid(client, auth, {"customFields": {"Seats": "many"}}, ("/customFields/Seats", "invalid"))
 
 
-@pytest.mark.parametrize(("body", "name"), [({"cf": {"cf_nope": 1}}, "cf.cf_nope"), ({"customFields": {"Nope": 1}}, "customFields.Nope")])
+@pytest.mark.parametrize(
+    ("body", "name"), [({"cf": {"cf_nope": 1}}, "cf.cf_nope"), ({"customFields": {"Nope": 1}}, "customFields.Nope")]
+)
 def test_unknown_custom_field_is_an_extra_parameter(client, auth, body, name):
     before = get(client, auth)
     response = patch(client, auth, body)
@@ -420,7 +448,12 @@ def test_overlapping_contracts_of_one_account_and_sla_are_refused(client, auth):
     body = response.json()
     assert body["errorCode"] == "DUPLICATE_CONTRACT"
     assert body["existingContracts"] == [
-        {"id": FUTURE, "contractName": "Zylker Corp — Silver support 2027", "startDate": "2027-01-01", "endDate": "2027-12-31"}
+        {
+            "id": FUTURE,
+            "contractName": "Zylker Corp — Silver support 2027",
+            "startDate": "2027-01-01",
+            "endDate": "2027-12-31",
+        }
     ]
     assert get(client, auth, EXPIRED) == before
 
@@ -464,7 +497,10 @@ def test_update_without_the_update_scope_is_a_scope_mismatch(client):
 def test_token_not_granted_for_the_organisation_is_an_org_mismatch(client, auth):
     before = get(client, auth)
     other_org = {**auth, "orgId": OTHER_ORG}
-    for response in (client.get(url(), headers=other_org), client.patch(url(), headers=other_org, json={"contractName": "x"})):
+    for response in (
+        client.get(url(), headers=other_org),
+        client.patch(url(), headers=other_org, json={"contractName": "x"}),
+    ):
         assert response.status_code == 403
         assert response.json()["errorCode"] == "OAUTH_ORG_MISMATCH"
     assert get(client, auth) == before
@@ -491,7 +527,10 @@ def test_unknown_contract_is_url_not_found(client, auth, contract_id):
         "errorCode": "URL_NOT_FOUND",
         "message": "The URL you requested could not be found on the server. Please check the URL and try again.",
     }
-    for response in (client.get(url(contract_id), headers=auth), patch(client, auth, {"contractName": "x"}, contract_id)):
+    for response in (
+        client.get(url(contract_id), headers=auth),
+        patch(client, auth, {"contractName": "x"}, contract_id),
+    ):
         assert (response.status_code, response.json()) == (404, expected)
 
 
@@ -556,5 +595,9 @@ def test_concurrent_patches_of_different_attributes_all_survive(client, auth):
     assert (after["contractName"], after["contractNumber"], after["description"], after["productId"]) == (
         "Concurrent", "C-1", "Written concurrently", "500000001306",
     )  # fmt: skip
-    assert (after["cf"]["cf_seats"], after["cf"]["cf_tier"], after["cf"]["cf_mycustomfield1"]) == (99, "Bronze", "Concurrent")
+    assert (after["cf"]["cf_seats"], after["cf"]["cf_tier"], after["cf"]["cf_mycustomfield1"]) == (
+        99,
+        "Bronze",
+        "Concurrent",
+    )
     assert after["notificationAgentIds"] == ["10000000012848"]
