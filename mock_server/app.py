@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from connexion import FlaskApp
+from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
@@ -16,7 +16,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
 from mock_server import admin
-from mock_server.auth import TokenRegistry, security_handler
+from mock_server.auth import security_handler
 from mock_server.clock import Clock
 from mock_server.config import Settings
 from mock_server.errors import VendorError
@@ -24,8 +24,9 @@ from mock_server.fast_flask import speed_up
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
 from mock_server.rendering import ErrorRendering
-from mock_server.spec import SpecView
-from mock_server.store import InMemoryStore, RecordsView, Store
+from mock_server.spec import SpecError, SpecView
+from mock_server.state import MockState
+from mock_server.store import InMemoryStore, RecordsView
 from mock_server.validation import VALIDATOR_MAP
 from mock_server.vendors import discover
 from mock_server.vendors.base import RequestContext, Vendor
@@ -40,19 +41,6 @@ ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
 class StartupError(Exception):
     """The mock cannot start: an unknown API name, an invalid spec or fixture, a missing handler."""
-
-
-@dataclass
-class MockState:
-    """Everything the running mock holds, reachable from handlers, admin endpoints and tests."""
-
-    settings: Settings
-    vendors: dict[str, Vendor]
-    specs: dict[str, SpecView]
-    tokens: dict[str, TokenRegistry]
-    store: Store
-    clock: Clock
-    requests: RequestLog = field(default_factory=RequestLog)
 
 
 def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] | None = None) -> FlaskApp:
@@ -113,7 +101,14 @@ def _selected_vendors(settings: Settings, available: dict[str, Vendor]) -> dict[
 
 def _add_vendor_api(app: FlaskApp, state: MockState, vendor: Vendor) -> None:
     spec = state.specs[vendor.name]
-    handler_class = security_handler(vendor.auth_prefix, vendor.org_header, state.tokens[vendor.name])
+    handler_class = security_handler(spec.auth_prefix, vendor.org_header, state.tokens[vendor.name])
+    try:
+        _add_api(app, state, vendor, spec, handler_class)
+    except InvalidSpecification as exc:
+        raise SpecError(f"{spec.source}: invalid OpenAPI document: {exc}") from exc
+
+
+def _add_api(app: FlaskApp, state: MockState, vendor: Vendor, spec: SpecView, handler_class: type) -> None:
     app.add_api(
         spec.raw,
         base_path=vendor.prefix,

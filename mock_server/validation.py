@@ -21,6 +21,7 @@ from connexion.validators import FormDataValidator, JSONRequestBodyValidator, Pa
 from jsonschema import Draft4Validator, ValidationError
 
 from mock_server.errors import FieldError, VendorError, validation_error
+from openapi_model import violations
 
 # Draft 4 formats only: calendar dates (`format: date`) are checked by each vendor's rules module,
 # because each vendor words that error its own way.
@@ -48,26 +49,7 @@ def compiled(schema: dict[str, Any], validator_class: type[Draft4Validator]) -> 
 
 
 def _field_errors(errors: Iterable[ValidationError]) -> list[FieldError]:
-    found = {field_error for error in errors for field_error in _named(error)}
-    return sorted(found, key=lambda e: (e.dotted, e.message))
-
-
-def _named(error: ValidationError) -> list[FieldError]:
-    """Point `required` and `additionalProperties` errors at the field they are about."""
-    location = tuple(error.absolute_path)
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    if error.validator == "required":
-        return [
-            FieldError((*location, name), "This field is required.", code="required")
-            for name in error.validator_value
-            if name not in instance
-        ]
-    if error.validator == "additionalProperties":
-        known = set(error.schema.get("properties", {}))
-        return [
-            FieldError((*location, name), "Unknown field.", code="unknown") for name in sorted(set(instance) - known)
-        ]
-    return [FieldError(location, error.message, code=str(error.validator), limit=error.validator_value)]
+    return [FieldError.from_violation(violation) for violation in violations(errors)]
 
 
 class CollectingJSONBodyValidator(JSONRequestBodyValidator):

@@ -90,7 +90,9 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
         schema = ctx.spec.property(MODIFY_SCHEMA, name)
         if schema.get("x-dotnet-type") == "DateTime":
             value = dotnet_date_time(value)
-        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (schema.get("type") == "number" and not math.isfinite(value)):
+        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (
+            schema.get("type") == "number" and not math.isfinite(value)
+        ):
             value = None
         if value is None:
             errors.append(FieldError((name,), f"The value '{sent[name]}' is not valid for {name}."))

@@ -374,7 +374,6 @@ VENDOR = Vendor(
     title="Zoho Desk",
     operations={"getContract": get_contract, "updateContract": update_contract},
     render_error=render_error,
-    auth_prefix="Zoho-oauthtoken",
     org_header="orgId",
     references=REFERENCES,
 )
