@@ -66,6 +66,7 @@ class VendorError(Exception):
     message: str
     fields: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = None  # the request's media type, for `unsupported_media_type`
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.message}"

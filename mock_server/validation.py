@@ -13,8 +13,9 @@ again, and each JSON Schema validator is built once per schema instead of on eve
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any, Literal, cast
 
 from connexion.datastructures import MediaTypeDict
@@ -71,7 +72,7 @@ def _reject_constant(name: str) -> float:
 
 
 class JSONBodyValidator(AbstractRequestBodyValidator):
-    async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         body = None
         if raw:
@@ -99,17 +100,16 @@ class FormBodyValidator(AbstractRequestBodyValidator):
         super().__init__(**kwargs)
         self._uri_parser = uri_parser
 
-    async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         form = await FormParser(Headers(scope=scope), stream).parse()
         body: dict[str, Any] = {}
         for name in form:
             values = [value for value in form.getlist(name) if isinstance(value, str)]
             body[name] = values[-1] if values else None
             if self._uri_parser is not None:
-                try:
+                # A value that is not of its schema type stays text: the schema check then names the type.
+                with contextlib.suppress(TypeValidationError):
                     body.update(self._uri_parser.resolve_form({name: values}))
-                except TypeValidationError:
-                    pass  # left as text: the schema names the type it should have had
         _keep_body(scope, body)
         return body
 
