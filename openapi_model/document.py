@@ -239,11 +239,15 @@ def _resolve_references(document: dict[str, Any], source: str) -> dict[str, Any]
     copies: dict[int, Any] = {}
     in_progress: set[int] = set()
 
+    targets: dict[str, Any] = {}
+
     def follow(reference: str) -> Any:
-        try:
-            target = resolver.lookup(reference).contents
-        except Unresolvable as exc:
-            raise SpecError(f"{source}: unresolvable reference {reference!r}") from exc
+        if reference not in targets:
+            try:
+                targets[reference] = resolver.lookup(reference).contents
+            except Unresolvable as exc:
+                raise SpecError(f"{source}: unresolvable reference {reference!r}") from exc
+        target = targets[reference]
         if id(target) in in_progress:
             raise SpecError(f"{source}: {reference} refers to itself; recursive schemas are not supported")
         return walk(target)

@@ -1,5 +1,7 @@
 """The shared spec model as the mock uses it: lookups through `allOf`, validation as structured errors."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,12 @@ def test_a_dangling_reference_is_a_spec_error():
 def test_a_missing_file_is_a_spec_error(tmp_path: Path):
     with pytest.raises(SpecError, match="no such spec"):
         SpecView.load(tmp_path / "nope.yaml")
+
+
+def test_the_harness_reads_specs_without_importing_the_mock():
+    code = (
+        "import sys, conformance.apis, conformance.restore, openapi_model; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mock_server'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
