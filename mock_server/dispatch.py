@@ -17,11 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from connexion.context import context, operation
-from connexion.lifecycle import ConnexionRequest
 
 from mock_server.errors import VendorError
 from mock_server.store import RecordsView
-from mock_server.validation import parsed_body
+from mock_server.validation import RequestParameters, parsed_body
 from mock_server.vendors.base import RequestContext, Vendor
 
 if TYPE_CHECKING:
@@ -55,8 +54,8 @@ class Endpoint:
         if self._uri_parser is None:  # built once, from the operation Connexion routed
             self._uri_parser = routed.uri_parser_class(routed.parameters, routed.body_definition())
             self._has_body = bool(routed.request_body)
-        request = ConnexionRequest(scope, uri_parser=self._uri_parser)
-        arguments: dict[str, Any] = {**request.path_params, **request.query_params}
+        parameters = RequestParameters(scope, self._uri_parser)
+        arguments: dict[str, Any] = {**parameters.path, **parameters.query}
         if self._has_body:
             arguments["body"] = parsed_body(scope)
         token_info = context.get("token_info")

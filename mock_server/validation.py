@@ -5,7 +5,7 @@ field (Zoho's `errors` list, aBILLity's `ModelState`, DRF's `{"field": [...]}`),
 every violation as data and raise one `VendorError`. They use only the documented hooks: body
 validators subclass `AbstractRequestBodyValidator` and implement `_parse` and `_validate`; the
 parameter validator has the constructor and `validate(scope)` Connexion calls on the class it finds
-under `"parameter"`, and reads values through `ConnexionRequest` (whose URI parser coerces them).
+under `"parameter"`, and coerces values with the URI parser Connexion hands it.
 
 The parsed body is left in the request's scope (`parsed_body`), so the endpoint does not parse it
 again, and each JSON Schema validator is built once per schema instead of on every request.
@@ -20,12 +20,11 @@ from typing import Any, Literal, cast
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import TypeValidationError
-from connexion.lifecycle import ConnexionRequest
 from connexion.uri_parsing import AbstractURIParser
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import AbstractRequestBodyValidator
 from jsonschema import Draft4Validator, ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.formparsers import FormParser
 from starlette.types import Scope
 
@@ -147,24 +146,19 @@ class ParameterValidator:
         )
 
     def validate(self, scope: Scope) -> None:
-        request = ConnexionRequest(scope, uri_parser=self.uri_parser)
+        values = RequestParameters(scope, self.uri_parser)
         errors: list[FieldError] = []
         if self.strict_validation:
-            extra = sorted(set(request.query_params) - self.allowed_query)
+            extra = sorted(set(values.query) - self.allowed_query)
             errors += [FieldError((name,), "Unknown query parameter", source="query", code=UNKNOWN) for name in extra]
         for parameter in self.parameters:
-            errors += self._check(parameter, request)
+            errors += self._check(parameter, values)
         if errors:
             raise validation_error(errors, "Invalid request parameters")
 
-    def _check(self, parameter: Mapping[str, Any], request: ConnexionRequest) -> list[FieldError]:
+    def _check(self, parameter: Mapping[str, Any], values: RequestParameters) -> list[FieldError]:
         name, source = str(parameter["name"]), cast(ParameterSource, parameter["in"])
-        values: Mapping[str, Any] = {
-            "path": request.path_params,
-            "query": request.query_params,
-            "header": request.headers,
-        }[source]
-        value = values.get(name.replace("-", "_") if source == "path" else name)
+        value = values.get(source, name)
         if value is None:
             if parameter.get("required"):
                 message = f"Missing {source} parameter '{name}'"
@@ -175,6 +169,29 @@ class ParameterValidator:
             FieldError((name, *error.location), error.message, source, error.code, error.limit, error.value)
             for error in field_errors(compiled(schema).iter_errors(value), source)
         ]
+
+
+class RequestParameters:
+    """A request's path, query and header parameters, coerced by Connexion's URI parser, each read once."""
+
+    def __init__(self, scope: Scope, uri_parser: AbstractURIParser) -> None:
+        self.path: dict[str, Any] = uri_parser.resolve_path(dict(scope.get("path_params", {})))
+        raw_query = scope.get("query_string", b"")
+        self.query: dict[str, Any] = {}
+        if raw_query:
+            listed = QueryParams(raw_query)
+            self.query = uri_parser.resolve_query({key: listed.getlist(key) for key in listed})
+        self._scope = scope
+        self._headers: Headers | None = None
+
+    def get(self, source: ParameterSource, name: str) -> Any:
+        if source == "path":
+            return self.path.get(name.replace("-", "_"))
+        if source == "query":
+            return self.query.get(name)
+        if self._headers is None:
+            self._headers = Headers(scope=self._scope)
+        return self._headers.get(name)
 
 
 VALIDATOR_MAP: dict[str, Any] = {

@@ -143,7 +143,7 @@ def test_startup_fails_clearly_on_unknown_api():
 def test_startup_fails_clearly_on_invalid_spec(tmp_path):
     (tmp_path / "widgets.yaml").write_text("openapi: 3.0.3\ninfo: {}\n")
     settings = Settings(spec_dir=tmp_path, fixtures_dir=widgets.HERE / "fixtures")
-    with pytest.raises(SpecError, match="widgets.yaml: invalid OpenAPI document"):
+    with pytest.raises(SpecError, match=r"widgets\.yaml: invalid OpenAPI document"):
         create_app(settings, vendors={"widgets": widgets.VENDOR})
 
 
