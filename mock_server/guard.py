@@ -1,7 +1,8 @@
 """The outermost ASGI middleware: refuses what must never reach Connexion, and logs requests.
 
 - Control characters in the path bypass Connexion's router (and so its security); they get a 400.
-- Bodies over the size limit get a 413 before anything parses them.
+- Bodies over the size limit get a 413 before anything parses them, and JSON nested deeper than any
+  parser should be asked to recurse gets a 400 (`mock_server.hostile`).
 - Every API request and its response go to a bounded log for `GET /__admin/requests`,
   with credentials redacted and the tenant given only as the token's fingerprint.
 """
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_server.auth import fingerprint
 from mock_server.errors import VendorError
+from mock_server.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,6 +109,10 @@ class GuardMiddleware:
             return
         if path.startswith("/__admin"):
             await self.app(scope, _replay(body, receive), send)
+            return
+        if is_json(dict(scope["headers"]).get(b"content-type", b"")) and json_depth_exceeds(body):
+            too_deep = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+            await self._refuse(send, path, too_deep)
             return
         await self._forward_and_log(scope, _replay(body, receive), body, send)
 

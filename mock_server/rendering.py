@@ -18,6 +18,7 @@ from connexion.exceptions import (
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from mock_server.errors import FieldError, VendorError
 from mock_server.spec import SpecView
@@ -87,6 +88,8 @@ class ErrorRendering:
 def as_vendor_error(exc: Exception) -> VendorError:
     if isinstance(exc, VendorError):
         return exc
+    if isinstance(exc, MultiPartException):  # the form parser's own limits (number of fields, part sizes)
+        return VendorError(400, "bad_request", f"Form body refused: {exc.message}")
     if isinstance(exc, UnicodeDecodeError):
         return VendorError(400, "bad_request", "Request is not valid UTF-8")
     if isinstance(exc, NonConformingResponse):
