@@ -1,6 +1,6 @@
 """The outermost ASGI middleware: refuses what must never reach Connexion, and logs requests.
 
-- Control characters in the path bypass Connexion's router (and so its security); they get a 400.
+- Paths no router should see (control characters, empty segments) get a 4xx (`mock_server.hostile`).
 - Bodies over the size limit get a 413 before anything parses them, and JSON nested deeper than any
   parser should be asked to recurse gets a 400 (`mock_server.hostile`).
 - Every API request and its response go to a bounded log for `GET /__admin/requests`,
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_server.auth import fingerprint
 from mock_server.errors import VendorError
-from mock_server.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds
+from mock_server.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds, path_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -99,8 +99,9 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
-            await self._refuse(send, path, VendorError(400, "bad_request", "Control characters in the request path"))
+        bad_path = path_error(path)
+        if bad_path is not None:
+            await self._refuse(send, path, bad_path)
             return
         body, too_large = await self._read_body(scope, receive)
         if too_large:

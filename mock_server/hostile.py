@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from mock_server.errors import VendorError
+
 MAX_JSON_DEPTH = 64
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -33,3 +35,17 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
         if depth > limit:
             return True
     return False
+
+
+def path_error(path: str) -> VendorError | None:
+    """What is wrong with a request path that must not reach the routers.
+
+    Control characters bypass Connexion's router (and so its security). An empty segment (`//`)
+    is merged away by Flask's router but not by Connexion's, so the operation would run without
+    the context Connexion's router gives it: no vendor serves such a path.
+    """
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return VendorError(400, "bad_request", "Control characters in the request path")
+    if "//" in path:
+        return VendorError(404, "not_found", "No resource at a path with an empty segment")
+    return None
