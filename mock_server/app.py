@@ -21,9 +21,12 @@ from mock_server.clock import Clock
 from mock_server.config import Settings
 from mock_server.errors import VendorError
 from mock_server.fast_flask import speed_up
+from mock_server.faults import FaultError, Faults
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
 from mock_server.rendering import ErrorRendering
+from mock_server.resilience import ResilienceMiddleware
+from mock_server.routes import RouteTable
 from mock_server.spec import SpecView
 from mock_server.store import InMemoryStore, RecordsView, Store
 from mock_server.validation import VALIDATOR_MAP
@@ -86,9 +89,22 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         max_body_bytes=settings.max_body_bytes,
         log=state.requests,
     )
+    app.add_middleware(
+        ResilienceMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, rendering=rendering
+    )
+    _install_faults_file(state)
     if settings.admin_enabled:
         admin.register(app.app, state)
     return app
+
+
+def _install_faults_file(state: MockState) -> None:
+    if state.settings.faults_file is None:
+        return
+    try:
+        Faults(state.store, RouteTable(state.vendors, state.specs)).install_file(state.settings.faults_file)
+    except FaultError as exc:
+        raise StartupError("invalid faults file:\n  " + "\n  ".join(exc.problems)) from None
 
 
 def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_server.auth import fingerprint
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from mock_server.rendering import ErrorRendering
 
 LOGGED_BODY_BYTES = 4096
+# Keys the guard puts in the scope of an API request, for the middleware inside it (mock_server.resilience):
+NOTES = "contract_mock.notes"  # a dict whose items join the request's log entry (e.g. the fault injected)
+SERVER_RECEIVE = "contract_mock.server_receive"  # the server's own `receive`, before the guard replays the body
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
 
 
@@ -41,6 +44,7 @@ class Exchange:
     status: int
     response: bytes  # the first LOGGED_BODY_BYTES
     duration_ms: float
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def entry(self) -> dict[str, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.headers}
@@ -55,6 +59,7 @@ class Exchange:
             "status": self.status,
             "response": _text(self.response),
             "durationMs": round(self.duration_ms, 3),
+            **self.notes,
         }
 
 
@@ -115,7 +120,9 @@ class GuardMiddleware:
             too_deep = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
             await self._refuse(send, path, too_deep)
             return
-        await self._forward_and_log(scope, _replay(body, receive), body, send)
+        notes: dict[str, Any] = {}
+        scope = {**scope, NOTES: notes, SERVER_RECEIVE: receive}
+        await self._forward_and_log(scope, _replay(body, receive), body, send, notes)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
         declared = dict(scope["headers"]).get(b"content-length")
@@ -136,7 +143,9 @@ class GuardMiddleware:
                 break
         return b"".join(chunks), False
 
-    async def _forward_and_log(self, scope: Scope, receive: Receive, body: bytes, send: Send) -> None:
+    async def _forward_and_log(
+        self, scope: Scope, receive: Receive, body: bytes, send: Send, notes: dict[str, Any]
+    ) -> None:
         started = time.perf_counter()
         status = 0
         response_chunks: list[bytes] = []
@@ -163,6 +172,7 @@ class GuardMiddleware:
                     status=status,
                     response=b"".join(response_chunks)[:LOGGED_BODY_BYTES],
                     duration_ms=(time.perf_counter() - started) * 1000,
+                    notes=notes,
                 )
             )
 

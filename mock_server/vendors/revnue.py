@@ -17,7 +17,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import Limits, RateLimit, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 WRITABLE = "ContractWritable"
@@ -336,6 +336,8 @@ def _detail(error: VendorError) -> str:
     if error.kind == "unsupported_media_type":
         found = MEDIA_TYPE.search(error.message)
         return f'Unsupported media type "{found["media_type"]}" in request.' if found else error.message
+    if error.kind == "throttled" and "Retry-After" in error.headers:
+        return f"Request was throttled. Expected available in {error.headers['Retry-After']} seconds."
     return DETAILS.get(error.kind, error.message)
 
 
@@ -394,4 +396,5 @@ VENDOR = Vendor(
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
+    limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
 )
