@@ -60,8 +60,8 @@ class ResilienceMiddleware:
         tenant = _tenant(headers)
         notes: dict[str, Any] = scope.get(NOTES, {})
         firing, refusal = _prefer(headers.get("prefer", ""), route)
-        if refusal is not None:
-            await self._answer_error(scope, send, refusal)
+        if refusal is not None:  # about the mock's own header: a 400 whatever the vendor answers bad requests with
+            await self._answer_error(scope, send, refusal, status=400)
             return
         firing = firing or self.faults.firing(tenant, route)
         if firing is not None:
@@ -129,7 +129,7 @@ class ResilienceMiddleware:
         """The resource as a GET of the same path shows it (a write is not applied), cut short or malformed."""
         status, headers, body = await self._read_as_get(scope)
         if kind == "malformed":
-            body = body[:-1] if len(body) > 1 else b"{"
+            body = body.rstrip()[:-1] if len(body.rstrip()) > 1 else b"{"  # without its closing bracket
             headers = [(k, v) for k, v in headers if k != b"content-length"] + [
                 (b"content-length", str(len(body)).encode())
             ]

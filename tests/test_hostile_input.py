@@ -6,13 +6,11 @@ vendors and their specs. What httpx refuses to send goes over a raw socket.
 
 from __future__ import annotations
 
-import itertools
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,62 +18,11 @@ import httpx
 import pytest
 
 from mock_server.app import create_app
-from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
-from mock_server.fixtures import load_fixtures
-from mock_server.spec import SpecView
-from mock_server.vendors import discover
-from mock_server.vendors.base import Vendor
+from mock_server.config import Settings
+from tests.support.operations import Operation, operations
 from tests.support.server import serving
 
-VENDORS = discover()
-_tokens = itertools.count()
-
-
-@dataclass(frozen=True)
-class Operation:
-    vendor: Vendor
-    method: str
-    path: str  # concrete: the spec's template with each path parameter's example
-    media_types: tuple[str, ...]
-    schema: dict[str, Any]  # the JSON body's schema (or the form's)
-    org: str | None
-
-    def headers(self, media_type: str | None = None) -> dict[str, str]:
-        headers = {"Authorization": f"{self.vendor.auth_prefix} dev-token.hostile-{next(_tokens)}"}
-        if self.vendor.org_header and self.org:
-            headers[self.vendor.org_header] = self.org
-        if media_type:
-            headers["Content-Type"] = media_type
-        return headers
-
-    @property
-    def url(self) -> str:
-        return self.vendor.prefix + self.path
-
-    def __str__(self) -> str:
-        return f"{self.vendor.name} {self.method.upper()} {self.path}"
-
-
-def _operations() -> list[Operation]:
-    found = []
-    for name, vendor in VENDORS.items():
-        spec = SpecView.load(Settings().spec_dir / f"{name}.yaml")
-        grant = load_fixtures(vendor, DEFAULT_FIXTURES_DIR).tokens.lookup("dev-token")
-        org = sorted(grant.orgs)[0] if grant and grant.orgs else None
-        for template, method, operation in spec.operations():
-            parameters = operation.get("parameters", []) + spec.resolved["paths"][template].get("parameters", [])
-            path = template
-            for parameter in parameters:
-                if parameter["in"] == "path":
-                    example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
-                    path = path.replace("{" + parameter["name"] + "}", str(example))
-            content = operation.get("requestBody", {}).get("content", {})
-            schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
-            found.append(Operation(vendor, method, path, tuple(content), schema, org))
-    return found
-
-
-OPERATIONS = _operations()
+OPERATIONS = operations()
 WRITES = [op for op in OPERATIONS if op.media_types]
 JSON_WRITES = [(op, mt) for op in WRITES for mt in op.media_types if "json" in mt]
 FORM_WRITES = [(op, mt) for op in WRITES for mt in op.media_types if mt == "application/x-www-form-urlencoded"]
