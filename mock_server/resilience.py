@@ -1,12 +1,13 @@
-"""The ASGI middleware that injects faults and enforces the vendors' limits, in that order.
+"""The ASGI middleware that enforces the vendors' limits and injects faults.
 
 It sits inside the guard (which logs each exchange, with the fault this middleware notes) and in
 front of Connexion, so it only uses the ASGI interface. Per request:
 1. `Prefer: code=NNN` / `Prefer: delay=MS` (Prism's convention): a status the spec declares for the
    operation, answered with the vendor's error body (an undeclared one is a 400 naming the declared
    ones); a delay before the request is served.
-2. The first installed fault that fires (`mock_server.faults`): the tenant's, then those for all.
-3. The limits (`mock_server.limits`), for requests that carry a token.
+2. The limits (`mock_server.limits`), for requests that carry a token: a refused request gets no fault.
+3. The first installed fault that fires (`mock_server.faults`): the tenant's, then those for all.
+   A request waiting out a delay counts as in flight for the concurrency caps.
 """
 
 from __future__ import annotations
@@ -63,7 +64,21 @@ class ResilienceMiddleware:
         if refusal is not None:  # about the mock's own header: a 400 whatever the vendor answers bad requests with
             await self._answer_error(scope, send, refusal, status=400)
             return
-        firing = firing or self.faults.firing(tenant, route)
+        refused, release = self.limits.admit(tenant, route.vendor) if tenant else (None, None)
+        if refused is not None:
+            notes["limit"] = refused.limit
+            await self._answer_error(scope, send, refused.error)
+            return
+        try:
+            await self._faulted(firing or self.faults.firing(tenant, route), scope, receive, send, notes)
+        finally:
+            if release is not None:
+                release()
+
+    async def _faulted(
+        self, firing: Firing | None, scope: Scope, receive: Receive, send: Send, notes: dict[str, Any]
+    ) -> None:
+        """A delayed request is in flight (for the concurrency caps) while it waits."""
         if firing is not None:
             notes["fault"] = firing.journal()
             if firing.latency_ms:
@@ -71,23 +86,7 @@ class ResilienceMiddleware:
             if firing.kind != "latency":
                 await self._inject(firing, scope, receive, send)
                 return
-        await self._limited(tenant, route, scope, receive, send, notes)
-
-    async def _limited(
-        self, tenant: str | None, route: Route, scope: Scope, receive: Receive, send: Send, notes: dict[str, Any]
-    ) -> None:
-        if tenant is None:
-            await self.app(scope, receive, send)
-            return
-        refused, release = self.limits.admit(tenant, route.vendor)
-        if refused is not None:
-            notes["limit"] = refused.limit
-            await self._answer_error(scope, send, refused.error)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            release()
+        await self.app(scope, receive, send)
 
     # -- answers instead of the operation ---------------------------------------------------------
 
