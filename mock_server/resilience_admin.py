@@ -75,11 +75,12 @@ def register(blueprint: Blueprint, state: MockState) -> None:
         problems = _limits_problems(payload, scope, state)
         if problems:
             return _error(400, problems)
+        changes: dict[str, Any] = payload if isinstance(payload, dict) else {}
         current = limits.settings(scope)
-        if "enabled" in payload:
-            current["enabled"] = payload["enabled"]
-        if "editions" in payload:
-            current["editions"] = {**current.get("editions", {}), **payload["editions"]}
+        if "enabled" in changes:
+            current["enabled"] = changes["enabled"]
+        if "editions" in changes:
+            current["editions"] = {**current.get("editions", {}), **changes["editions"]}
         state.store.set_value(scope, SETTINGS_VALUE, current)
         return read_limits()
 
