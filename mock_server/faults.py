@@ -194,8 +194,14 @@ class Faults:
             faults = self.validated(document["faults"])
         except FaultError as exc:
             raise FaultError([f"{path}: {problem}" for problem in exc.problems]) from None
-        for fault in faults:
-            self.install(scope_of(fault), [fault])
+        # Ids from the file's order, and each scope's list replaced: workers sharing a store that
+        # each load the file install the same faults once.
+        by_scope: dict[str, list[dict[str, Any]]] = {}
+        for index, fault in enumerate(faults, start=1):
+            stored = {k: v for k, v in fault.items() if k not in ("token", "tenant")}
+            by_scope.setdefault(scope_of(fault), []).append({**stored, "id": f"file-{index}"})
+        for scope, listed in by_scope.items():
+            self.store.set_value(scope, FAULTS_VALUE, listed)
 
     # -- firing ---------------------------------------------------------------------------------
 

@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from mock_server import _compat
-from mock_server.app import StartupError, create_app
+from mock_server.app import StartupError, create_app, mock_state
 from mock_server.config import Settings
-from mock_server.faults import FAULT_KINDS
+from mock_server.faults import FAULT_KINDS, Faults
+from mock_server.routes import RouteTable
 from tests.support.operations import Operation, operations
 from tests.support.server import serving
 
@@ -246,7 +247,11 @@ def test_faults_file_loads_at_start_and_a_bad_one_is_exit_2(tmp_path: Path) -> N
     app = create_app(Settings(faults_file=good))
     with app.test_client() as client:
         assert client.get(op.url, headers=op.headers()).status_code == 404
-        assert client.get("/__admin/faults").json()["faults"][0]["status"] == 404
+        listed = client.get("/__admin/faults").json()["faults"]
+        assert [(f["id"], f["status"]) for f in listed] == [("file-1", 404)]
+    state = mock_state(app)  # a second worker sharing the store loads the file again: nothing doubles
+    Faults(state.store, RouteTable(state.vendors, state.specs)).install_file(good)
+    assert len(Faults(state.store, RouteTable(state.vendors, state.specs)).listed("*")) == 1
     bad = tmp_path / "bad.yaml"
     bad.write_text("faults:\n  - fault: status\n    status: 599\n  - fault: nap\n")
     with pytest.raises(StartupError, match="599 is not declared"):
