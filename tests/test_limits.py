@@ -69,6 +69,21 @@ def test_the_rate_limit_is_per_tenant_with_retry_after(http: httpx.Client, op: O
     assert http.get(op.url, headers=op.with_token(first)).status_code == 429
 
 
+@pytest.mark.parametrize("op", RATE_LIMITED[:1], ids=str)
+def test_the_switch_for_all_tenants_and_a_tenant_override(http: httpx.Client, op: Operation) -> None:
+    rate = op.vendor.limits.rate
+    assert rate is not None
+    token, strict = _token(), _token()
+    try:
+        assert http.post("/__admin/limits", json={"enabled": False}).json()["enabled"] is False
+        http.post("/__admin/limits", json={"enabled": True}, headers={"X-Tenant-Token": strict})
+        assert {r.status_code for r in _burst(http, op, token, rate.requests + 2)} == {200}
+        assert _burst(http, op, strict, rate.requests + 1)[-1].status_code == 429  # its own switch wins
+    finally:
+        http.post("/__admin/limits", json={"enabled": True})
+    assert http.post("/__admin/limits", json={"enabled": "no"}).status_code == 400
+
+
 def test_limits_off_serves_everything() -> None:
     op = RATE_LIMITED[0]
     rate = op.vendor.limits.rate
