@@ -213,7 +213,7 @@ def test_a_reset_before_the_write_changes_nothing_and_a_delayed_write_is_applied
         with contextlib.suppress(httpx.HTTPError):
             http.request(op.method, op.url, content=body, headers=op.with_token(token, media_type))
         assert http.get(read.url, headers=read.with_token(token)).json() == before, kind
-    _install(http, token, fault="latency", latencyMs=600, count=1, **_filters(op))
+    _install(http, token, fault="latency", latencyMs=1500, count=1, **_filters(op))
     answer: list[httpx.Response] = []
     writer = threading.Thread(
         target=lambda: answer.append(

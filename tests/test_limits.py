@@ -106,7 +106,7 @@ def test_the_concurrency_cap_of_the_tenants_edition(http: httpx.Client, op: Oper
             "/__admin/limits", json={"editions": {op.vendor.name: smallest}}, headers={"X-Tenant-Token": tenant}
         )
         assert chosen.status_code == 200, chosen.text
-    slow = {"fault": "latency", "latencyMs": 700, "api": op.vendor.name, "method": "GET"}
+    slow = {"fault": "latency", "latencyMs": 1500, "api": op.vendor.name, "method": "GET"}
     assert http.post("/__admin/faults", json=slow, headers={"X-Tenant-Token": token}).status_code == 201
     statuses: list[int] = []
     threads = [
