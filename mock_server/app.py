@@ -28,9 +28,12 @@ from mock_server.clock import Clock
 from mock_server.config import Settings
 from mock_server.dispatch import Dispatcher, Endpoint
 from mock_server.errors import VendorError
+from mock_server.faults import FaultError, Faults
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
 from mock_server.rendering import ErrorRendering
+from mock_server.resilience import ResilienceMiddleware
+from mock_server.routes import RouteTable
 from mock_server.spec import SpecError, SpecView
 from mock_server.state import MockState
 from mock_server.store import InMemoryStore
@@ -104,7 +107,20 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         max_body_bytes=settings.max_body_bytes,
         log=state.requests,
     )
+    middleware.add_middleware(
+        ResilienceMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, rendering=rendering
+    )
+    _install_faults_file(state)
     return MockApp(state, middleware, admin_app)
+
+
+def _install_faults_file(state: MockState) -> None:
+    if state.settings.faults_file is None:
+        return
+    try:
+        Faults(state.store, RouteTable(state.vendors, state.specs)).install_file(state.settings.faults_file)
+    except FaultError as exc:
+        raise StartupError("invalid faults file:\n  " + "\n  ".join(exc.problems)) from None
 
 
 def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]:

@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--validate-responses", action="store_true", help="check every response against the spec")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (each has its own state)")
+    serve.add_argument(
+        "--limits", choices=("on", "off"), default="on", help="enforce the vendors' documented limits (default: on)"
+    )
+    serve.add_argument("--faults", type=Path, default=None, metavar="FILE.yaml", help="faults to install at start")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
     return parser
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         validate_responses=args.validate_responses,
         admin_token=args.admin_token,
         today=args.today,
+        limits=args.limits == "on",
+        faults_file=args.faults,
     )
     return serve(settings, workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
 
@@ -97,6 +103,8 @@ def settings_to_env(settings: Settings) -> str:
             "validate_responses": settings.validate_responses,
             "admin_token": settings.admin_token,
             "today": settings.today.isoformat() if settings.today else None,
+            "limits": settings.limits,
+            "faults_file": str(settings.faults_file) if settings.faults_file else None,
         }
     )
 

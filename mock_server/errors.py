@@ -23,6 +23,8 @@ ErrorKind = Literal[
     "payload_too_large",
     "method_not_allowed",
     "conflict",
+    "throttled",  # a rate or concurrency limit: 429, with a Retry-After header when the wait is known
+    "quota_exceeded",  # a quota of the day (API credits) is used up: 429
     "internal",  # a bug in the mock; never expected
 ]
 

@@ -17,6 +17,7 @@ from connexion.exceptions import (
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from mock_server.errors import FieldError, VendorError
 from mock_server.spec import SpecView
@@ -77,6 +78,8 @@ def as_vendor_error(exc: Exception, content_type: str | None = None) -> VendorEr
     """`exc` as a `VendorError`; `content_type` is the request's header (named in a 415)."""
     if isinstance(exc, VendorError):
         return exc
+    if isinstance(exc, MultiPartException):  # the form parser's own limits (number of fields, part sizes)
+        return VendorError(400, "bad_request", f"Form body refused: {exc.message}")
     if isinstance(exc, UnicodeDecodeError):
         return VendorError(400, "bad_request", "Request is not valid UTF-8")
     if isinstance(exc, NonConformingResponse):

@@ -16,7 +16,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import Limits, RateLimit, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 WRITABLE = "ContractWritable"
@@ -323,6 +323,8 @@ def render_error(error: VendorError) -> tuple[int, Any]:
 def _detail(error: VendorError) -> str:
     if error.kind == "unsupported_media_type" and error.media_type is not None:
         return f'Unsupported media type "{error.media_type}" in request.'
+    if error.kind == "throttled" and "Retry-After" in error.headers:
+        return f"Request was throttled. Expected available in {error.headers['Retry-After']} seconds."
     return DETAILS.get(error.kind, error.message)
 
 
@@ -392,4 +394,5 @@ VENDOR = Vendor(
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
+    limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
 )

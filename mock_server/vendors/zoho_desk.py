@@ -19,7 +19,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordMissing, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import Edition, Limits, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 CUSTOM_FIELDS = "contractFields"
@@ -313,8 +313,15 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
         "UNSUPPORTED_MEDIA_TYPE",
         "The server refused the request because the body is in an unsupported format.",
     ),
+    "throttled": (429, "TOO_MANY_REQUESTS", "Too many requests. Please try again later."),
+    "quota_exceeded": (429, "THRESHOLD_EXCEEDED", "The API credits of the day are used up."),
 }
 _INTERNAL = (500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+# Editions documented with their limits (the ones between Free and Enterprise are not).
+EDITIONS = {
+    "free": Edition(concurrent_calls=5, daily_credits=5_000),
+    "enterprise": Edition(concurrent_calls=25, daily_credits=100_000),
+}
 
 
 def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
@@ -375,4 +382,5 @@ VENDOR = Vendor(
     render_error=render_error,
     org_header="orgId",
     references=REFERENCES,
+    limits=Limits(editions=EDITIONS, default_edition="enterprise"),
 )
