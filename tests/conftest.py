@@ -4,12 +4,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.redis_store import RedisStore
 from mock_server.store import InMemoryStore
 from tests.support import widgets
+from tests.support.redis_server import redis_server
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +44,25 @@ def token() -> str:
     return f"dev-token.{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """One real redis-server for the whole session; tests keep apart by key prefix (`redis_prefix`)."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=["memory", "redis"])
 def make_store(request):
     """A factory of empty stores of each backend: `make_store(seeds, max_tenants=..., tenant_idle_ttl=...)`."""
-
-    def make(seeds, **bounds):
-        return InMemoryStore(seeds, **bounds)
-
-    return make
+    if request.param == "memory":
+        return InMemoryStore
+    url = request.getfixturevalue("redis_url")
+    prefix = request.getfixturevalue("redis_prefix")
+    client = redis.Redis.from_url(url)
+    request.addfinalizer(client.close)
+    return lambda seeds, **bounds: RedisStore(client, seeds, prefix=prefix, **bounds)
