@@ -37,7 +37,7 @@ from mock_server.store import (
     RecordMissing,
     Seeds,
     Transaction,
-    clone,
+    clone_record,
     create_in,
     delete_in,
     highest_id,
@@ -45,6 +45,7 @@ from mock_server.store import (
 )
 
 T = TypeVar("T")
+Arg = str | bytes | int | float
 UpdateStrategy = Literal["lua", "watch"]
 MAX_ATTEMPTS = 10_000  # optimistic retries before giving up (each retry means another writer won)
 
@@ -206,6 +207,19 @@ def _encode(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _decoded(raw: Any) -> Any:
+    return json.loads(raw)
+
+
+def _record(raw: Any) -> Record:
+    record: Record = json.loads(raw)
+    return record
+
+
 def _key_order(key: str) -> tuple[int, int, str]:
     number = numeric_id(key)
     return (0, number, "") if number is not None else (1, 0, key)
@@ -264,7 +278,7 @@ class RedisStore:
     def _key(self, tenant: str, suffix: str) -> str:
         return f"{self._prefix}t:{tenant}:{suffix}"
 
-    def _args(self, tenant: str, *rest: object) -> list[object]:
+    def _args(self, tenant: str, *rest: Arg) -> list[Arg]:
         return [self._prefix, tenant, repr(time.time()), *self._bounds, *rest]
 
     def _seeded(self, tenant: str, api: str) -> None:
@@ -281,9 +295,7 @@ class RedisStore:
 
     def _raw_one(self, tenant: str, api: str, collection: str, key: str) -> bytes | None:
         read = self._read_one
-        raw: bytes | None = self._until_seeded(
-            tenant, api, lambda: read(args=self._args(tenant, api, collection, key))
-        )
+        raw: bytes | None = self._until_seeded(tenant, api, lambda: read(args=self._args(tenant, api, collection, key)))
         return raw
 
     def _raw_all(self, tenant: str, api: str, collection: str) -> dict[str, bytes]:
@@ -296,10 +308,10 @@ class RedisStore:
 
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
         raw = self._raw_one(tenant, api, collection, str(key))
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else _record(raw)
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
-        return [json.loads(raw) for raw in self._raw_all(tenant, api, collection).values()]
+        return [_record(raw) for raw in self._raw_all(tenant, api, collection).values()]
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         if self._update_strategy == "watch":
@@ -308,10 +320,10 @@ class RedisStore:
             raw = self._raw_one(tenant, api, collection, str(key))
             if raw is None:
                 raise RecordMissing(key)
-            updated = change(json.loads(raw))
+            updated = change(_record(raw))
             encoded = _encode(updated)
             if self._compare_and_set(args=self._args(tenant, api, collection, str(key), raw, encoded)):
-                return clone(updated)
+                return clone_record(updated)
         raise StoreContention(f"update of {collection}/{key} lost {MAX_ATTEMPTS} races")
 
     def _update_watching(
@@ -321,7 +333,7 @@ class RedisStore:
         with self._redis.pipeline() as pipe:
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    pipe.watch(records)
+                    pipe.watch(records)  # type: ignore[no-untyped-call]
                     raw = pipe.hget(records, key)
                     if raw is None:
                         seeded = pipe.exists(version)
@@ -330,13 +342,13 @@ class RedisStore:
                             raise RecordMissing(key)
                         self._seeded(tenant, api)
                         continue
-                    updated = change(json.loads(raw))
+                    updated = change(_record(raw))
                     pipe.multi()
                     pipe.hset(records, key, _encode(updated))
                     pipe.incr(version)
                     pipe.zadd(f"{self._prefix}tenants", {tenant: time.time()})
                     pipe.execute()
-                    return clone(updated)
+                    return clone_record(updated)
                 except redis.WatchError:
                     continue
         raise StoreContention(f"update of {collection}/{key} lost {MAX_ATTEMPTS} races")
@@ -344,7 +356,7 @@ class RedisStore:
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record:
         def put(tx: Transaction) -> Record:
             tx.put(collection, key, record)
-            return clone(record)
+            return clone_record(record)
 
         result: Record = self.transaction(tenant, api, put)
         return result
@@ -379,7 +391,7 @@ class RedisStore:
 
     def get_value(self, tenant: str, name: str) -> Any | None:
         raw = self._get_value(args=self._args(tenant, name))
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else _decoded(raw)
 
     def set_value(self, tenant: str, name: str, value: Any | None) -> None:
         self._set_value(args=self._args(tenant, name, "" if value is None else _encode(value)))
@@ -407,8 +419,8 @@ class RedisStore:
             return []
         key = f"{self._prefix}journal"
         if tenant is None:
-            return [json.loads(raw) for raw in self._redis.lrange(key, 0, limit - 1)]
-        entries = (json.loads(raw) for raw in self._redis.lrange(key, 0, -1))
+            return [_record(raw) for raw in self._redis.lrange(key, 0, limit - 1)]
+        entries = (_record(raw) for raw in self._redis.lrange(key, 0, -1))
         return [e for e in entries if e.get("tenant") == tenant][:limit]
 
     def journal_clear(self) -> None:
@@ -430,15 +442,15 @@ class RedisStore:
         head = self._key(tenant, "")
         found: dict[str, Collections] = {}
         for raw_key in sorted(self._redis.smembers(self._key(tenant, "keys"))):
-            api, marker, collection = raw_key.decode()[len(head) :].partition(":r:")
+            api, marker, collection = _text(raw_key)[len(head) :].partition(":r:")
             if marker:
-                rows = self._redis.hgetall(raw_key)
-                ordered = sorted(rows, key=lambda k: _key_order(k.decode()))
-                found.setdefault(api, {})[collection] = {k.decode(): json.loads(rows[k]) for k in ordered}
+                rows = {_text(k): v for k, v in self._redis.hgetall(raw_key).items()}
+                ordered = sorted(rows, key=_key_order)
+                found.setdefault(api, {})[collection] = {k: _record(rows[k]) for k in ordered}
         return found
 
     def tenants(self) -> list[str]:
-        return sorted(member.decode() for member in self._redis.zrange(f"{self._prefix}tenants", 0, -1))
+        return sorted(_text(member) for member in self._redis.zrange(f"{self._prefix}tenants", 0, -1))
 
     def evicted(self, tenant: str) -> bool:
         return self._redis.zscore(f"{self._prefix}evicted", tenant) is not None
@@ -455,7 +467,7 @@ class _RedisSource:
 
     def read_all(self, collection: str) -> dict[str, Record]:
         raw = self._store._raw_all(self._tenant, self._api, collection)
-        return {key: json.loads(value) for key, value in raw.items()}
+        return {key: _record(value) for key, value in raw.items()}
 
     def highest_id(self, collection: str) -> int:
         return self._store.highest_id(self._tenant, self._api, collection)
