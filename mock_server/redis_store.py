@@ -36,6 +36,7 @@ from mock_server.store import (
     Record,
     RecordMissing,
     Seeds,
+    StoreUnavailable,
     Transaction,
     clone_record,
     create_in,
@@ -269,6 +270,15 @@ class RedisStore:
     @classmethod
     def from_url(cls, url: str, seeds: Seeds, **options: Any) -> RedisStore:
         return cls(redis.Redis.from_url(url), seeds, **options)
+
+    def check(self) -> None:
+        """Raises StoreUnavailable unless the server answers (the URL's password is never shown)."""
+        try:
+            self._redis.ping()
+        except redis.RedisError as exc:
+            where = self._redis.connection_pool.connection_kwargs
+            place = f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
+            raise StoreUnavailable(f"cannot reach the Redis store at {place}: {type(exc).__name__}") from None
 
     def close(self) -> None:
         self._redis.close()
