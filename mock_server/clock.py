@@ -80,5 +80,7 @@ class Clock:
         self._offset = None
 
     def _store_offset(self, offset: dt.timedelta) -> None:
+        # A date no datetime can hold is refused here (OverflowError), not on every later request.
+        dt.datetime.now(dt.UTC) + offset
         self._store.set_value(self._tenant, CLOCK_VALUE, {"offsetSeconds": offset.total_seconds()})
         self._offset = offset if self._memoise else None
