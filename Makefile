@@ -35,6 +35,7 @@ conformance: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/mock_throughput.py
+	$(BIN)/python bench/scaling.py --api revnue
 
 clean:
 	rm -rf $(VENV) reports bench/.prism
