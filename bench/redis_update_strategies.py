@@ -20,7 +20,7 @@ from mock_server.config import PROJECT_ROOT
 from mock_server.redis_store import RedisStore, UpdateStrategy
 
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.support.redis_server import redis_server  # noqa: E402
+from tests.support.redis_server import redis_server
 
 SEEDS = {"api": {"items": {"1": {"id": 1, "count": 0, "payload": {"tags": ["a", "b"], "name": "x" * 200}}}}}
 STRATEGIES: tuple[UpdateStrategy, ...] = ("lua", "watch")

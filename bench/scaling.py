@@ -26,7 +26,7 @@ from conformance.mock import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.support.redis_server import redis_server  # noqa: E402
+from tests.support.redis_server import redis_server
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "scaling.json"
 SETUPS = {  # name -> (workers, on Redis)

@@ -8,8 +8,8 @@ level off. Prints RSS as tenants grow, and the memory per tenant below the bound
 from __future__ import annotations
 
 import argparse
-import subprocess
 import asyncio
+import subprocess
 import sys
 import time
 
