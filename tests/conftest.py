@@ -91,7 +91,7 @@ def redis_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-watch"])
 def make_store(request):
     """A factory of empty stores of each backend: `make_store(seeds, max_tenants=..., tenant_idle_ttl=...)`."""
     if request.param == "memory":
@@ -100,4 +100,5 @@ def make_store(request):
     prefix = request.getfixturevalue("redis_prefix")
     client = redis.Redis.from_url(url)
     request.addfinalizer(client.close)
-    return lambda seeds, **bounds: RedisStore(client, seeds, prefix=prefix, **bounds)
+    strategy = "watch" if request.param == "redis-watch" else "lua"
+    return lambda seeds, **bounds: RedisStore(client, seeds, prefix=prefix, update_strategy=strategy, **bounds)
