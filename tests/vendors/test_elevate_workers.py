@@ -6,7 +6,8 @@ ports. Concurrent clients increment `noticePeriodDays` of one contract with a JS
 the client read), so a lost update would show as two 2xx answers for one step. The final value must
 be the seed's plus the number of 2xx answers, and a GET after a 2xx must see at least that value.
 
-Default sizes keep the run short; CONTRACT_MOCK_PROOF=full runs 32 clients × 500 PATCHes.
+Default sizes keep the run short; CONTRACT_MOCK_PROOF=full runs 32 clients × 500 PATCHes
+(CONTRACT_MOCK_PROOF=32x50 any other size).
 """
 
 from __future__ import annotations
@@ -28,8 +29,18 @@ import redis
 
 from tests.support.server import free_port
 
-FULL = os.environ.get("CONTRACT_MOCK_PROOF") == "full"
-CLIENTS, PATCHES = (32, 500) if FULL else (8, 12)
+
+def _sizes(setting: str) -> tuple[int, int]:
+    """CONTRACT_MOCK_PROOF: unset (8 clients × 12 PATCHes), "full" (32 × 500) or "CLIENTSxPATCHES"."""
+    if setting == "full":
+        return 32, 500
+    if setting:
+        clients, _, patches = setting.partition("x")
+        return int(clients), int(patches)
+    return 8, 12
+
+
+CLIENTS, PATCHES = _sizes(os.environ.get("CONTRACT_MOCK_PROOF", ""))
 CONTRACT = "/elevate/customer-contracts/1"
 FIELD = "noticePeriodDays"
 TOKEN = "dev-token.workers-proof"
