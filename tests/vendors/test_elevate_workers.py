@@ -146,6 +146,9 @@ def run_clients(urls: list[str], during: threading.Event | None = None) -> Tally
     for thread in threads:
         thread.join(timeout=600)
     assert not any(thread.is_alive() for thread in threads)
+    print(
+        f"{CLIENTS} clients x {PATCHES}: {tally.acknowledged} acknowledged, {tally.failed_transport} transport errors"
+    )
     return tally
 
 
