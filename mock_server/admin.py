@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from mock_server import resilience_admin
 from mock_server.auth import fingerprint
 from mock_server.clock import Clock
 from mock_server.store import SERVER_WIDE, RecordsView
 
 if TYPE_CHECKING:
-    from mock_server.app import MockState
+    from mock_server.state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 
@@ -46,6 +47,8 @@ def register(flask_app: Flask, state: MockState) -> None:
                     "GET /__admin/state",
                     "GET /__admin/requests",
                     "GET|POST|DELETE /__admin/clock",
+                    "GET|POST|DELETE /__admin/faults",
+                    "GET|POST /__admin/limits",
                 ],
             }
         )
@@ -131,6 +134,7 @@ def register(flask_app: Flask, state: MockState) -> None:
             "ownClock": clock.own(),
         }
 
+    resilience_admin.register(blueprint, state)
     flask_app.register_blueprint(blueprint)
 
 

@@ -27,6 +27,8 @@ def settings_from_env() -> Settings:
         store_url=raw.get("store_url"),
         max_tenants=raw.get("max_tenants", Settings.max_tenants),
         tenant_idle_ttl_seconds=raw.get("tenant_idle_ttl_seconds", Settings.tenant_idle_ttl_seconds),
+        limits=raw.get("limits", True),
+        faults_file=Path(raw["faults_file"]) if raw.get("faults_file") else None,
     )
 
 

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tenant-idle-ttl", type=_duration, default=86_400.0, metavar="DURATION",
         help="a tenant unused this long starts again from the seed (seconds, or 30m, 24h…; default 24h)",
     )  # fmt: skip
+    serve.add_argument(
+        "--limits", choices=("on", "off"), default="on", help="enforce the vendors' documented limits (default: on)"
+    )
+    serve.add_argument("--faults", type=Path, default=None, metavar="FILE.yaml", help="faults to install at start")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
     return parser
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         store_url=args.store,
         max_tenants=args.max_tenants,
         tenant_idle_ttl_seconds=args.tenant_idle_ttl,
+        limits=args.limits == "on",
+        faults_file=args.faults,
     )
     if args.workers > 1 and settings.store_url is None:
         print(
@@ -115,7 +121,6 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
 
     from mock_server.app import StartupError, create_app
     from mock_server.fixtures import FixtureError
-    from mock_server.http_protocol import CoalescingHttpToolsProtocol
     from mock_server.spec import SpecError
     from mock_server.store import StoreUnavailable
 
@@ -124,18 +129,17 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
         print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
         return 2
-    for name in sorted(settings.apis or app.app.extensions["contract_mock"].vendors):
+    for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
-    server_options = {
-        "host": settings.host, "port": settings.port, "http": CoalescingHttpToolsProtocol,
-        "lifespan": "on", "log_level": log_level, "access_log": access_log,
-    }  # fmt: skip
     if workers > 1:
         # Each worker builds its own app; the state they share lives in the --store (README "Workers").
         os.environ["CONTRACT_MOCK_SETTINGS"] = settings_to_env(settings)
-        uvicorn.run("mock_server.asgi:app", workers=workers, **server_options)
+        uvicorn.run(
+            "mock_server.asgi:app", host=settings.host, port=settings.port, workers=workers,
+            lifespan="on", log_level=log_level, access_log=access_log,
+        )  # fmt: skip
         return 0
-    uvicorn.run(app, **server_options)
+    uvicorn.run(app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log)
     return 0
 
 
@@ -155,6 +159,8 @@ def settings_to_env(settings: Settings) -> str:
             "store_url": settings.store_url,
             "max_tenants": settings.max_tenants,
             "tenant_idle_ttl_seconds": settings.tenant_idle_ttl_seconds,
+            "limits": settings.limits,
+            "faults_file": str(settings.faults_file) if settings.faults_file else None,
         }
     )
 
