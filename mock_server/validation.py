@@ -102,7 +102,8 @@ class CollectingFormValidator(FormDataValidator):
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
             raise VendorError(400, "bad_request", "Form body must be a mapping")
-        if self._strict_validation:
+        # Like JSON bodies, a form refuses unknown members only when its schema says so.
+        if self._strict_validation and self._schema.get("additionalProperties") is False:
             extra = sorted(set(body) - set(self._schema.get("properties", {})))
             if extra:
                 raise validation_error([FieldError((name,), "Unknown field.", code="unknown") for name in extra])

@@ -47,8 +47,10 @@ RECORD_NOUNS = {
 
 _DOTNET_DATE_TIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"(?:T(?P<hm>[0-9]{2}:[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,7}))?)?)?"
+    r"(?:T(?P<hm>[0-9]{2}:[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,7}))?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def get_contract(ctx: RequestContext, id: int) -> tuple[dict[str, Any], int]:
@@ -76,6 +78,8 @@ def update_contract(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, 
 
 def _members_sent(ctx: RequestContext, body: Any) -> dict[str, Any]:
     """The ContractModify members of the body that carry a value; `null` means "not sent"."""
+    if body is None:  # the body is optional in the spec only for client generators (see its description)
+        raise VendorError(400, "bad_request", "RequestBody is required")
     if isinstance(body, bytes):  # text/json reaches the handler undecoded (already schema-checked)
         body = json.loads(body)
     members = ctx.spec.property_names(MODIFY_SCHEMA)
@@ -88,9 +92,12 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
     errors: list[FieldError] = []
     for name, value in sent.items():
         schema = ctx.spec.property(MODIFY_SCHEMA, name)
-        if schema.get("x-dotnet-type") == "DateTime":
+        dotnet_type = schema.get("x-dotnet-type")
+        if dotnet_type == "DateTime":
             value = dotnet_date_time(value)
-        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (schema.get("type") == "number" and not math.isfinite(value)):
+        elif dotnet_type == "Int32":
+            value = dotnet_int32(value)
+        elif schema.get("type") == "number" and not math.isfinite(value):
             value = None
         if value is None:
             errors.append(FieldError((name,), f"The value '{sent[name]}' is not valid for {name}."))
@@ -101,19 +108,34 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
     return changes
 
 
+def dotnet_int32(value: int | str) -> int | None:
+    """An integer, or a string of digits as ASP.NET binds it to an `Int32`; None outside its range."""
+    if isinstance(value, str):
+        if _INTEGER_TEXT.fullmatch(value) is None:
+            return None
+        value = int(value)
+    return value if INT32_RANGE[0] <= value <= INT32_RANGE[1] else None
+
+
 def dotnet_date_time(text: str) -> str | None:
     """`2025-11-02` or `2025-11-02T02:15:07.5950` as .NET writes it back (`2025-11-02T02:15:07.595`).
 
-    None when it is not a real calendar date and time.
+    A zone (`Z`, `+01:00`) is accepted and the time stored in UTC without one (likely: the
+    vendor's .NET DateTime keeps no zone). None when it is not a real calendar date and time.
     """
     match = _DOTNET_DATE_TIME.fullmatch(text)
     if match is None:
         return None
     seconds = f"{match['date']}T{match['hm'] or '00:00'}:{match['s'] or '00'}"
     try:
-        dt.datetime.fromisoformat(seconds)
+        moment = dt.datetime.fromisoformat(seconds + (match["zone"] or ""))
     except ValueError:
         return None
+    if moment.tzinfo is not None:
+        try:
+            seconds = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC moment .NET has
+            return None
     fraction = (match["fraction"] or "").rstrip("0")
     return f"{seconds}.{fraction}" if fraction else seconds
 
@@ -211,7 +233,7 @@ def _dotnet_message(field: FieldError) -> str:
     member = field.dotted or "model"
     if field.code == "maxLength":
         return f"The field {member} must be a string with a maximum length of {field.limit}."
-    if " is not of type " in field.message or " does not match " in field.message:
+    if field.code == "anyOf" or " is not of type " in field.message or " does not match " in field.message:
         return f"The value is not valid for {member}."
     return field.message
 
