@@ -231,6 +231,8 @@ def _model_state(error: VendorError) -> dict[str, list[str]]:
 def _dotnet_message(field: FieldError) -> str:
     """Connexion's JSON Schema messages in the words of .NET's model binding and data annotations."""
     member = field.dotted or "model"
+    if field.code == "minProperties" and not field.location:  # an empty form body
+        return "RequestBody is required"
     if field.code == "maxLength":
         return f"The field {member} must be a string with a maximum length of {field.limit}."
     if field.code == "anyOf" or " is not of type " in field.message or " does not match " in field.message:

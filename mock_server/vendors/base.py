@@ -17,6 +17,8 @@ ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
 # field path (dotted, `[]` = each list element) -> collection it refers to, per collection
 References = Mapping[str, Mapping[str, str]]
 ClockHook = Callable[["RecordsView", dt.date], None]
+# seed (collection -> id -> record) -> what is wrong with it, one line each, beyond dangling references
+SeedCheck = Callable[[Mapping[str, Mapping[str, Any]]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Vendor:
     org_header: str | None = None  # a header naming the organisation the token must belong to
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
+    check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
 
     @property
     def prefix(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,7 @@ CUSTOM_FIELD_SCHEMAS = {
 # the party a contract must name, by contract type
 REQUIRED_PARTY = {"buy_side": "supplier", "sell_side": "customer"}
 
+SCOPE = "company"  # the body member (and query parameter) naming the company a call is made for
 REQUIRED = "This field is required."
 WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
 NOT_A_NUMBER = "A valid number is required."
@@ -76,8 +77,9 @@ def partial_update_contract(
 
 
 def _writable_fields(ctx: RequestContext) -> list[str]:
-    # contract_type is in the writable schema only so that a change can be refused by name
-    return [name for name in ctx.spec.property_names(WRITABLE) if name != "contract_type"]
+    # contract_type is in the writable schema only so that a change can be refused by name, and
+    # company only to say which company the call is made for (see _save)
+    return [name for name in ctx.spec.property_names(WRITABLE) if name not in ("contract_type", SCOPE)]
 
 
 def _existing(ctx: RequestContext, contract_id: int, company: int | None) -> Record:
@@ -92,6 +94,10 @@ def _save(
     ctx: RequestContext, contract_id: int, company: int | None, body: dict[str, Any], merge: Merge
 ) -> tuple[Record, int]:
     _existing(ctx, contract_id, company)
+    # The seed: `company` is "the ID of the specific company your API is calling". It scopes the
+    # call like `?company=`: a contract of another (or an unknown) company is not found, and the
+    # contract never moves between companies.
+    _existing(ctx, contract_id, body.get(SCOPE))
 
     def change(current: Record) -> Record:
         updated = _normalised(ctx, merge(current))
@@ -197,7 +203,9 @@ def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldErr
 
 
 def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> list[str]:
-    schema_name = CUSTOM_FIELD_SCHEMAS[data_type]
+    schema_name = CUSTOM_FIELD_SCHEMAS.get(data_type)
+    if schema_name is None:  # a template the seed check let through cannot break a request
+        return [f'The custom field has the data type "{data_type}", not one of {", ".join(CUSTOM_FIELD_SCHEMAS)}.']
     messages = [
         drf_wording(error.message, error.limit if error.code == "maxLength" else None)
         for error in ctx.spec.validate(schema_name, value)
@@ -205,6 +213,21 @@ def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> lis
     if not messages and data_type == "date" and not _is_date(value):
         messages.append(WRONG_DATE)
     return messages
+
+
+def template_problems(seed: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Custom fields whose data type is not one of the four the seed lists (money, number, date, text)."""
+    problems = []
+    for key, template in seed.get("custom_field_templates", {}).items():
+        for index, field in enumerate(template.get("fields") or []):
+            data_type = field.get("type") if isinstance(field, dict) else None
+            if data_type not in CUSTOM_FIELD_SCHEMAS:
+                known = ", ".join(CUSTOM_FIELD_SCHEMAS)
+                problems.append(
+                    f"custom_field_templates[{key}].fields[{index}].type: {data_type!r} is not a custom field"
+                    f" data type ({known})"
+                )
+    return problems
 
 
 def _malformed_dates(ctx: RequestContext, contract: Record) -> list[FieldError]:
@@ -394,4 +417,5 @@ VENDOR = Vendor(
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
+    check_seed=template_problems,
 )

@@ -127,11 +127,18 @@ def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dic
     by_label = {f["displayLabel"]: name for name, f in fields.items()}
     values: dict[tuple[str, str], Any] = {}
     for attribute, known in (("customFields", by_label), ("cf", {name: name for name in fields})):
-        for key, value in (body.get(attribute) or {}).items():
+        for key, value in _as_mapping(body.get(attribute)).items():
             if key not in known:
                 raise ZohoError(422, "validation", _extra_parameter_message(f"{attribute}.{key}"), error_code=_EXTRA)
             values[(attribute, known[key])] = value
     return values
+
+
+def _as_mapping(values: Mapping[str, Any] | list[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """`cf` and `customFields` are documented as `<list>`: a list of objects applies them in order."""
+    if isinstance(values, list):
+        return {key: value for mapping in values for key, value in mapping.items()}
+    return dict(values or {})
 
 
 def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str, str], Any]) -> list[FieldError]:
