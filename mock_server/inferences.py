@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from mock_server.spec import FAST_YAML_LOADER
+FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LIKELY = "x-likely"
 SOURCE = "x-likely-source"
