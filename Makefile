@@ -21,6 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	# The vendor rules and a conformance run once more, on the Redis store (a real redis-server).
+	$(BIN)/python -m pytest -q --store-backend redis tests/vendors tests/conformance/test_cli.py::test_bundled_mock_conforms \
+		--ignore tests/vendors/test_elevate_workers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -25,7 +25,7 @@ from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
 from mock_server.rendering import ErrorRendering
 from mock_server.spec import SpecView
-from mock_server.store import InMemoryStore, RecordsView, Store
+from mock_server.store import RecordsView, Store, store_from_settings
 from mock_server.validation import VALIDATOR_MAP
 from mock_server.vendors import discover
 from mock_server.vendors.base import RequestContext, Vendor
@@ -66,8 +66,8 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         vendors=vendors,
         specs=specs,
         tokens={name: f.tokens for name, f in fixtures.items()},
-        store=InMemoryStore({name: f.seed for name, f in fixtures.items()}),
-        clock=Clock(settings.today),
+        store=(store := store_from_settings(settings, {name: f.seed for name, f in fixtures.items()})),
+        clock=Clock(settings.today, store),
         requests=RequestLog(settings.request_log_size),
     )
 
@@ -144,7 +144,7 @@ def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Callable[.
             tenant=tenant,
             principal=token_info["principal"],
             records=RecordsView(state.store, tenant, vendor.name),
-            clock=state.clock,
+            clock=state.clock.for_tenant(tenant),
             spec=spec,
         )
         return handler(ctx, **kwargs)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, DEFAULT_TODAY, Settings
+
+STORE_ENV = "CONTRACT_MOCK_STORE"
 
 
 def _today(value: str) -> dt.date | None:
@@ -17,6 +20,31 @@ def _today(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or 'system', got {value!r}") from exc
+
+
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(value: str) -> float:
+    """Seconds, or a number with a unit: 90s, 30m, 24h, 7d."""
+    number, unit = (value[:-1], value[-1]) if value[-1:] in _DURATION_UNITS else (value, "s")
+    try:
+        seconds = float(number) * _DURATION_UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or a duration such as 24h, got {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value!r}")
+    return seconds
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value!r}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=_today, default=DEFAULT_TODAY, help=f"the mock's today, or 'system' (default: {DEFAULT_TODAY})"
     )
     serve.add_argument("--validate-responses", action="store_true", help="check every response against the spec")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (each has its own state)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="uvicorn worker processes (more than 1 needs --store redis://…)"
+    )
+    serve.add_argument(
+        "--store",
+        default=os.environ.get(STORE_ENV) or None,
+        metavar="URL",
+        help=f"shared state: redis://HOST:PORT/DB (default: in memory; env {STORE_ENV})",
+    )
+    serve.add_argument(
+        "--max-tenants", type=_positive, default=10_000, help="tenants kept; the least recently used goes first"
+    )
+    serve.add_argument(
+        "--tenant-idle-ttl", type=_duration, default=86_400.0, metavar="DURATION",
+        help="a tenant unused this long starts again from the seed (seconds, or 30m, 24h…; default 24h)",
+    )  # fmt: skip
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
     inferences = commands.add_parser(
@@ -59,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         validate_responses=args.validate_responses,
         admin_token=args.admin_token,
         today=args.today,
+        store_url=args.store,
+        max_tenants=args.max_tenants,
+        tenant_idle_ttl_seconds=args.tenant_idle_ttl,
     )
+    if args.workers > 1 and settings.store_url is None:
+        print(
+            f"contract-mock: cannot start: --workers {args.workers} needs a shared store: each worker would keep "
+            "its own copy of every tenant's data. Add --store redis://HOST:PORT/DB (or set "
+            f"{STORE_ENV}), or use --workers 1.",
+            file=sys.stderr,
+        )
+        return 2
     return serve(settings, workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
 
 
@@ -70,10 +124,11 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     from mock_server.fixtures import FixtureError
     from mock_server.http_protocol import CoalescingHttpToolsProtocol
     from mock_server.spec import SpecError
+    from mock_server.store import StoreUnavailable
 
     try:
         app = create_app(settings)
-    except (StartupError, SpecError, FixtureError) as exc:
+    except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
         print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
         return 2
     for name in sorted(settings.apis or app.app.extensions["contract_mock"].vendors):
@@ -83,9 +138,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         "lifespan": "on", "log_level": log_level, "access_log": access_log,
     }  # fmt: skip
     if workers > 1:
-        # Each worker builds its own app and its own in-memory state: see README "Workers".
-        import os
-
+        # Each worker builds its own app; the state they share lives in the --store (README "Workers").
         os.environ["CONTRACT_MOCK_SETTINGS"] = settings_to_env(settings)
         uvicorn.run("mock_server.asgi:app", workers=workers, **server_options)
         return 0
@@ -128,6 +181,9 @@ def settings_to_env(settings: Settings) -> str:
             "validate_responses": settings.validate_responses,
             "admin_token": settings.admin_token,
             "today": settings.today.isoformat() if settings.today else None,
+            "store_url": settings.store_url,
+            "max_tenants": settings.max_tenants,
+            "tenant_idle_ttl_seconds": settings.tenant_idle_ttl_seconds,
         }
     )
 

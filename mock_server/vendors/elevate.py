@@ -11,7 +11,6 @@ import calendar
 import datetime as dt
 import http
 import json
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +20,7 @@ import jsonpointer
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.spec import SpecView
-from mock_server.store import Record, RecordMissing, RecordsView
+from mock_server.store import Record, RecordMissing, RecordsView, Transaction
 from mock_server.vendors.base import RequestContext, Vendor
 
 CONTRACTS = "customerContracts"
@@ -45,9 +44,6 @@ REFERENCES = {
 
 # Spring's reason phrases, where Python's differ.
 _REASONS = {413: "Payload Too Large"}
-
-# Roll-over inserts contracts with the next free id: one roll-over at a time keeps ids unique.
-_ROLL_OVER_LOCK = threading.Lock()
 
 
 def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tuple[Record, int]:
@@ -86,10 +82,14 @@ def roll_over_due(records: RecordsView, today: dt.date) -> None:
     """Renew every contract whose term has ended into a new contract on its roll-over profile."""
     if not _due_for_roll_over(records.all(CONTRACTS), today):
         return
-    with _ROLL_OVER_LOCK:
-        while due := _due_for_roll_over(records.all(CONTRACTS), today):
+
+    def roll_over(tx: Transaction) -> None:
+        # Checked again inside the transaction: another request may have renewed them meanwhile.
+        while due := _due_for_roll_over(tx.all(CONTRACTS), today):
             for contract in due:
-                _renew(records, contract, today)
+                _renew(tx, records, contract, today)
+
+    records.transaction(roll_over)
 
 
 # --- the patch ---------------------------------------------------------------------------------
@@ -266,8 +266,8 @@ def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Reco
     )
 
 
-def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
-    new_id = max(c["id"] for c in records.all(CONTRACTS)) + 1
+def _renew(tx: Transaction, records: RecordsView, contract: Record, today: dt.date) -> None:
+    new_id = tx.next_id(CONTRACTS)
     profile_id = contract["rolloverContractProfileId"]
     start = dt.date.fromisoformat(contract["endDate"]) + dt.timedelta(days=1)
     term_months = _term_months(records, profile_id)
@@ -287,8 +287,8 @@ def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
         "previousCustomerContractId": contract["id"],
         "renewedCustomerContractId": None,
     }
-    records.insert(CONTRACTS, new_id, renewal)
-    records.update(CONTRACTS, contract["id"], lambda old: {**old, "renewedCustomerContractId": new_id})
+    tx.put(CONTRACTS, new_id, renewal)
+    tx.put(CONTRACTS, contract["id"], {**contract, "renewedCustomerContractId": new_id})
 
 
 # --- rendering ---------------------------------------------------------------------------------

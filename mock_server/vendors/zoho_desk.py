@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
-from mock_server.store import Record, RecordMissing, RecordsView
+from mock_server.store import Record, RecordsView, Transaction
 from mock_server.vendors.base import RequestContext, Vendor
 
 CONTRACTS = "contracts"
@@ -50,10 +49,6 @@ INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 _EXTRA = "UNPROCESSABLE_ENTITY"
 # How the engine's validators (mock_server/validation.py) word an unknown and a missing attribute.
 
-# The overlap rule spans records: one contract write at a time, so that two concurrent updates of
-# different contracts cannot create an overlap together.
-_CONTRACT_WRITES = threading.Lock()
-
 
 @dataclass
 class ZohoError(VendorError):
@@ -71,17 +66,20 @@ def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
 
 
 def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
-    def apply(stored: Record) -> Record:
+    # The overlap rule spans records, so the whole check-then-write is one store transaction: two
+    # concurrent updates of different contracts cannot create an overlap together. Reads through
+    # ctx.records inside it are covered too (the transaction spans the tenant's Zoho data).
+    def apply(tx: Transaction) -> Record:
+        stored = tx.get(CONTRACTS, contract_id)
+        if stored is None:
+            raise _contract_not_found(contract_id)
         updated = _updated_contract(ctx.records, stored, body)
         updated["modifiedBy"] = ctx.principal
         updated["modifiedTime"] = _timestamp(ctx.clock.now())
+        tx.put(CONTRACTS, contract_id, updated)
         return updated
 
-    try:
-        with _CONTRACT_WRITES:
-            updated = ctx.records.update(CONTRACTS, contract_id, apply)
-    except RecordMissing:
-        raise _contract_not_found(contract_id) from None
+    updated = ctx.records.transaction(apply)
     return _rendered(ctx.records, updated), 200
 
 
