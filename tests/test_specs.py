@@ -79,7 +79,9 @@ def test_every_operation_has_a_handler_and_declares_its_auth_and_404(path):
     spec = SpecView.load(path)
     for route, method, operation in spec.operations():
         assert operation["operationId"] in VENDORS[path.stem].operations, (route, method)
-        assert {"401", "404"} <= set(operation["responses"]), (route, method)
+        assert "401" in operation["responses"], (route, method)
+        if "{" in route:  # an operation on one record: that record may not exist
+            assert "404" in operation["responses"], (route, method)
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
