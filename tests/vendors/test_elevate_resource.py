@@ -61,7 +61,12 @@ def test_pages_count_every_match_and_hold_at_most_page_size(client, auth):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("pageSize=10", "page"), ("page=1", "pageSize"), ("page=0&pageSize=10", "page"), ("page=1&pageSize=0", "pageSize")],
+    [
+        ("pageSize=10", "page"),
+        ("page=1", "pageSize"),
+        ("page=0&pageSize=10", "page"),
+        ("page=1&pageSize=0", "pageSize"),
+    ],
 )
 def test_page_and_page_size_are_required_and_bounded(client, auth, query, field):
     bad_request(client.get(f"{BASE}?{query}", headers=auth), field)
