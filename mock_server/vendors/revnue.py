@@ -16,7 +16,7 @@ from typing import Any
 
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
-from mock_server.store import Record, RecordsView
+from mock_server.store import Record, RecordsView, Transaction
 from mock_server.vendors.base import RequestContext, Vendor
 
 CONTRACTS = "contracts"
@@ -107,6 +107,53 @@ def _save(
         return _expired_if_ended(updated, ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
+
+
+# --- the rest of the resource: create, list, delete ----------------------------------------------
+
+
+def create_contract(ctx: RequestContext, body: dict[str, Any], company: int | None = None) -> tuple[Record, int]:
+    """POST: a whole contract, as PUT sends it, plus `contract_type` (set here, once)."""
+    scope = body[SCOPE]
+    # the body's company is the company the call is made for, as on an update
+    if (company is not None and company != scope) or not ctx.records.exists("companies", scope):
+        raise not_found(f"No company {scope}")
+    draft = {name: body.get(name) for name in _writable_fields(ctx)}
+    draft.update(id=0, contract_type=body["contract_type"], company=scope)
+    draft = _normalised(ctx, draft)
+    errors = _rule_violations(ctx, draft)
+    if errors:
+        raise validation_error(errors)
+    ready = _expired_if_ended(draft, ctx.clock.today())
+    created = ctx.records.create(CONTRACTS, lambda new_id: {**ready, "id": new_id})
+    return _render(ctx, created), 201
+
+
+def list_contracts(
+    ctx: RequestContext, company: int | None = None, name: str | None = None, contract_no: str | None = None
+) -> tuple[list[Record], int]:
+    """GET /contract/: every contract (of the company, when given), filtered by exact name and number."""
+    today = ctx.clock.today()
+    contracts = sorted(ctx.records.all(CONTRACTS), key=lambda contract: contract["id"])
+    wanted = {SCOPE: company, "name": name, "number": contract_no}
+    matching = [c for c in contracts if all(v is None or c[k] == v for k, v in wanted.items())]
+    return [_render(ctx, _expired_if_ended(contract, today)) for contract in matching], 200
+
+
+def delete_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[None, int]:
+    """DELETE: the contract goes; contracts that named it as their parent keep existing without one."""
+
+    def delete(tx: Transaction) -> None:
+        contract = tx.get(CONTRACTS, id)
+        if contract is None or (company is not None and contract[SCOPE] != company):
+            raise not_found(f"No contract {id}")
+        tx.delete(CONTRACTS, id)
+        for child in tx.all(CONTRACTS):
+            if child["parent_contract"] == id:
+                tx.put(CONTRACTS, child["id"], {**child, "parent_contract": None})
+
+    ctx.records.transaction(delete)
+    return None, 204
 
 
 def _expired_if_ended(contract: Record, today: dt.date) -> Record:
@@ -413,6 +460,14 @@ VENDOR = Vendor(
         "getContract": get_contract,
         "updateContract": update_contract,
         "partialUpdateContract": partial_update_contract,
+        "createContract": create_contract,
+        "listContracts": list_contracts,
+        "deleteContract": delete_contract,
+        # the vendor's Django routes answer the single-record paths with a trailing slash too
+        "getContractWithSlash": get_contract,
+        "updateContractWithSlash": update_contract,
+        "partialUpdateContractWithSlash": partial_update_contract,
+        "deleteContractWithSlash": delete_contract,
     },
     render_error=render_error,
     references=REFERENCES,
