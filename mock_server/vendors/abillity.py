@@ -21,6 +21,7 @@ from mock_server.vendors.base import RequestContext, Vendor
 CONTRACTS = "contracts"
 MODIFY_SCHEMA = "ContractModify"
 VIEW_SCHEMA = "ContractView"
+CREATE_SCHEMA = "ContractCreate"
 INT32_RANGE = (-(2**31), 2**31 - 1)
 CONTRACT_NOT_FOUND = "No contracts found with ID"
 
@@ -74,6 +75,31 @@ def update_contract(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, 
         return updated
 
     return _view(ctx, ctx.records.update(CONTRACTS, id, apply)), 200
+
+
+def create_contract(ctx: RequestContext, body: Any) -> tuple[dict[str, Any], int]:
+    """A contract for a company: the update's rules, and .NET's defaults for what is not sent."""
+    changes = _normalised_changes(ctx, _members_sent(ctx, body))
+    missing = [name for name in ctx.spec.required(CREATE_SCHEMA) if name not in changes]
+    if missing:
+        raise validation_error([FieldError((name,), f"The {name} field is required.") for name in missing])
+    _require_company_permission(ctx, changes["CompanyID"])
+    defaults = {
+        name: _dotnet_default(ctx.spec.property(VIEW_SCHEMA, name)) for name in ctx.spec.property_names(VIEW_SCHEMA)
+    }
+    contract = {**defaults, **changes, "LastUpdated": dotnet_timestamp(ctx.clock.now())}
+    errors = _dangling_references(ctx, changes) or _agent_mismatch(ctx, contract, changes)
+    if errors:
+        raise validation_error(errors)
+    created = ctx.records.create(CONTRACTS, lambda new_id: {**contract, "ContractID": new_id})
+    return _view(ctx, created), 200
+
+
+def _dotnet_default(schema: Mapping[str, Any]) -> Any:
+    """What a .NET model holds for a member not sent: null for nullable ones, else false or 0."""
+    if schema.get("nullable"):
+        return None
+    return {"boolean": False, "integer": 0, "number": 0.0}.get(schema.get("type", ""))
 
 
 def _members_sent(ctx: RequestContext, body: Any) -> dict[str, Any]:
@@ -233,6 +259,8 @@ def _dotnet_message(field: FieldError) -> str:
     member = field.dotted or "model"
     if field.code == "minProperties" and not field.location:  # an empty form body
         return "RequestBody is required"
+    if field.code == "required":  # the [Required] attribute's message
+        return f"The {member} field is required."
     if field.code == "maxLength":
         return f"The field {member} must be a string with a maximum length of {field.limit}."
     if field.code == "anyOf" or " is not of type " in field.message or " does not match " in field.message:
@@ -249,7 +277,7 @@ def _unsupported_media_type_message(detail: str) -> str:
 VENDOR = Vendor(
     name="abillity",
     title="Union Street aBILLity",
-    operations={"getContract": get_contract, "updateContract": update_contract},
+    operations={"getContract": get_contract, "updateContract": update_contract, "createContract": create_contract},
     render_error=render_error,
     references=REFERENCES,
 )
