@@ -92,3 +92,19 @@ def test_every_update_links_to_the_read_of_the_same_resource(path):
         if method in ("patch", "put"):
             links = operation["responses"]["200"].get("links", {})
             assert any(link.get("operationId") in reads for link in links.values()), (route, method)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=spec_id)
+def test_every_create_links_to_the_read_update_and_delete_of_the_new_record(path):
+    """So that Schemathesis' stateful phase can walk whole lifecycles."""
+    spec = SpecView.load(path)
+    operations = list(spec.operations())
+    for route, method, operation in operations:
+        if method != "post":
+            continue
+        record_routes = {r for r, _, _ in operations if r.startswith(route.rstrip("/") + "/{")}
+        success = next(response for status, response in operation["responses"].items() if status.startswith("2"))
+        linked = {link["operationId"] for link in success.get("links", {}).values()}
+        for kinds in (("get",), ("patch", "put"), ("delete",)):
+            targets = {op["operationId"] for r, m, op in operations if r in record_routes and m in kinds}
+            assert not targets or linked & targets, (route, kinds)
