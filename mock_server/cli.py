@@ -85,11 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--faults", type=Path, default=None, metavar="FILE.yaml", help="faults to install at start")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
+    inferences = commands.add_parser(
+        "inferences", help="list what the specs infer (x-likely), for a partner to confirm with the vendor"
+    )
+    inferences.add_argument("--api", action="append", default=[], metavar="NAME", help="only this API (repeatable)")
+    inferences.add_argument("--specs", type=Path, default=DEFAULT_SPEC_DIR, help="OpenAPI specs directory")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "inferences":
+        return print_inferences(args.specs, args.api)
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -140,6 +147,28 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         )  # fmt: skip
         return 0
     uvicorn.run(app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log)
+    return 0
+
+
+def print_inferences(spec_dir: Path, apis: list[str]) -> int:
+    """A table of every inference with the sentence it rests on; exit 2 for an API without a spec."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mock_server.inferences import load_inferences
+
+    known = sorted(path.stem for path in spec_dir.glob("*.yaml"))
+    unknown = sorted(set(apis) - set(known))
+    if unknown:
+        print(f"contract-mock: unknown API {', '.join(unknown)}; available: {', '.join(known)}", file=sys.stderr)
+        return 2
+    found = load_inferences(spec_dir, apis)
+    table = Table(title=f"{len(found)} inferences to confirm with the vendors", show_lines=True)
+    for column in ("API", "where in the spec", "inference", "rests on"):
+        table.add_column(column, overflow="fold")
+    for inference in found:
+        table.add_row(inference.api, inference.where, inference.claim, inference.source or "[red]no source[/red]")
+    Console().print(table)
     return 0
 
 

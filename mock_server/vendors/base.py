@@ -17,6 +17,8 @@ ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
 # field path (dotted, `[]` = each list element) -> collection it refers to, per collection
 References = Mapping[str, Mapping[str, str]]
 ClockHook = Callable[["RecordsView", dt.date], None]
+# seed (collection -> id -> record) -> what is wrong with it, one line each, beyond dangling references
+SeedCheck = Callable[[Mapping[str, Mapping[str, Any]]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Vendor:
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
     limits: Limits = field(default_factory=Limits)
+    check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
 
     @property
     def prefix(self) -> str:

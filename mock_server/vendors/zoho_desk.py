@@ -82,6 +82,52 @@ def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any])
     return _rendered(ctx.records, updated), 200
 
 
+# --- list and create ----------------------------------------------------------------------------
+
+LIST_FILTERS = ("departmentId", "accountId", "ownerId")
+# attributes a new contract has before the body is applied: optional ones start empty
+_BLANK: Record = {
+    "contractNumber": None,
+    "description": None,
+    "productId": None,
+    "notifyBefore": None,
+    "endDate": None,
+    "notificationAgentIds": [],
+    "cf": {},
+}
+
+
+def list_contracts(ctx: RequestContext, limit: int = 10, sortBy: str | None = None, **query: Any) -> tuple[Record, int]:
+    """`{"data": [...]}`: `limit` contracts from index `from`, filtered by department, account and
+    owner, sorted by `sortBy` (`-` before it for descending; by id when not given)."""
+    first = int(query.get("from_", query.get("from")) or 0)
+    contracts = ctx.records.all(CONTRACTS)
+    for name in LIST_FILTERS:
+        if query.get(name) is not None:
+            contracts = [c for c in contracts if c.get(name) == str(query[name])]
+    contracts.sort(key=lambda c: int(c["id"]))
+    if sortBy:
+        attribute, descending = sortBy.lstrip("-"), sortBy.startswith("-")
+        present = sorted((c for c in contracts if c.get(attribute) is not None), key=lambda c: c[attribute])
+        contracts = (present[::-1] if descending else present) + [c for c in contracts if c.get(attribute) is None]
+    return {"data": [_rendered(ctx.records, c) for c in contracts[first : first + limit]]}, 200
+
+
+def create_contract(ctx: RequestContext, body: dict[str, Any]) -> tuple[Record, int]:
+    """The rules of an update apply to the new contract; its id is the next free one."""
+
+    def create(tx: Transaction) -> Record:
+        new_id = str(tx.next_id(CONTRACTS))
+        created = _updated_contract(ctx.records, {"id": new_id, **_BLANK}, body)
+        moment = _timestamp(ctx.clock.now())
+        created.update(createdBy=ctx.principal, createdTime=moment, modifiedBy=ctx.principal, modifiedTime=moment)
+        tx.put(CONTRACTS, new_id, created)
+        return created
+
+    created = ctx.records.transaction(create)
+    return _rendered(ctx.records, created), 200
+
+
 # --- the update ---------------------------------------------------------------------------------
 
 
@@ -124,11 +170,18 @@ def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dic
     by_label = {f["displayLabel"]: name for name, f in fields.items()}
     values: dict[tuple[str, str], Any] = {}
     for attribute, known in (("customFields", by_label), ("cf", {name: name for name in fields})):
-        for key, value in (body.get(attribute) or {}).items():
+        for key, value in _as_mapping(body.get(attribute)).items():
             if key not in known:
                 raise ZohoError(422, "validation", _extra_parameter_message(f"{attribute}.{key}"), error_code=_EXTRA)
             values[(attribute, known[key])] = value
     return values
+
+
+def _as_mapping(values: Mapping[str, Any] | list[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """`cf` and `customFields` are documented as `<list>`: a list of objects applies them in order."""
+    if isinstance(values, list):
+        return {key: value for mapping in values for key, value in mapping.items()}
+    return dict(values or {})
 
 
 def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str, str], Any]) -> list[FieldError]:
@@ -376,7 +429,12 @@ def _contract_not_found(contract_id: str) -> VendorError:
 VENDOR = Vendor(
     name="zoho-desk",
     title="Zoho Desk",
-    operations={"getContract": get_contract, "updateContract": update_contract},
+    operations={
+        "getContract": get_contract,
+        "updateContract": update_contract,
+        "listContracts": list_contracts,
+        "createContract": create_contract,
+    },
     render_error=render_error,
     org_header="orgId",
     references=REFERENCES,
