@@ -17,6 +17,25 @@ ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
 # field path (dotted, `[]` = each list element) -> collection it refers to, per collection
 References = Mapping[str, Mapping[str, str]]
 ClockHook = Callable[["RecordsView", dt.date], None]
+# (records, a record as a client reads it, the stored record or None) -> the record to store
+ViewToRecord = Callable[["RecordsView", Mapping[str, Any], "Mapping[str, Any] | None"], dict[str, Any]]
+# a record as a client reads it -> the value a derived member must have (None: cannot be told)
+DerivedMember = Callable[[Mapping[str, Any]], Any]
+
+
+def merge_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The default `ViewToRecord`: what the client sees is what is stored; internal members are kept."""
+    return {**(stored or {}), **view}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A record clients address by one path of the spec: what the proxy, drift and the admin API need."""
+
+    collection: str  # where the store keeps it
+    view_schema: str  # the component schema of the record as clients read it
+    to_record: ViewToRecord = merge_view
+    derived: Mapping[str, DerivedMember] = field(default_factory=dict)  # member -> how it follows from others
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,7 @@ class Vendor:
     org_header: str | None = None  # a header naming the organisation the token must belong to
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
+    resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
 
     @property
     def prefix(self) -> str:
