@@ -162,7 +162,7 @@ def update_echoes_request(contract: ApiContract, matched: Matched, exchange: Exc
     sent, answered = exchange.request_json, exchange.response_json
     if not isinstance(answered, dict):
         return
-    for pointer, value in _sent_values(sent):
+    for pointer, value in sent_values(sent):
         got = _at(answered, pointer)
         if got is _MISSING or value is None:
             continue  # a member the answer does not show; what null means is the vendor's rule
@@ -196,7 +196,7 @@ def derived_members(contract: ApiContract, matched: Matched, exchange: Exchange)
 _MISSING: Final = object()
 
 
-def _sent_values(sent: Any) -> Iterator[tuple[str, Any]]:
+def sent_values(sent: Any) -> Iterator[tuple[str, Any]]:
     """(pointer, value) for what a request sets: members of a JSON object, or add/replace of a JSON Patch."""
     if isinstance(sent, dict):
         for name, value in sent.items():

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from mock_server import admin_records
 from mock_server.auth import fingerprint
 from mock_server.store import RecordsView
 
@@ -45,6 +46,7 @@ def register(flask_app: Flask, state: MockState) -> None:
                     "GET /__admin/state",
                     "GET /__admin/requests",
                     "GET|POST /__admin/clock",
+                    "PUT /__admin/records/{api}/{collection}/{id}",
                 ],
             }
         )
@@ -73,6 +75,8 @@ def register(flask_app: Flask, state: MockState) -> None:
     def requests_log() -> Response:
         limit = request.args.get("limit", default=50, type=int)
         entries = state.requests.entries(limit=max(1, min(limit, 1000)), tenant=_tenant({}))
+        if request.args.get("format") == "har":
+            return admin_records.journal_as_har(state, entries)
         return jsonify({"requests": entries})
 
     @blueprint.get("/clock")
@@ -97,6 +101,7 @@ def register(flask_app: Flask, state: MockState) -> None:
     def _clock_body() -> dict[str, str]:
         return {"today": state.clock.today().isoformat(), "now": state.clock.now().isoformat()}
 
+    admin_records.register(blueprint, state)
     flask_app.register_blueprint(blueprint)
 
 

@@ -312,7 +312,7 @@ def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mappin
         record["category"] = {"id": category.get("id"), "subcategory": category.get("subcategory")}
     country = view.get("country")
     codes = {c["name"]: c["code"] for c in records.all("countries")}
-    record["country"] = codes.get(country, int(country) if str(country).isdigit() else country)
+    record["country"] = codes.get(country, int(str(country)) if str(country).isdigit() else country)
     return record
 
 
