@@ -265,7 +265,9 @@ def _kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {dict: "object", list: "array", str: "string"}[type(value)]
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "string"
 
 
 def _value_at(expected: Any, actual: Any, pointer: str, rule: str, what: str) -> list[Difference]:

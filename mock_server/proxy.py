@@ -106,98 +106,116 @@ class Forwarder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        body = await request.body()
-        started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        query = scope.get("query_string", b"")
-        url = self.settings.upstream.rstrip("/") + raw_path.decode("latin-1") + ("?" + query.decode() if query else "")
-        request_headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in scope["headers"]
-            if name.decode("latin-1").lower() not in HOP_BY_HOP
-        ]
-        upstream = await self._exchange(request.method, url, request_headers, body)
-        duration_ms = (time.perf_counter() - clock) * 1000
-        status, response_headers, response_body, findings = upstream
-        answer_status, answer_headers, answer_body = status, response_headers, response_body
-        if findings and self.settings.errors and status not in (502, 504):
-            answer_status, answer_headers, answer_body = _violation_problem(status, findings)
-        answer_headers = [*answer_headers, (VIOLATIONS_HEADER, _violations_header(findings))]
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer_status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers],
-            }
+        sent = _Sent(
+            method=request.method,
+            url=self._upstream_url(scope),
+            headers=[
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in scope["headers"]
+                if name.decode("latin-1").lower() not in HOP_BY_HOP
+            ],
+            body=await request.body(),
         )
-        await send({"type": "http.response.body", "body": answer_body})
-        self._keep(started, duration_ms, request.method, url, request_headers, body, upstream)
+        started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+        answer = await self._exchange(sent)
+        duration_ms = (time.perf_counter() - clock) * 1000
+        status, headers, body = answer.status, answer.headers, answer.body
+        if answer.findings and self.settings.errors:
+            status, headers, body = _violation_problem(answer.status, answer.findings)
+        headers = [*headers, (VIOLATIONS_HEADER, _violations_header(answer.findings))]
+        raw_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+        redaction = self.redaction.with_secrets_of(sent.headers)
+        self._keep(started, duration_ms, sent, answer, redaction)
+        line = _console_line(sent.method, redaction.text(scope["path"]), answer.status, duration_ms, answer.findings)
+        self.console.print(line)
 
-    async def _exchange(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes, list[Finding]]:
+    def _upstream_url(self, scope: Scope) -> str:
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        suffix = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+        return self.settings.upstream.rstrip("/") + suffix
+
+    async def _exchange(self, sent: _Sent) -> _Answer:
         assert self.client is not None, "the proxy's lifespan opens the client"
         try:
-            outgoing = self.client.build_request(method, url, headers=headers, content=body)
+            outgoing = self.client.build_request(sent.method, sent.url, headers=sent.headers, content=sent.body)
             response = await self.client.send(outgoing, stream=True)
             try:
                 raw = b"".join([chunk async for chunk in response.aiter_raw()])
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
-            return (*_gateway_problem(504, f"the upstream did not answer in time ({type(exc).__name__})"), [])
+            return _gateway_problem(504, f"the upstream did not answer in time ({type(exc).__name__})")
         except (httpx.TransportError, httpx.InvalidURL, ssl.SSLError) as exc:
-            return (*_gateway_problem(502, f"the upstream cannot be reached: {type(exc).__name__}: {exc}"), [])
-        response_headers = [
+            return _gateway_problem(502, f"the upstream cannot be reached: {type(exc).__name__}: {exc}")
+        headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.headers.raw
-            if name.decode("latin-1").lower() not in HOP_BY_HOP - {"host"}
+            if name.decode("latin-1").lower() not in HOP_BY_HOP
         ]
-        decoded = httpx.Response(response.status_code, headers=response.headers.raw, content=raw).read()
+        answer = _Answer(response.status_code, headers, raw, reached=True)
+        url = httpx.URL(sent.url)
         verdict = judge(
             self.contract,
             Exchange(
-                method=method,
-                path=httpx.URL(url).path,
-                query=httpx.URL(url).query.decode(),
-                request_headers={k.lower(): v for k, v in headers},
-                request_body=body,
-                status=response.status_code,
-                response_headers={k.lower(): v for k, v in response_headers},
-                response_body=decoded,
+                method=sent.method,
+                path=url.path,
+                query=url.query.decode(),
+                request_headers={name.lower(): value for name, value in sent.headers},
+                request_body=sent.body,
+                status=answer.status,
+                response_headers={name.lower(): value for name, value in headers},
+                response_body=answer.decoded_body(),
             ),
         )
-        return response.status_code, response_headers, raw, verdict.findings
+        answer.findings.extend(verdict.findings)
+        return answer
 
     def _keep(
-        self,
-        started: dt.datetime,
-        duration_ms: float,
-        method: str,
-        url: str,
-        request_headers: list[tuple[str, str]],
-        body: bytes,
-        upstream: tuple[int, list[tuple[str, str]], bytes, list[Finding]],
+        self, started: dt.datetime, duration_ms: float, sent: _Sent, answer: _Answer, redaction: har.Redaction
     ) -> None:
-        status, response_headers, response_body, findings = upstream
-        redaction = self.redaction.with_secrets_of(request_headers)
-        decoded = httpx.Response(status, headers=response_headers, content=response_body).read()
         entry = har.entry(
             started=started,
             duration_ms=duration_ms,
-            method=method,
-            url=url,
-            request=har.Message(request_headers, body),
-            status=status,
-            status_text=_reason(status),
-            response=har.Message([(k, v) for k, v in response_headers if k.lower() != "content-encoding"], decoded),
+            method=sent.method,
+            url=sent.url,
+            request=har.Message(sent.headers, sent.body),
+            status=answer.status,
+            status_text=_reason(answer.status),
+            # HAR keeps the decoded body, so the encoding header goes with the encoded bytes
+            response=har.Message(
+                [(name, value) for name, value in answer.headers if name.lower() != "content-encoding"],
+                answer.decoded_body(),
+            ),
             redaction=redaction,
-            extra={"_violations": [json.loads(redaction.text(json.dumps(f.as_dict()))) for f in findings]},
+            extra={"_violations": [json.loads(redaction.text(json.dumps(f.as_dict()))) for f in answer.findings]},
         )
         self.journal.add(entry)
-        if self.recording is not None:
+        # a gateway failure is the proxy's own answer, not the vendor's: it stays out of the recording
+        if self.recording is not None and answer.reached:
             self.recording.add(entry)
-        self.console.print(_console_line(method, redaction.text(httpx.URL(url).path), status, duration_ms, findings))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes  # as received: still compressed if the upstream compressed it
+    reached: bool  # False: the proxy's own 502/504, the upstream gave no answer
+    findings: list[Finding] = field(default_factory=list)
+
+    def decoded_body(self) -> bytes:
+        return httpx.Response(self.status, headers=self.headers, content=self.body).read()
 
 
 def _console_line(method: str, path: str, status: int, duration_ms: float, findings: Sequence[Finding]) -> Text:
@@ -218,23 +236,25 @@ def _violations_header(findings: Sequence[Finding]) -> str:
     return json.dumps([finding.as_dict() for finding in findings], ensure_ascii=True)
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def _problem_body(status: int, title: str, detail: str, **extra: Any) -> tuple[list[tuple[str, str]], bytes]:
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}).encode()
-    return status, [("content-type", PROBLEM_JSON), ("content-length", str(len(body)))], body
+    return [("content-type", PROBLEM_JSON), ("content-length", str(len(body)))], body
 
 
-def _gateway_problem(status: int, detail: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    return _problem(status, _reason(status), detail)
+def _gateway_problem(status: int, detail: str) -> _Answer:
+    headers, body = _problem_body(status, _reason(status), detail)
+    return _Answer(status, headers, body, reached=False)
 
 
 def _violation_problem(upstream_status: int, findings: Sequence[Finding]) -> tuple[int, list[tuple[str, str]], bytes]:
-    return _problem(
+    headers, body = _problem_body(
         502,
         "Contract violation",
         f"the upstream's answer ({upstream_status}) departs from the documented behaviour",
         upstreamStatus=upstream_status,
         violations=[finding.as_dict() for finding in findings],
     )
+    return 502, headers, body
 
 
 def _reason(status: int) -> str:
