@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from starlette.testclient import TestClient
@@ -38,3 +39,12 @@ def client(mock_app) -> Iterator[TestClient]:
 def token() -> str:
     """A derived token of dev-token: every grant, and a tenant of its own for this test."""
     return f"dev-token.{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory):
+    """Recordings of the same calls through the proxy to each API's mock, as documented and departing."""
+    from tests.support.departures import Recordings
+
+    with ExitStack() as stack:
+        yield Recordings(tmp_path_factory.mktemp("recordings"), stack)
