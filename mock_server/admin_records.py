@@ -54,8 +54,9 @@ def _put_record(state: MockState, api: str, collection: str, record_id: str) -> 
     ]
     if problems:
         return _error(400, f"the record does not match {resource.view_schema}", fields=problems)
-    if "id" in view and str(view["id"]) != record_id:
-        return _error(400, f"the record's id {view['id']!r} is not the id in the path {record_id!r}")
+    given_id = view.get(resource.id_member)
+    if given_id is not None and str(given_id) != record_id:
+        return _error(400, f"the record's {resource.id_member} {given_id!r} is not the id in the path {record_id!r}")
     records = RecordsView(state.store, tenant, api)
     stored = records.get(collection, record_id)
     records.insert(collection, record_id, resource.to_record(records, view, stored))

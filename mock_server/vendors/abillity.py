@@ -228,5 +228,5 @@ VENDOR = Vendor(
     operations={"getContract": get_contract, "updateContract": update_contract},
     render_error=render_error,
     references=REFERENCES,
-    resources={"/api/contract/{id}": Resource(CONTRACTS, VIEW_SCHEMA)},
+    resources={"/api/contract/{id}": Resource(CONTRACTS, VIEW_SCHEMA, id_member="ContractID")},
 )

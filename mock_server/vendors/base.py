@@ -34,6 +34,7 @@ class Resource:
 
     collection: str  # where the store keeps it
     view_schema: str  # the component schema of the record as clients read it
+    id_member: str = "id"  # the member of the record that holds its id
     to_record: ViewToRecord = merge_view
     derived: Mapping[str, DerivedMember] = field(default_factory=dict)  # member -> how it follows from others
 
