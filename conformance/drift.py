@@ -24,7 +24,8 @@ import httpx
 
 from conformance import har
 from conformance.apis import Api
-from conformance.exchange_checks import sent_values
+from conformance.exchange_checks import Exchange as CheckedExchange
+from conformance.exchange_checks import judge, sent_values
 from conformance.exchange_spec import ApiContract, Matched, contract_for
 from conformance.mock import MockStartError, bundled_mock
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
@@ -145,6 +146,16 @@ class _Session:
                     exchange=exchange,
                 )
             )
+        # the mock's own answer is judged by the same checks as the vendor's answers in the proxy
+        for finding in judge(self.contract, _judged(entry, matched, response)).findings:
+            case.violations.append(
+                Violation(
+                    rule=f"mock.{finding.rule}",
+                    message=f"mock.{finding.rule}: the mock's answer, at {finding.location}: {finding.message}",
+                    expected="the documented behaviour (openapi/ and the vendor module)",
+                    exchange=exchange,
+                )
+            )
         case.outcome = Outcome.FAILED if case.violations else Outcome.PASSED
         case.duration = time.monotonic() - started
         return case
@@ -199,6 +210,20 @@ class _Session:
             response_headers={"content-type": response.headers.get("content-type", "")},
             response_body=self.redaction.text(response.text) or None,
         )
+
+
+def _judged(entry: har.Recorded, matched: Matched, response: httpx.Response) -> CheckedExchange:
+    request = response.request
+    return CheckedExchange(
+        method=entry.method,
+        path=matched.path,
+        query=entry.query,
+        request_headers={name.lower(): value for name, value in request.headers.items()},
+        request_body=request.content,
+        status=response.status_code,
+        response_headers={name.lower(): value for name, value in response.headers.items()},
+        response_body=response.content,
+    )
 
 
 def _shown(body: str | None) -> str:

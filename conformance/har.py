@@ -21,9 +21,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 HAR_VERSION = "1.2"
 CREATOR = {"name": "contract-mock-kit", "version": "1"}
 REDACTED = "***"
-ALWAYS_REDACTED_HEADERS = frozenset(
+CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-admin-token", "x-tenant-token"}
 )
+ALWAYS_REDACTED_HEADERS = CREDENTIAL_HEADERS
 
 
 class HarError(Exception):
@@ -45,7 +46,8 @@ class Redaction:
         """This redaction, also scrubbing the credentials carried by `headers` (the token after the scheme)."""
         found = set(self.secrets)
         for name, value in headers:
-            if name.lower() in self.headers and value and value != REDACTED:
+            # credentials only: an organisation id is hidden in its header but may rightly appear in bodies
+            if name.lower() in CREDENTIAL_HEADERS and value and value != REDACTED:
                 found.add(value)
                 _, _, credential = value.strip().partition(" ")
                 if len(credential.strip()) >= 4:
