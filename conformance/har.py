@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -204,25 +203,31 @@ def document(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 @dataclass
 class HarWriter:
-    """A recording on disk, rewritten whole after each exchange so an interrupted run keeps what it saw."""
+    """A recording on disk that is a complete HAR document after every exchange, so an interrupted run
+    keeps what it saw. Each entry is written over the document's closing brackets, which follow it again:
+    the cost of an exchange does not grow with the recording."""
 
     path: Path
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, har_entry: dict[str, Any]) -> None:
-        with self._lock:
-            self.entries.append(har_entry)
-            self._write()
-
-    def _write(self) -> None:
+    def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document(self.entries), stream, indent=1, ensure_ascii=False)
+        head = json.dumps(document([]), indent=1)
+        self.path.write_text(head[: head.rindex("[") + 1] + _TAIL, encoding="utf-8")
+
+    def add(self, har_entry: dict[str, Any]) -> None:
+        text = ("\n" if self.count == 0 else ",\n") + json.dumps(har_entry, ensure_ascii=False) + _TAIL
+        with self._lock, self.path.open("r+b") as stream:
+            stream.seek(-len(_TAIL.encode()), os.SEEK_END)
+            stream.write(text.encode("utf-8"))
+            stream.truncate()
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, self.path)
+            self.count += 1
+
+
+_TAIL = "\n]}}\n"
 
 
 # --- reading ------------------------------------------------------------------------------------
