@@ -188,7 +188,8 @@ class _Session:
         headers = {
             name: value
             for name, value in entry.request_headers.items()
-            if name not in NOT_REPLAYED and value != har.REDACTED
+            # HTTP/2 pseudo-headers (`:authority`) appear in browsers' recordings; they are not headers to send
+            if name not in NOT_REPLAYED and value != har.REDACTED and not name.startswith(":")
         }
         headers.update(self.target.credentials.headers())
         url = f"{self.target.base_url}{matched.path}" + (f"?{entry.query}" if entry.query else "")
