@@ -83,6 +83,15 @@ def test_drift_sets_the_mock_clock_to_the_recordings_date(
         httpx.post(f"{mock_root}/__admin/clock", json={"today": dt.datetime.now(dt.UTC).date().isoformat()})
 
 
+def test_drift_starts_the_bundled_mock_by_default(
+    recordings: departures.Recordings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = departures.APIS[0]
+    code = conformance_main(["drift", "--api", api.name, "--har", str(recordings.record(api).har)])
+    assert code == ExitCode.CONFORMS
+    assert "Conforms: nothing flagged" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "content, reason",
     [
