@@ -25,6 +25,7 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -127,7 +128,8 @@ class Forwarder:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
         redaction = self.redaction.with_secrets_of(sent.headers)
-        self._keep(started, duration_ms, sent, answer, redaction)
+        # writing and syncing the recording must not hold up other exchanges on the event loop
+        await run_in_threadpool(self._keep, started, duration_ms, sent, answer, redaction)
         line = _console_line(sent.method, redaction.text(scope["path"]), answer.status, duration_ms, answer.findings)
         self.console.print(line)
 
