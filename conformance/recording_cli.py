@@ -9,12 +9,12 @@ from rich.console import Console
 
 from conformance import har
 from conformance.apis import UnknownApi, discover, select
-from conformance.drift import DriftOptions, run_drift
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report
 from conformance.results import ExitCode
-from conformance.scenario_export import ExportError, export
 from conformance.scenarios.loader import ScenarioError
+
+# drift and scenario export load the specs' validators: imported when used, so `conformance run` starts as fast
 
 COMMANDS = ("drift", "scenario")
 
@@ -49,6 +49,8 @@ def main(args: argparse.Namespace, console: Console) -> int:
 
 
 def _drift(args: argparse.Namespace, console: Console) -> int:
+    from conformance.drift import DriftOptions, run_drift
+
     try:
         (api,) = select(args.api)
     except (UnknownApi, ValueError):
@@ -65,6 +67,8 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
 
 
 def _scenario(args: argparse.Namespace, console: Console) -> int:
+    from conformance.scenario_export import ExportError, export
+
     try:
         apis = select(args.api) if args.api else list(discover().values())
         exported = export(args.from_har, args.entry, apis, scenario_id=args.id, output=args.output)
