@@ -217,8 +217,9 @@ class HarWriter:
         self.path.write_text(head[: head.rindex("[") + 1] + _TAIL, encoding="utf-8")
 
     def add(self, har_entry: dict[str, Any]) -> None:
-        text = ("\n" if self.count == 0 else ",\n") + json.dumps(har_entry, ensure_ascii=False) + _TAIL
+        entry_text = json.dumps(har_entry, ensure_ascii=False)
         with self._lock, self.path.open("r+b") as stream:
+            text = ("\n" if self.count == 0 else ",\n") + entry_text + _TAIL
             stream.seek(-len(_TAIL.encode()), os.SEEK_END)
             stream.write(text.encode("utf-8"))
             stream.truncate()

@@ -8,6 +8,7 @@ With `--errors`, a violating exchange is answered with a 502 problem body instea
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import http
 import json
@@ -94,6 +95,7 @@ class Forwarder:
         self.redaction = har.Redaction(members=settings.redact).with_headers([org_header] if org_header else [])
         self.recording = har.HarWriter(settings.record) if settings.record else None
         self.client: httpx.AsyncClient | None = None
+        self._last_kept: asyncio.Future[None] | None = None
 
     def open(self) -> None:
         timeout = httpx.Timeout(
@@ -102,6 +104,8 @@ class Forwarder:
         self.client = httpx.AsyncClient(verify=tls_context(self.settings.ca_bundle), timeout=timeout, trust_env=False)
 
     async def close(self) -> None:
+        if self._last_kept is not None:
+            await self._last_kept
         if self.client is not None:
             await self.client.aclose()
 
@@ -128,10 +132,21 @@ class Forwarder:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
         redaction = self.redaction.with_secrets_of(sent.headers)
-        # writing and syncing the recording must not hold up other exchanges on the event loop
-        await run_in_threadpool(self._keep, started, duration_ms, sent, answer, redaction)
+        self._keep_in_order(started, duration_ms, sent, answer, redaction)
         line = _console_line(sent.method, redaction.text(scope["path"]), answer.status, duration_ms, answer.findings)
         self.console.print(line)
+
+    def _keep_in_order(self, *exchange: Any) -> None:
+        """Journal and record the exchange in a thread (writing and syncing must not hold up the event
+        loop), after the exchanges before it: chained here, before any await, so the order is the answers'."""
+        previous = self._last_kept
+
+        async def keep() -> None:
+            if previous is not None:
+                await previous
+            await run_in_threadpool(self._keep, *exchange)
+
+        self._last_kept = asyncio.ensure_future(keep())
 
     def _upstream_url(self, scope: Scope) -> str:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()

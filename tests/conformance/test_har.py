@@ -108,3 +108,16 @@ def test_an_unusable_recording_is_refused_clearly(tmp_path: Path, content: str, 
     path.write_text(content, encoding="utf-8")
     with pytest.raises(har.HarError, match=problem):
         har.read(path)
+
+
+def test_concurrent_exchanges_leave_a_valid_recording(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    writer = har.HarWriter(tmp_path / "r.har")
+    entries = [
+        make_entry(har.Redaction(), request_body=b"", response_body=b"{}", url=f"http://h/{n}") for n in range(40)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(writer.add, entries))
+    urls = {entry["request"]["url"] for entry in json.loads(writer.path.read_text())["log"]["entries"]}
+    assert urls == {f"http://h/{n}" for n in range(40)}
