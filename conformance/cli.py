@@ -13,6 +13,7 @@ from types import FrameType
 
 from rich.console import Console
 
+from conformance import recording_cli
 from conformance.apis import UnknownApi, discover, select
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.reporting import html, json_report, junit
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     run.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
+    recording_cli.add_commands(commands)
     return parser
 
 
@@ -57,6 +59,8 @@ def _positive(value: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
+    if args.command in recording_cli.COMMANDS:
+        return recording_cli.main(args, console)
     try:
         apis = select(args.api)
     except UnknownApi as exc:

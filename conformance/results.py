@@ -17,6 +17,7 @@ class Outcome(StrEnum):
 class Suite(StrEnum):
     FUZZ = "fuzz"
     SCENARIOS = "scenarios"
+    DRIFT = "drift"  # a recorded exchange replayed against the mock
 
 
 class ExitCode(IntEnum):

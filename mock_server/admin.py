@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from mock_server import resilience_admin
+from mock_server import admin_records, resilience_admin
 from mock_server.auth import fingerprint
 from mock_server.clock import Clock
 from mock_server.store import SERVER_WIDE, RecordsView
@@ -49,6 +49,8 @@ def register(flask_app: Flask, state: MockState) -> None:
                     "GET|POST|DELETE /__admin/clock",
                     "GET|POST|DELETE /__admin/faults",
                     "GET|POST /__admin/limits",
+                    "GET|POST /__admin/clock",
+                    "PUT /__admin/records/{api}/{collection}/{id}",
                 ],
             }
         )
@@ -87,6 +89,8 @@ def register(flask_app: Flask, state: MockState) -> None:
     def requests_log() -> Response:
         limit = request.args.get("limit", default=50, type=int)
         entries = state.requests.entries(limit=max(1, min(limit, 1000)), tenant=_tenant({}))
+        if request.args.get("format") == "har":
+            return admin_records.journal_as_har(state, entries)
         return jsonify({"requests": entries})
 
     @blueprint.get("/clock")
@@ -135,6 +139,7 @@ def register(flask_app: Flask, state: MockState) -> None:
         }
 
     resilience_admin.register(blueprint, state)
+    admin_records.register(blueprint, state)
     flask_app.register_blueprint(blueprint)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import redis
@@ -102,3 +103,12 @@ def make_store(request):
     request.addfinalizer(client.close)
     strategy = "watch" if request.param == "redis-watch" else "lua"
     return lambda seeds, **bounds: RedisStore(client, seeds, prefix=prefix, update_strategy=strategy, **bounds)
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory):
+    """Recordings of the same calls through the proxy to each API's mock, as documented and departing."""
+    from tests.support.departures import Recordings
+
+    with ExitStack() as stack:
+        yield Recordings(tmp_path_factory.mktemp("recordings"), stack)

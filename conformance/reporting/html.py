@@ -78,7 +78,7 @@ def _violations(result: RunResult) -> str:
     for rule, items in grouped.items():
         case = items[0][0]
         source = f"<p class=meta>Documented in: {escape(case.source)}</p>" if case.source else ""
-        title = escape(case.title if case.suite.value == "scenarios" else items[0][1].expected or case.title)
+        title = escape(case.title if case.suite.value != "fuzz" else items[0][1].expected or case.title)
         entries = "".join(_violation(case, violation) for case, violation in items)
         sections.append(
             f"<section class=rule><h3><code>{escape(rule)}</code> — {title}</h3>{source}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 MODIFY_SCHEMA = "ContractModify"
@@ -276,4 +276,5 @@ VENDOR = Vendor(
     operations={"getContract": get_contract, "updateContract": update_contract, "createContract": create_contract},
     render_error=render_error,
     references=REFERENCES,
+    resources={"/api/contract/{id}": Resource(CONTRACTS, VIEW_SCHEMA, id_member="ContractID")},
 )

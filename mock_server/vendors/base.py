@@ -50,6 +50,28 @@ class Limits:
         return self.rate is not None or bool(self.editions)
 
 
+# (records, a record as a client reads it, the stored record or None) -> the record to store
+ViewToRecord = Callable[["RecordsView", Mapping[str, Any], "Mapping[str, Any] | None"], dict[str, Any]]
+# a record as a client reads it -> the value a derived member must have (None: cannot be told)
+DerivedMember = Callable[[Mapping[str, Any]], Any]
+
+
+def merge_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The default `ViewToRecord`: what the client sees is what is stored; internal members are kept."""
+    return {**(stored or {}), **view}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A record clients address by one path of the spec: what the proxy, drift and the admin API need."""
+
+    collection: str  # where the store keeps it
+    view_schema: str  # the component schema of the record as clients read it
+    id_member: str = "id"  # the member of the record that holds its id
+    to_record: ViewToRecord = merge_view
+    derived: Mapping[str, DerivedMember] = field(default_factory=dict)  # member -> how it follows from others
+
+
 @dataclass(frozen=True)
 class Vendor:
     name: str  # the API name: spec openapi/<name>.yaml, fixtures/<name>/, mounted at /<name>
@@ -61,6 +83,7 @@ class Vendor:
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
     limits: Limits = field(default_factory=Limits)
     check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
+    resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
 
     @property
     def prefix(self) -> str:

@@ -21,7 +21,7 @@ from mock_server.errors import FieldError, VendorError, not_found, validation_er
 from mock_server.references import dangling
 from mock_server.spec import SpecView
 from mock_server.store import Record, RecordMissing, RecordsView, Transaction
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "customerContracts"
 CONTRACT_SCHEMA = "CustomerContract"
@@ -437,4 +437,5 @@ VENDOR = Vendor(
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=roll_over_due,
+    resources={"/customer-contracts/{customer_contract_id}": Resource(CONTRACTS, CONTRACT_SCHEMA)},
 )

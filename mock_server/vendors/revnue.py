@@ -16,7 +16,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordsView, Transaction
-from mock_server.vendors.base import Limits, RateLimit, RequestContext, Vendor
+from mock_server.vendors.base import Limits, RateLimit, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 WRITABLE = "ContractWritable"
@@ -363,6 +363,25 @@ def _country_name(ctx: RequestContext, code: int) -> str:
     return country["name"] if country else str(code)
 
 
+# relations a response expands into an object, stored as the related record's id
+EXPANDED_RELATIONS = ("parent_contract", "customer", "supplier", "business_unit")
+
+
+def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
+    """The stored contract for a contract as a client reads it: relations back to ids, the country to its code."""
+    record: Record = {**(stored or {}), **view}
+    for name in EXPANDED_RELATIONS:
+        related = view.get(name)
+        record[name] = related.get("id") if isinstance(related, dict) else related
+    category = view.get("category")
+    if isinstance(category, dict):
+        record["category"] = {"id": category.get("id"), "subcategory": category.get("subcategory")}
+    country = view.get("country")
+    codes = {c["name"]: c["code"] for c in records.all("countries")}
+    record["country"] = codes.get(country, int(str(country)) if str(country).isdigit() else country)
+    return record
+
+
 # --- errors, Django REST Framework style -------------------------------------------------------
 
 DETAILS = {
@@ -474,4 +493,5 @@ VENDOR = Vendor(
     on_clock_change=expire_ended_contracts,
     limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
     check_seed=template_problems,
+    resources={"/api/v2/contract/{id}": Resource(CONTRACTS, RESPONSE, to_record=record_of_view)},
 )

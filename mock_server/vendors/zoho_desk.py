@@ -18,7 +18,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordsView, Transaction
-from mock_server.vendors.base import Edition, Limits, RequestContext, Vendor
+from mock_server.vendors.base import Edition, Limits, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 CUSTOM_FIELDS = "contractFields"
@@ -332,6 +332,22 @@ def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
     return None if record is None else {key: record.get(key) for key in keys}
 
 
+def notify_on_of_view(view: Mapping[str, Any]) -> str | None:
+    """`notifyOn` as it follows from the `endDate` and `notifyBefore` a client reads."""
+    notify_before = view.get("notifyBefore")
+    if notify_before is None or not str(notify_before).isdigit():
+        return None
+    return _notify_on({"endDate": view.get("endDate"), "notifyBefore": int(notify_before)})
+
+
+def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
+    """The stored contract for a contract as a client reads it: derived members dropped, notifyBefore a number."""
+    record = {**(stored or {}), **{k: v for k, v in view.items() if k not in (*ECHOED_RELATIONS, "notifyOn")}}
+    notify_before = view.get("notifyBefore")
+    record["notifyBefore"] = None if notify_before is None else int(notify_before)
+    return record
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 # kind -> (status, errorCode, message); messages follow the vendor's documentation of each code.
@@ -439,4 +455,9 @@ VENDOR = Vendor(
     org_header="orgId",
     references=REFERENCES,
     limits=Limits(editions=EDITIONS, default_edition="enterprise"),
+    resources={
+        "/api/v1/contracts/{contract_id}": Resource(
+            CONTRACTS, "Contract", to_record=record_of_view, derived={"notifyOn": notify_on_of_view}
+        )
+    },
 )
