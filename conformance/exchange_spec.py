@@ -1,8 +1,8 @@
 """What the exchange checks read from an API's spec and its vendor module, in one place.
 
-Operations, declared responses and resolved schemas come from the spec (`mock_server.spec`, the
-mock's own loader, so the proxy, drift and the mock read one document the same way); the resources a
-path addresses and the members derived from others come from the vendor module.
+Operations, declared responses and resolved schemas come from the spec (`openapi_model`, the model
+the mock reads too, so the proxy, drift and the mock read one document the same way); the resources a
+path addresses and the members derived from others come from the vendor module, when there is one.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from jsonschema import Draft4Validator
 
 from conformance.apis import Api, Operation
-from mock_server.spec import SpecView
-from mock_server.validation import FORMAT_CHECKER
 from mock_server.vendors import discover as discover_vendors
 from mock_server.vendors.base import Resource, Vendor
+
+FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Matched:
 class ApiContract:
     def __init__(self, api: Api) -> None:
         self.api = api
-        self.view = SpecView.load(api.spec_path)
+        self.view = api.model
         self.vendor: Vendor | None = discover_vendors().get(api.name)
 
     def match(self, method: str, path: str) -> Matched | None:

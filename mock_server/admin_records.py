@@ -19,10 +19,10 @@ from flask import Blueprint, Response, jsonify, request
 from conformance import har
 from mock_server.auth import fingerprint
 from mock_server.store import RecordsView
-from mock_server.validation import FORMAT_CHECKER
+from mock_server.spec import FORMAT_CHECKER
 
 if TYPE_CHECKING:
-    from mock_server.app import MockState
+    from mock_server.state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

@@ -262,7 +262,8 @@ def example_write(api: Api, template: str) -> tuple[str, str, bytes] | None:
     for operation in api.operations():
         if operation.path == template and operation.method in ("PUT", "PATCH"):
             definition = contract.view.resolved["paths"][template][operation.method.lower()]
-            media_type, content = next(iter(definition["requestBody"]["content"].items()))
+            declared = definition["requestBody"]["content"].items()
+            media_type, content = next((m, c) for m, c in declared if "json" in m)  # the example is JSON
             example = content["example"] if "example" in content else next(iter(content["examples"].values()))["value"]
             return operation.method, media_type, json.dumps(example).encode()
     return None
