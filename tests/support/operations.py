@@ -58,10 +58,15 @@ def operations() -> list[Operation]:
         for op in spec.operations:
             template, method, operation = op.path, op.method.lower(), op.definition
             path = template
+            query = []
             for parameter in op.parameters:
+                example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
                 if parameter["in"] == "path":
-                    example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
                     path = path.replace("{" + parameter["name"] + "}", str(example))
+                elif parameter["in"] == "query" and parameter.get("required"):
+                    query.append(f"{parameter['name']}={example}")
+            if query:
+                path += "?" + "&".join(query)
             content = operation.get("requestBody", {}).get("content", {})
             schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
             found.append(
