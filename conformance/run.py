@@ -10,7 +10,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from conformance.apis import Api
+from conformance.apis import Api, Operation
+from conformance.boundaries import BoundaryRun
+from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
+from conformance.invariants import UpdateModel
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.mock import MockStartError, bundled_mock
@@ -27,6 +30,8 @@ Progress = Callable[[str], None]
 class SuiteChoice(StrEnum):
     FUZZ = "fuzz"
     SCENARIOS = "scenarios"
+    BOUNDARIES = "boundaries"
+    CONCURRENCY = "concurrency"
     ALL = "all"
 
     def includes(self, suite: Suite) -> bool:
@@ -45,6 +50,7 @@ class RunOptions:
     seed: int | None = None
     allow_writes: bool = False
     rate_limit: str | None = None
+    parallel_updates: int = DEFAULT_PARALLEL_UPDATES
 
 
 class CouldNotRun(Exception):
@@ -129,6 +135,10 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
             for scenario in scenarios:
                 on_progress(f"scenarios {api.name}: {scenario.id}")
                 results.append(run_scenario(scenario, session))
+        for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
+            if options.suite.includes(suite):
+                on_progress(f"{suite.value} {api.name}")
+                results.extend(_record_checks(suite, target, client, options, writes_allowed))
         if options.suite.includes(Suite.FUZZ):
             fuzz_target = _fuzz_target(target)
             results.extend(
@@ -147,9 +157,54 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
     return results
 
 
-def _fuzz_target(target: Target) -> Target:
+def _record_checks(
+    suite: Suite, target: Target, client: Client, options: RunOptions, writes_allowed: bool
+) -> list[CaseResult]:
+    """Boundary acceptance cases or the concurrency check, on one writable record of each write operation."""
+    operations = _one_member_writes(target.api)
+    record = target.record_ids[0] if target.record_ids else (_example_id(target.api) if target.bundled else None)
+    reason = (
+        "changes state: run with --allow-writes to include it"
+        if not writes_allowed
+        else "the target file lists no record_ids"
+        if record is None
+        else ""
+    )
+    if reason or not operations:
+        return [
+            CaseResult(
+                api=target.api.name, suite=suite, name=suite.value, title=suite.value, outcome=Outcome.NOT_RUN,
+                detail=reason or "the spec declares no write with `x-update` whose record can be read back",
+            )
+        ]  # fmt: skip
+    tenant_target = _fuzz_target(target, suite.value)
+    headers = {**target.headers, **tenant_target.credentials.headers()}
+    paths = {operation: fill_path(operation.path, operation.path_parameters, record) for operation in operations}
+    if suite == Suite.BOUNDARIES:
+        return BoundaryRun(target.api, client, headers).run(paths)
+    check = ConcurrencyCheck(target.api, client, headers, parallel=options.parallel_updates)
+    return [check.run(operation, path) for operation, path in paths.items()]
+
+
+def _one_member_writes(api: Api) -> list[Operation]:
+    """Writes that can change one member alone (a replacement cannot) of a record that can be read back."""
+    model = UpdateModel(api)
+    return [op for op in api.operations() if model.checked(op) and model.semantics(op) in ("partial", "json-patch")]
+
+
+def _example_id(api: Api) -> object | None:
+    """The record the spec's examples name: the example of the read operation's path parameter."""
+    for operation in api.operations():
+        if operation.method == "GET":
+            for parameter in api.parameters(operation):
+                if parameter.get("in") == "path" and "example" in parameter:
+                    return parameter["example"]
+    return None
+
+
+def _fuzz_target(target: Target, name: str = "fuzz") -> Target:
     """On the bundled mock, fuzzing writes in a tenant of its own, away from the scenarios'."""
-    return replace(target, credentials=target.credentials.for_tenant(f"{target.credentials.tenant}-fuzz"))
+    return replace(target, credentials=target.credentials.for_tenant(f"{target.credentials.tenant}-{name}"))
 
 
 def _load_scenarios(api: Api) -> tuple[list[Scenario], list[CaseResult]]:
@@ -216,8 +271,9 @@ def _fuzz_restoring(
             snapshot = restorer.snapshot(path, headers)
             if snapshot is not None:
                 snapshots.append(snapshot)
+    results: list[CaseResult] = []
     try:
-        return run_fuzz(
+        results = run_fuzz(
             target,
             fuzz_options,
             writes_allowed=writes_allowed,
@@ -226,13 +282,18 @@ def _fuzz_restoring(
             on_progress=on_progress,
         )
     finally:
+        # Every result is kept: a failed restore is one more error, listed after them.
         for snapshot in snapshots:
             try:
                 restorer.restore(snapshot, headers)
             except (RestoreError, TargetUnreachable) as exc:
-                raise CouldNotRun(
-                    f"{target.api.name}: fuzzing changed {snapshot.path} and restoring it failed: {exc}"
-                ) from exc
+                results.append(
+                    CaseResult(
+                        api=target.api.name, suite=Suite.FUZZ, name=f"restore {snapshot.path}", title="restore",
+                        outcome=Outcome.ERROR, detail=f"fuzzing changed {snapshot.path} and restoring it failed: {exc}",
+                    )
+                )  # fmt: skip
+    return results
 
 
 def _writable_record_paths(target: Target) -> list[str]:

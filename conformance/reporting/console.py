@@ -11,7 +11,7 @@ from rich.text import Text
 from conformance.reporting import violations_by_rule
 from conformance.results import ExitCode, Outcome, RunResult
 
-STYLES = {Outcome.PASSED: "green", Outcome.FAILED: "bold red", Outcome.ERROR: "yellow", Outcome.SKIPPED: "dim"}
+STYLES = {Outcome.PASSED: "green", Outcome.FAILED: "bold red", Outcome.ERROR: "yellow", Outcome.SKIPPED: "dim", Outcome.NOT_RUN: "magenta"}
 MAX_SHOWN_PER_RULE = 3
 
 
@@ -68,8 +68,9 @@ def _print_not_judged(result: RunResult, console: Console) -> None:
         console.rule(Text("could not be judged", style="yellow"), align="left")
         for case in errors:
             console.print(Text(f"[{case.api}] {case.name}: ", style="yellow") + Text(case.detail))
-    skipped = [case for case in result.cases if case.outcome == Outcome.SKIPPED]
-    if skipped:
-        console.print(Text(f"{len(skipped)} skipped:", style="dim"))
-        for case in skipped:
-            console.print(Text(f"    [{case.api}] {case.name}: {case.detail}", style="dim"))
+    for outcome in (Outcome.NOT_RUN, Outcome.SKIPPED):
+        cases = [case for case in result.cases if case.outcome == outcome]
+        if cases:
+            console.print(Text(f"{len(cases)} {outcome.value}:", style=STYLES[outcome]))
+            for case in cases:
+                console.print(Text(f"    [{case.api}] {case.name}: {case.detail}", style=STYLES[outcome]))

@@ -13,8 +13,10 @@ import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance.http import Client, TargetUnreachable
+from conformance.invariants import INVARIANTS, UpdateModel, Write, check_write, parse_body
 from conformance.restore import RestoreError, Restorer, Snapshot
-from conformance.results import CaseResult, Outcome, Suite, Violation
+from conformance.apis import Operation
+from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
 from conformance.scenarios.template import UndefinedVariable, render
@@ -37,6 +39,7 @@ class ScenarioSession:
 
     def __post_init__(self) -> None:
         self.restorer = Restorer(self.target.api, self.client)
+        self.updates = UpdateModel(self.target.api)
 
     def credentials_for(self, scenario: Scenario) -> Credentials:
         """On the bundled mock, a tenant per scenario, so that scenarios never see each other's writes."""
@@ -133,9 +136,14 @@ class _ScenarioRun:
 
     def _run_step(self, step: Step) -> bool:
         request = render(step.request, self.variables)
+        operation = self.session.target.api.operation_for(request["method"], request["path"])
+        watched = operation is not None and request["method"] not in SAFE_METHODS and self.session.updates.checked(operation)
+        before = self._read_record(request["path"]) if watched else None
         response = self._send(request)
         exchange = self.session.client.record(response)
         self.result.exchanges.append(exchange)
+        if watched and operation is not None and before is not None:
+            self._check_invariants(step, operation, request["path"], response, before, exchange)
         problems = check_response(render(step.expect, self.variables, wrap=Literal), response)
         if not problems:
             problems = self._capture(step, response)
@@ -153,6 +161,34 @@ class _ScenarioRun:
             )
             return False
         return True
+
+    def _read_record(self, path: str) -> Any:
+        """The record at `path` as read with the default credentials, or None when there is none."""
+        response = self.session.client.send("GET", path, headers={**self.session.target.headers, **self._headers("default")})
+        body, problem = json_body(response) if response.status_code == 200 else (None, "not read")
+        return None if problem else body
+
+    def _check_invariants(
+        self, step: Step, operation: Operation, path: str, response: httpx.Response, before: Any, exchange: Exchange
+    ) -> None:
+        """The after-step of every write: read the record back and hold it to the spec's update semantics."""
+        after = self._read_record(path)
+        if after is None:
+            return
+        content_type = media_type(response.request.headers.get("content-type", ""))
+        write = Write(operation, content_type, parse_body(response.request.content, content_type), response.status_code)
+        for finding in check_write(self.session.updates, write, before, after):
+            self.result.outcome = Outcome.FAILED
+            self.result.violations.append(
+                Violation(
+                    rule=finding.invariant,
+                    message=self.session.client.redactor.text(
+                        f"{finding.invariant}: {finding.message} (scenario {self.scenario.id}, {step.label})"
+                    ),
+                    expected=INVARIANTS[finding.invariant],
+                    exchange=exchange,
+                )
+            )
 
     def _send(self, request: Mapping[str, Any]) -> httpx.Response:
         content, content_type = encode_body(request)
