@@ -5,7 +5,8 @@ per boundary of each writable member: every enum value, a string of exactly `max
 `minimum` and `maximum`, the record's own value in each alternative type the schema documents, and
 (for every media type) the record's own value of one plain member. Each case changes one member of a
 valid record, so no cross-field rule applies: a 4xx is a valid value refused. A member whose limits
-depend on other members says so in the spec with `x-boundaries: <why not>`, and is left out.
+depend on other members says so in the spec with `x-boundaries: <why not>` (or, for some kinds only,
+`x-boundaries: {maximum: <why not>}`), and those cases are left out.
 """
 
 from __future__ import annotations
@@ -35,8 +36,15 @@ class Boundary:
 
 def boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -> Iterator[Boundary]:
     """The valid boundary values of one member, from its schema (and its current value, for alternative types)."""
-    if "x-boundaries" in schema:
+    exempt = schema.get("x-boundaries", {})
+    if isinstance(exempt, str) or schema.get("x-immutable"):
         return
+    for boundary in _all_boundaries(member, _flatten(schema, api), current, api):
+        if boundary.kind not in exempt:
+            yield boundary
+
+
+def _all_boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -> Iterator[Boundary]:
     for value in schema.get("enum", []):
         if value is not None:
             yield Boundary(member, value, "enum")
@@ -56,12 +64,18 @@ def boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -
                 yield Boundary(member, converted, f"alternative type {option.get('type')}")
 
 
+def _flatten(schema: Mapping[str, Any], api: Api) -> dict[str, Any]:
+    """The schema with the keywords of its `allOf` parts merged in (the specs use `allOf` to add a description)."""
+    merged: dict[str, Any] = {}
+    for part in schema.get("allOf", []):
+        merged.update(_flatten(api.resolve(part), api))
+    merged.update({key: value for key, value in schema.items() if key != "allOf"})
+    return merged
+
+
 def _types(schema: Mapping[str, Any], api: Api) -> set[str]:
     declared = schema.get("type")
-    found = set(declared) if isinstance(declared, list) else {declared} if declared else set()
-    for part in schema.get("allOf", []):
-        found |= _types(api.resolve(part), api)
-    return found
+    return set(declared) if isinstance(declared, list) else {declared} if declared else set()
 
 
 def _as_type(value: Any, kind: Any) -> Any:
@@ -82,9 +96,9 @@ class BoundaryRun:
         self.restorer = Restorer(self.api, self.client)
         self.model = UpdateModel(self.api)
 
-    def run(self, path_for: Mapping[Operation, str]) -> list[CaseResult]:
+    def run(self, paths: list[tuple[Operation, str]]) -> list[CaseResult]:
         results = []
-        for operation, path in path_for.items():
+        for operation, path in paths:
             content = self.api.resolve(operation.definition.get("requestBody", {})).get("content", {})
             for media_type in content:
                 results.append(self._operation(operation, media_type, path))
@@ -116,6 +130,8 @@ class BoundaryRun:
                 result.detail = f"restoring {path} after {case.member}={_show(case.value)} failed: {exc}"
                 return result
         result.cases, result.positive = len(cases), len(cases)
+        kinds = sorted({case.kind.split(" ", 1)[0] for case in cases})
+        result.detail = "; ".join(filter(None, [result.detail, f"{len(cases)} case(s): {', '.join(kinds)}"]))
         if not cases:
             result.outcome, result.detail = Outcome.NOT_RUN, "the spec documents no boundary for this media type"
         return result

@@ -113,7 +113,7 @@ class ConcurrencyCheck:
         token = secrets.token_hex(3)
         changes: dict[str, Any] = {}
         for index, (name, schema) in enumerate(members.items()):
-            if len(changes) >= self.parallel or name not in record or "x-boundaries" in schema:
+            if len(changes) >= self.parallel or name not in record or "x-boundaries" in schema or schema.get("x-immutable"):
                 continue
             value = _new_value(schema, record[name], f"c{index}-{token}")
             if value is not None:

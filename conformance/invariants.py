@@ -11,6 +11,7 @@ service derives, is declared in the spec, never here:
   inputs changes, it must change too.
 - `x-read-form: name` on a response member: it reads back as the name of the record sent by id, so
   read-after-write cannot compare it.
+- `x-immutable: true` on a request member: set when the record is created; a replacement keeps it.
 - `readOnly` response members are never compared.
 
 `check_write` compares the record read before a write with the record read after it.
@@ -161,7 +162,9 @@ def _merge(model: UpdateModel, write: Write, semantics: str, before: dict[str, A
     if not isinstance(write.body, dict):
         return []
     null_keeps = bool(write.operation.definition.get("x-null-means-unsent"))
-    sent = {name: value for name, value in write.body.items() if not (value is None and null_keeps)}
+    # A form has no null: its empty value (and the word `null`, which form decoders read as null) stands for it.
+    nulls = (None, "", "null") if "form-urlencoded" in write.media_type else (None,)
+    sent = {name: value for name, value in write.body.items() if not (null_keeps and value in nulls)}
     compared = model.compared(write.operation)
     comparable = {name for name, member in model.record_members(write.operation).items() if "x-read-form" not in member}
     findings = []
@@ -186,7 +189,12 @@ def _merge(model: UpdateModel, write: Write, semantics: str, before: dict[str, A
                     f"{write.label} did not send {name}, yet it changed: {_show(before[name])} → {_show(after[name])}",
                 )
             )
-        elif semantics == "replace" and name in writable and not _null_or_default(after[name], writable[name]):
+        elif (
+            semantics == "replace"
+            and name in writable
+            and not writable[name].get("x-immutable")
+            and not _null_or_default(after[name], writable[name])
+        ):
             findings.append(
                 Finding(
                     REPLACE_NULLS_UNSENT,
@@ -265,7 +273,8 @@ def same_value(sent: Any, read: Any) -> bool:
         return True
     if isinstance(read, dict):
         if isinstance(sent, dict):
-            return all(name in read and same_value(value, read[name]) for name, value in sent.items())
+            # Members the service does not know are ignored (the frameworks' default).
+            return all(same_value(value, read[name]) for name, value in sent.items() if name in read)
         return "id" in read and same_value(sent, read["id"])
     if isinstance(sent, bool) or isinstance(read, bool):
         return str(sent).lower() == str(read).lower()

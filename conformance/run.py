@@ -179,11 +179,11 @@ def _record_checks(
         ]  # fmt: skip
     tenant_target = _fuzz_target(target, suite.value)
     headers = {**target.headers, **tenant_target.credentials.headers()}
-    paths = {operation: fill_path(operation.path, operation.path_parameters, record) for operation in operations}
+    paths = [(operation, fill_path(operation.path, operation.path_parameters, record)) for operation in operations]
     if suite == Suite.BOUNDARIES:
         return BoundaryRun(target.api, client, headers).run(paths)
     check = ConcurrencyCheck(target.api, client, headers, parallel=options.parallel_updates)
-    return [check.run(operation, path) for operation, path in paths.items()]
+    return [check.run(operation, path) for operation, path in paths]
 
 
 def _one_member_writes(api: Api) -> list[Operation]:
