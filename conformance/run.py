@@ -65,11 +65,11 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     targets: dict[str, str] = {}
     not_run: list[str] = []
     try:
-        with _root_url(options, on_progress) as root:
+        with root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
             for api in options.apis:
                 try:
-                    target = _target(api, options, root, tenant)
+                    target = target_for(api, options, root, tenant)
                     targets[api.name] = target.base_url
                     cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
                 except (CouldNotRun, TargetError) as exc:
@@ -89,7 +89,8 @@ def _not_run(api: Api, reason: str) -> CaseResult:
 
 
 @contextmanager
-def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None]:
+def root_url(options: RunOptions, on_progress: Progress = lambda message: None) -> Iterator[str | None]:
+    """The bundled mock's root while the context is open (None when a base URL is given)."""
     if options.base_url is not None:
         yield None
         return
@@ -101,12 +102,12 @@ def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None
         raise CouldNotRun(f"cannot start the bundled mock: {exc}") from exc
 
 
-def _target(api: Api, options: RunOptions, root: str | None, tenant: str | None) -> Target:
+def target_for(api: Api, options: RunOptions, root: str | None, tenant: str | None) -> Target:
     if root is not None:
         base_url, bundled = f"{root}/{api.name}", True
     elif len(options.apis) > 1:
         # Only the mock serves several APIs from one root: each under its own prefix.
-        base_url, bundled = f"{options.base_url.rstrip('/')}/{api.name}", False
+        base_url, bundled = f"{(options.base_url or '').rstrip('/')}/{api.name}", False
     else:
         base_url, bundled = options.base_url, False
     return resolve_target(
@@ -121,17 +122,50 @@ def _target(api: Api, options: RunOptions, root: str | None, tenant: str | None)
     )
 
 
-def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
-    api = target.api
-    writes_allowed = target.bundled or options.allow_writes
-    scenarios, results = _load_scenarios(api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
+@dataclass
+class ApiConnection:
+    """What every suite of one API shares: the target, its redactor, rate cap and client, and the scenarios."""
+
+    target: Target
+    client: Client
+    redactor: Redactor
+    rate_cap: RateCap | None
+    writes_allowed: bool
+    scenarios: list[Scenario]
+    invalid_scenarios: list[CaseResult]
+
+    def scenario_session(self) -> ScenarioSession:
+        return ScenarioSession(self.target, self.client, self.writes_allowed)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def connect(target: Target, options: RunOptions) -> ApiConnection:
+    """Load the scenarios, build the client (with the rate cap) and check that the target answers."""
+    scenarios, invalid = _load_scenarios(target.api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
     redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
     rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
     client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    connection = ApiConnection(
+        target, client, redactor, rate_cap, target.bundled or options.allow_writes, scenarios, invalid
+    )
     try:
         check_reachable(target, client)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
+    api = target.api
+    connection = connect(target, options)
+    client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
+    writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
+    try:
         if options.suite.includes(Suite.SCENARIOS):
-            session = ScenarioSession(target, client, writes_allowed)
+            session = connection.scenario_session()
             for scenario in scenarios:
                 on_progress(f"scenarios {api.name}: {scenario.id}")
                 results.append(run_scenario(scenario, session))
@@ -153,7 +187,7 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
                 )
             )
     finally:
-        client.close()
+        connection.close()
     return results
 
 
