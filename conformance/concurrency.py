@@ -46,7 +46,7 @@ class ConcurrencyCheck:
         if snapshot is None or not isinstance(snapshot.record, dict):
             result.outcome, result.detail = Outcome.ERROR, f"no record at {path} to update"
             return result
-        changes = self._changes(operation, snapshot.record)
+        changes = distinct_changes(self.api, operation, snapshot.record, self.parallel)
         if len(changes) < 2:
             result.outcome, result.detail = Outcome.NOT_RUN, "the spec documents fewer than two members to update"
             return result
@@ -72,7 +72,7 @@ class ConcurrencyCheck:
                 body = {member: value}
             barrier.wait(timeout=10)
             response = self.client.send(
-                operation.method, path, headers={**self.headers, "Content-Type": self._media_type(operation)},
+                operation.method, path, headers={**self.headers, "Content-Type": json_media_type(self.api, operation)},
                 content=json.dumps(body).encode(),
             )  # fmt: skip
             return response.status_code
@@ -98,27 +98,29 @@ class ConcurrencyCheck:
                 )
             )
 
-    def _media_type(self, operation: Operation) -> str:
-        content = self.api.resolve(operation.definition.get("requestBody", {})).get("content", {})
-        return next((media for media in content if "json" in media), next(iter(content), "application/json"))
 
-    def _changes(self, operation: Operation, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Up to `parallel` members, each with a valid value different from the record's."""
-        model = UpdateModel(self.api)
-        if model.semantics(operation) == "json-patch":
-            compared = model.compared(operation)
-            members = {name: schema for name, schema in model.record_members(operation).items() if name in compared}
-        else:
-            members = model.request_members(operation, self._media_type(operation))
-        token = secrets.token_hex(3)
-        changes: dict[str, Any] = {}
-        for index, (name, schema) in enumerate(members.items()):
-            if len(changes) >= self.parallel or name not in record or "x-boundaries" in schema or schema.get("x-immutable"):
-                continue
-            value = _new_value(schema, record[name], f"c{index}-{token}")
-            if value is not None:
-                changes[name] = value
-        return changes
+def distinct_changes(api: Api, operation: Operation, record: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """Up to `limit` members the operation may set on their own, each with a valid value different from the record's."""
+    model = UpdateModel(api)
+    if model.semantics(operation) == "json-patch":
+        compared = model.compared(operation)
+        members = {name: schema for name, schema in model.record_members(operation).items() if name in compared}
+    else:
+        members = model.request_members(operation, json_media_type(api, operation))
+    token = secrets.token_hex(3)
+    changes: dict[str, Any] = {}
+    for index, (name, schema) in enumerate(members.items()):
+        if len(changes) >= limit or name not in record or "x-boundaries" in schema or schema.get("x-immutable"):
+            continue
+        value = _new_value(schema, record[name], f"c{index}-{token}")
+        if value is not None:
+            changes[name] = value
+    return changes
+
+
+def json_media_type(api: Api, operation: Operation) -> str:
+    content = api.resolve(operation.definition.get("requestBody", {})).get("content", {})
+    return next((media for media in content if "json" in media), next(iter(content), "application/json"))
 
 
 def _new_value(schema: Mapping[str, Any], current: Any, text: str) -> Any:

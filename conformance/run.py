@@ -196,7 +196,7 @@ def _record_checks(
 ) -> list[CaseResult]:
     """Boundary acceptance cases or the concurrency check, on one writable record of each write operation."""
     operations = _one_member_writes(target.api)
-    record = target.record_ids[0] if target.record_ids else (_example_id(target.api) if target.bundled else None)
+    record = target.record_ids[0] if target.record_ids else (example_record_id(target.api) if target.bundled else None)
     reason = (
         "changes state: run with --allow-writes to include it"
         if not writes_allowed
@@ -226,7 +226,7 @@ def _one_member_writes(api: Api) -> list[Operation]:
     return [op for op in api.operations() if model.checked(op) and model.semantics(op) in ("partial", "json-patch")]
 
 
-def _example_id(api: Api) -> object | None:
+def example_record_id(api: Api) -> object | None:
     """The record the spec's examples name: the example of the read operation's path parameter."""
     for operation in api.operations():
         if operation.method == "GET":
