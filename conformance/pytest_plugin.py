@@ -134,7 +134,11 @@ class ScenarioItem(pytest.Item):
             session = sessions.session_for(api)
         except (CouldNotRun, TargetError) as exc:
             pytest.fail(f"could not run: {exc}", pytrace=False)
+        failures = len(session.restore_failures)
         result = run_scenario(self.scenario, session)
+        for failure in session.restore_failures[failures:]:
+            result.outcome = Outcome.FAILED if result.outcome == Outcome.FAILED else Outcome.ERROR
+            result.detail = "; ".join(filter(None, [result.detail, failure.detail]))
         if result.outcome == Outcome.SKIPPED:
             pytest.skip(result.detail)
         if result.outcome != Outcome.PASSED:

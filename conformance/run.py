@@ -163,12 +163,14 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
     connection = connect(target, options)
     client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
     writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
+    restore_failures: list[CaseResult] = []
     try:
         if options.suite.includes(Suite.SCENARIOS):
             session = connection.scenario_session()
             for scenario in scenarios:
                 on_progress(f"scenarios {api.name}: {scenario.id}")
                 results.append(run_scenario(scenario, session))
+            restore_failures = session.restore_failures
         for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
             if options.suite.includes(suite):
                 on_progress(f"{suite.value} {api.name}")
@@ -188,7 +190,8 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
             )
     finally:
         connection.close()
-    return results
+    # Every finding is kept; records that could not be written back are errors listed after them.
+    return results + restore_failures
 
 
 def _record_checks(
