@@ -189,6 +189,3 @@ def _form_text(value: Any) -> str:
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else f"{text[:20]}… ({len(str(value))} characters)"
-
-
-

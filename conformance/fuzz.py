@@ -8,7 +8,8 @@ back), with Schemathesis' own checks. Results are grouped into one case per oper
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,17 +121,20 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
 
 
 def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
-    schema = schemathesis.openapi.from_path(api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config))
+    schema: BaseSchema = schemathesis.openapi.from_path(
+        api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config)
+    )
     if fuzz_plan.excluded_methods:
         schema = schema.exclude(method=fuzz_plan.excluded_methods)
     if fuzz_plan.write_record is not None:
 
         @schema.hook
-        def filter_case(context: HookContext, case: schemathesis.Case) -> bool:
+        def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
             # The write's id is pinned to an allowed record, so a case meant to send an invalid id
             # would send a valid one and be judged as if it had not.
-            pinned = case.method.upper() in WRITE_METHODS and case.meta is not None
-            return not (pinned and case.meta.is_negative_at(ParameterLocation.PATH))
+            meta = case.meta
+            pinned = case.method.upper() in WRITE_METHODS and meta is not None
+            return not (pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH))
 
     return schema
 
@@ -143,7 +147,7 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
     removed afterwards, and ignores other schemas' calls.
     """
 
-    def before_call(context: HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    def before_call(context: HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
         if case.operation.schema is not schema:
             return
         if fuzz_plan.write_record is not None and case.method.upper() in WRITE_METHODS:
@@ -217,7 +221,9 @@ class _CheckCase:
 class Collector:
     """Turns the engine's events into one result per (operation, check)."""
 
-    def __init__(self, api: str, redactor: Redactor, operations: list[str] = (), watched: set[str] = frozenset()) -> None:
+    def __init__(
+        self, api: str, redactor: Redactor, operations: Sequence[str] = (), watched: AbstractSet[str] = frozenset()
+    ) -> None:
         self.api = api
         self.redactor = redactor
         self.operations = list(operations)  # every operation fuzzed, by label

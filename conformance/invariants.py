@@ -87,7 +87,9 @@ class UpdateModel:
         if read is None:
             return {}
         response = self.api.resolve(read.definition.get("responses", {}).get("200", {}))
-        schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
+        content: dict[str, Any] = response.get("content", {})
+        first: dict[str, Any] = next(iter(content.values()), {})
+        schema = first.get("schema", {})
         return {name: _with_keywords(self.api, member) for name, member in properties(self.api, schema).items()}
 
     def derived(self, operation: Operation) -> dict[str, list[str]]:
@@ -158,7 +160,9 @@ def check_write(model: UpdateModel, write: Write, before: Any, after: Any) -> li
     return findings + _derived(model, write, before, after)
 
 
-def _merge(model: UpdateModel, write: Write, semantics: str, before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
+def _merge(
+    model: UpdateModel, write: Write, semantics: str, before: dict[str, Any], after: dict[str, Any]
+) -> list[Finding]:
     if not isinstance(write.body, dict):
         return []
     null_keeps = bool(write.operation.definition.get("x-null-means-unsent"))
@@ -221,10 +225,16 @@ def _json_patch(model: UpdateModel, write: Write, before: dict[str, Any], after:
         if expected.get(name) == after.get(name):
             continue
         if name in touched:
-            message = f"{write.label} set {name} to {_show(expected.get(name))}, but it reads back as {_show(after.get(name))}"
+            message = (
+                f"{write.label} set {name} to {_show(expected.get(name))}, "
+                f"but it reads back as {_show(after.get(name))}"
+            )
             findings.append(Finding(READ_AFTER_WRITE, name, message))
         else:
-            message = f"{write.label} did not touch {name}, yet it changed: {_show(before.get(name))} → {_show(after.get(name))}"
+            message = (
+                f"{write.label} did not touch {name}, yet it changed: "
+                f"{_show(before.get(name))} → {_show(after.get(name))}"
+            )
             findings.append(Finding(UNSENT_UNCHANGED, name, message))
     return findings
 

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-token", help="token (default: $CONFORMANCE_TOKEN)")
     group.addoption("--conformance-org-id", help="organisation id, where needed (default: $CONFORMANCE_ORG_ID)")
     group.addoption("--conformance-target-file", type=Path, help="target file (default: fixtures/<api>/target.yaml)")
-    group.addoption("--conformance-rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)")
+    group.addoption(
+        "--conformance-rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)"
+    )
     group.addoption(
         "--conformance-allow-writes", action="store_true", help="run scenarios that change state on a real target"
     )
@@ -109,7 +112,7 @@ class ApiScenarios(pytest.Collector):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.api = api
 
-    def collect(self) -> Iterator[pytest.Item]:  # type: ignore[override]
+    def collect(self) -> Iterator[pytest.Item]:
         loaded = load_directory(self.api.scenarios_dir, self.api.name)
         for error in loaded.errors:
             yield InvalidScenarioFile.from_parent(self, name=error.file.name, problem=str(error))
@@ -144,10 +147,10 @@ class ScenarioItem(pytest.Item):
         if result.outcome != Outcome.PASSED:
             raise ScenarioFailed(describe(result))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
             return str(excinfo.value)
-        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.scenario.file, 0, f"{self.scenario.id}: {self.scenario.title}"

@@ -77,8 +77,32 @@ def _prose_rules(api: Api, scenarios: list[Scenario]) -> list[Rule]:
     return rules
 
 
-_COMMON = {"must", "with", "that", "this", "from", "when", "they", "their", "them", "only", "each", "every", "other",
-           "sent", "the", "contract", "contracts", "value", "values", "likely", "field", "fields", "member", "members"}
+_COMMON = {
+    "must",
+    "with",
+    "that",
+    "this",
+    "from",
+    "when",
+    "they",
+    "their",
+    "them",
+    "only",
+    "each",
+    "every",
+    "other",
+    "sent",
+    "the",
+    "contract",
+    "contracts",
+    "value",
+    "values",
+    "likely",
+    "field",
+    "fields",
+    "member",
+    "members",
+}
 
 
 def _words(text: str) -> set[str]:
@@ -111,7 +135,9 @@ def _operation_id(operation: Operation) -> str:
 
 def _members_of(scenario: Scenario) -> set[str]:
     """Members a scenario's writes send (merge keys, JSON Patch paths, form fields) and names in its title."""
-    members = set(_NAMED.findall(scenario.title)) | set(re.findall(r"\b([a-z]+[A-Z][A-Za-z]*|[a-z]+_[a-z_]+)\b", scenario.title))
+    members = set(_NAMED.findall(scenario.title)) | set(
+        re.findall(r"\b([a-z]+[A-Z][A-Za-z]*|[a-z]+_[a-z_]+)\b", scenario.title)
+    )
     for step in scenario.steps:
         for kind in ("json", "form"):
             body = step.request.get(kind)
@@ -181,7 +207,7 @@ def _outcomes(results: list[CaseResult]) -> dict[str, set[Outcome]]:
             names.add(result.name.rsplit(" · ", 1)[1])
         if result.suite == Suite.BOUNDARIES:
             names.add(VALID_VALUE_REFUSED)
-        if result.suite == Suite.FUZZ and result.name.endswith("update_semantics") or result.suite == Suite.SCENARIOS:
+        if (result.suite == Suite.FUZZ and result.name.endswith("update_semantics")) or result.suite == Suite.SCENARIOS:
             names |= set(INVARIANTS)
         names |= {violation.rule for violation in result.violations}
         for name in names:

@@ -13,9 +13,9 @@ from pathlib import Path
 from conformance.apis import Api, Operation
 from conformance.boundaries import BoundaryRun
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
-from conformance.invariants import UpdateModel
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
+from conformance.invariants import UpdateModel
 from conformance.mock import MockStartError, bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Outcome, RunResult, Suite
@@ -109,7 +109,7 @@ def target_for(api: Api, options: RunOptions, root: str | None, tenant: str | No
         # Only the mock serves several APIs from one root: each under its own prefix.
         base_url, bundled = f"{(options.base_url or '').rstrip('/')}/{api.name}", False
     else:
-        base_url, bundled = options.base_url, False
+        base_url, bundled = options.base_url or "", False
     return resolve_target(
         api,
         base_url=base_url,
@@ -235,7 +235,8 @@ def example_record_id(api: Api) -> object | None:
         if operation.method == "GET":
             for parameter in api.parameters(operation):
                 if parameter.get("in") == "path" and "example" in parameter:
-                    return parameter["example"]
+                    example: object = parameter["example"]
+                    return example
     return None
 
 

@@ -44,11 +44,11 @@ class WriteWatcher:
     def close(self) -> None:
         self.client.close()
 
-    def watched(self, case: schemathesis.Case) -> bool:
+    def watched(self, case: schemathesis.Case[Any]) -> bool:
         operation = self.target.api.operation_for(case.method, case.operation.path)
         return operation is not None and case.method.upper() != "GET" and self.model.checked(operation)
 
-    def read(self, case: schemathesis.Case) -> Any:
+    def read(self, case: schemathesis.Case[Any]) -> Any:
         try:
             response = self.client.send("GET", case.formatted_path, headers=self.headers)
         except TargetUnreachable:
@@ -60,11 +60,11 @@ class WriteWatcher:
         except ValueError:
             return None
 
-    def remember(self, case: schemathesis.Case) -> None:
+    def remember(self, case: schemathesis.Case[Any]) -> None:
         if self.watched(case):
             self.before[case.id] = self.read(case)
 
-    def judge(self, case: schemathesis.Case, status: int, content: bytes | None, media_type: str) -> None:
+    def judge(self, case: schemathesis.Case[Any], status: int, content: bytes | None, media_type: str) -> None:
         before = self.before.pop(case.id, None)
         operation = self.target.api.operation_for(case.method, case.operation.path)
         if before is None or operation is None:
@@ -85,7 +85,7 @@ _ACTIVE: dict[int, WriteWatcher] = {}
 
 
 @schemathesis.check
-def update_semantics(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+def update_semantics(ctx: Any, response: Any, case: schemathesis.Case[Any]) -> bool | None:
     """Documented update semantics hold around the write (no-op for schemas not being watched)."""
     watcher = _ACTIVE.get(id(case.operation.schema))
     if watcher is None:
@@ -97,7 +97,7 @@ def update_semantics(ctx: Any, response: Any, case: schemathesis.Case) -> bool |
     return None
 
 
-def before_write(case: schemathesis.Case) -> None:
+def before_write(case: schemathesis.Case[Any]) -> None:
     """Called from the run's `before_call` hook."""
     watcher = _ACTIVE.get(id(case.operation.schema))
     if watcher is not None:

@@ -2,9 +2,9 @@
 
 import pytest
 
+from conformance.apis import discover as discover_apis
 from mock_server.config import DEFAULT_FIXTURES_DIR
 from mock_server.fixtures import dangling_references, load_fixtures, load_seed
-from conformance.apis import discover as discover_apis
 from mock_server.vendors import discover
 from tests.conformance import records
 
@@ -13,7 +13,11 @@ VENDORS = discover()
 APIS = discover_apis()
 # Records the scenarios change (their `restore:` paths) and the spec's example record must exist.
 REQUIRED_RECORDS = sorted(
-    {(name, path) for name, api in APIS.items() for path in {records.record_path(api), *records.restored_record_paths(api)}}
+    {
+        (name, path)
+        for name, api in APIS.items()
+        for path in {records.record_path(api), *records.restored_record_paths(api)}
+    }
 )
 
 

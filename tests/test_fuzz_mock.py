@@ -12,9 +12,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from conformance.apis import discover as discover_apis
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
-from conformance.apis import discover as discover_apis
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 

@@ -12,7 +12,13 @@ from conformance.reporting import violations_by_rule
 from conformance.results import ExitCode, Outcome, RunResult
 from conformance.rules import Rule
 
-STYLES = {Outcome.PASSED: "green", Outcome.FAILED: "bold red", Outcome.ERROR: "yellow", Outcome.SKIPPED: "dim", Outcome.NOT_RUN: "magenta"}
+STYLES = {
+    Outcome.PASSED: "green",
+    Outcome.FAILED: "bold red",
+    Outcome.ERROR: "yellow",
+    Outcome.SKIPPED: "dim",
+    Outcome.NOT_RUN: "magenta",
+}
 MAX_SHOWN_PER_RULE = 3
 
 
@@ -84,6 +90,12 @@ def print_rules(api: str, rules: list[Rule], console: Console) -> None:
     for column in ("result", "rule", "documented as", "checked by"):
         table.add_column(column)
     for rule in rules:
-        style = "bold red" if rule.result == "unchecked" else STYLES.get(Outcome(rule.result), "") if rule.result in {o.value for o in Outcome} else ""
+        style = (
+            "bold red"
+            if rule.result == "unchecked"
+            else STYLES.get(Outcome(rule.result), "")
+            if rule.result in {o.value for o in Outcome}
+            else ""
+        )
         table.add_row(Text(rule.result, style=style), rule.id, rule.sentence, ", ".join(rule.checked_by) or "nothing")
     console.print(table)

@@ -30,14 +30,18 @@ def environment() -> Environment:
 
 
 def render(result: RunResult) -> str:
-    return environment().get_template("report.html.j2").render(
-        result=result,
-        verdict=_verdict(result),
-        outcomes=[outcome.value for outcome in Outcome],
-        summary=_summary(result),
-        violations=_violations(result),
-        not_judged=[c for c in result.cases if c.outcome in (Outcome.ERROR, Outcome.SKIPPED, Outcome.NOT_RUN)],
-        matrix=rules_by_api(result),
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            result=result,
+            verdict=_verdict(result),
+            outcomes=[outcome.value for outcome in Outcome],
+            summary=_summary(result),
+            violations=_violations(result),
+            not_judged=[c for c in result.cases if c.outcome in (Outcome.ERROR, Outcome.SKIPPED, Outcome.NOT_RUN)],
+            matrix=rules_by_api(result),
+        )
     )
 
 

@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
+from conformance.apis import Operation
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import INVARIANTS, UpdateModel, Write, check_write, parse_body
 from conformance.restore import RestoreError, Restorer, Snapshot
-from conformance.apis import Operation
 from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
@@ -150,7 +150,9 @@ class _ScenarioRun:
     def _run_step(self, step: Step) -> bool:
         request = render(step.request, self.variables)
         operation = self.session.target.api.operation_for(request["method"], request["path"])
-        watched = operation is not None and request["method"] not in SAFE_METHODS and self.session.updates.checked(operation)
+        watched = (
+            operation is not None and request["method"] not in SAFE_METHODS and self.session.updates.checked(operation)
+        )
         before = self._read_record(request["path"]) if watched else None
         response = self._send(request)
         exchange = self.session.client.record(response)
@@ -177,7 +179,9 @@ class _ScenarioRun:
 
     def _read_record(self, path: str) -> Any:
         """The record at `path` as read with the default credentials, or None when there is none."""
-        response = self.session.client.send("GET", path, headers={**self.session.target.headers, **self._headers("default")})
+        response = self.session.client.send(
+            "GET", path, headers={**self.session.target.headers, **self._headers("default")}
+        )
         body, problem = json_body(response) if response.status_code == 200 else (None, "not read")
         return None if problem else body
 

@@ -24,7 +24,9 @@ def read_operation(api: Api) -> Operation:
 def record_path(api: Api, record_id: object | None = None) -> str:
     """The read path of the spec's example record (or of `record_id`)."""
     operation = read_operation(api)
-    return fill_path(operation.path, operation.path_parameters, example_record_id(api) if record_id is None else record_id)
+    return fill_path(
+        operation.path, operation.path_parameters, example_record_id(api) if record_id is None else record_id
+    )
 
 
 def missing_record_path(api: Api) -> str:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from conformance.apis import discover
-from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.boundaries import VALID_VALUE_REFUSED
 from conformance.concurrency import LOST_UPDATE
+from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.invariants import UNSENT_UNCHANGED, UpdateModel
 from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
@@ -116,7 +116,9 @@ def notes_cleared_when_not_sent(monkeypatch: pytest.MonkeyPatch) -> variants.ASG
 
 def enum_value_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     refuse = variants.sets("status", lambda value: value == "archived")
-    return variants.RefuseWrites(variants.mock("revnue"), refuse, body={"status": ['"archived" is not a valid choice.']})
+    return variants.RefuseWrites(
+        variants.mock("revnue"), refuse, body={"status": ['"archived" is not a valid choice.']}
+    )
 
 
 def maximum_amount_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
@@ -189,7 +191,8 @@ VARIANTS = [
     Variant("failed restore after a found violation", "elevate", SuiteChoice.ALL, maximum_alert_days_refused,
             frozenset({VALID_VALUE_REFUSED}), ("renewalAlertDays", "28"), error="restore failed"),
     Variant("400 for unknown ids (Zoho Desk)", "zoho-desk", SuiteChoice.SCENARIOS,
-            lambda monkeypatch: unknown_ids_400(monkeypatch, "zoho-desk"), frozenset({"zoho-desk.unknown-contract-404"})),
+            lambda monkeypatch: unknown_ids_400(monkeypatch, "zoho-desk"),
+            frozenset({"zoho-desk.unknown-contract-404"})),
     Variant("400 for unknown ids (Revnue)", "revnue", SuiteChoice.SCENARIOS,
             lambda monkeypatch: unknown_ids_400(monkeypatch, "revnue"), frozenset({"revnue.unknown-contract-404"})),
     Variant("lost update under concurrency", "abillity", SuiteChoice.CONCURRENCY, read_modify_write,

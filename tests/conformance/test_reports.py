@@ -94,7 +94,7 @@ def test_html_groups_violations_by_rule_with_request_expected_and_actual(tmp_pat
     html.write(a_run(), path)
     page = path.read_text(encoding="utf-8")
 
-    assert page.count("<section class=\"rule\">") == 1
+    assert page.count('<section class="rule">') == 1
     assert "<code>revnue.patch-keeps-untouched-fields</code> — PATCH changes only the fields sent" in page
     assert "<h4>Request</h4>" in page and "<h4>Expected</h4>" in page and "<h4>Actual response</h4>" in page
     assert "&lt;script&gt;" in page and "<script>" not in page

@@ -8,13 +8,14 @@ import pytest
 
 from conformance.apis import discover
 from conformance.http import Client
+from conformance.invariants import UpdateModel
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.target import Redactor
 from mock_server.app import create_app
 from mock_server.config import Settings
-from conformance.invariants import UpdateModel
 from tests.conformance import records
 from tests.support.server import serving
+
 
 @pytest.fixture(scope="module")
 def mock_url() -> Iterator[str]:
@@ -50,7 +51,9 @@ def test_snapshot_of_a_missing_record_is_nothing_to_restore(mock_url: str, api_n
     assert restorer.snapshot(records.missing_record_path(api), records.bundled_headers(api)) is None
 
 
-MERGE_APIS = [name for name, api in discover().items() if UpdateModel(api).semantics(records.partial_write(api)) == "partial"]
+MERGE_APIS = [
+    name for name, api in discover().items() if UpdateModel(api).semantics(records.partial_write(api)) == "partial"
+]
 
 
 @pytest.mark.parametrize("api_name", MERGE_APIS)

@@ -252,7 +252,8 @@ def sets(member: str, predicate: Callable[[Any], bool]) -> Callable[[Any], bool]
             return member in document and predicate(document[member])
         if isinstance(document, list):
             return any(
-                isinstance(op, dict) and op.get("path") == f"/{member}" and predicate(op.get("value")) for op in document
+                isinstance(op, dict) and op.get("path") == f"/{member}" and predicate(op.get("value"))
+                for op in document
             )
         return False
 
@@ -287,7 +288,9 @@ class ReadModifyWrite:
         import asyncio
 
         body = await _read_body(receive)
-        document = request_document(scope, body) if b"json" in dict(scope["headers"]).get(b"content-type", b"") else None
+        document = (
+            request_document(scope, body) if b"json" in dict(scope["headers"]).get(b"content-type", b"") else None
+        )
         current = await self._read(scope)
         await asyncio.sleep(self.pause)
         if isinstance(document, dict) and isinstance(current, dict):
