@@ -19,6 +19,7 @@ service derives, is declared in the spec, never here:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -44,7 +45,7 @@ INVARIANTS = {
     REJECTED_CHANGES_NOTHING: "A rejected write leaves the record exactly as it was.",
     DERIVED_RECOMPUTED: "A derived member is recomputed when one of the members it is derived from changes.",
 }
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$")
 
 
 @dataclass(frozen=True)
@@ -291,11 +292,26 @@ def same_value(sent: Any, read: Any) -> bool:
     if isinstance(sent, int | float | str) and isinstance(read, int | float | str):
         if _number(sent) is not None and _number(sent) == _number(read):
             return True
-        if isinstance(sent, str) and isinstance(read, str) and _DATE.match(sent):
-            return read.startswith(sent + "T00:00:00") or read == sent
+        if isinstance(sent, str) and isinstance(read, str):
+            return _same_moment(sent, read)
     if isinstance(sent, list) and isinstance(read, list):
         return len(sent) == len(read) and all(same_value(a, b) for a, b in zip(sent, read, strict=True))
     return False
+
+
+def _same_moment(sent: str, read: str) -> bool:
+    """A date or date-time read back in a longer form (`2025-11-02` → `2025-11-02T00:00:00`, `T20:49` → `T20:49:00`)."""
+    if not _DATE_TIME.match(sent) or not _DATE_TIME.match(read):
+        return False
+    try:
+        return _moment(sent) == _moment(read)
+    except ValueError:
+        return False
+
+
+def _moment(text: str) -> dt.datetime:
+    # .NET writes up to seven fraction digits; Python reads six.
+    return dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
 
 
 def _number(value: int | float | str) -> float | None:
