@@ -15,6 +15,7 @@ import pytest
 from conformance.apis import PROJECT_ROOT, discover
 from conformance.cli import main
 from conformance.results import ExitCode, Suite
+from conformance.rules import rule_matrix
 from tests.conformance import variants
 from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
 from tests.support.server import serving
@@ -116,3 +117,15 @@ def test_real_target_with_allow_writes_writes_only_allowed_records_and_restores_
     writes = {path for method, path in app.seen if method not in ("GET", "HEAD", "OPTIONS", "TRACE")}
     assert writes == {"/elevate/customer-contracts/1"}
     assert after == before
+
+
+def test_rules_lists_every_apis_rules_unchecked_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--api", "all"]) == 0
+
+    out = capsys.readouterr().out
+    for name in discover():
+        assert f"Rules of {name}:" in out
+    for api in discover().values():
+        results = [rule.result for rule in rule_matrix(api)]
+        assert results == sorted(results, key=lambda result: result != "unchecked")
+        assert "checked" in results
