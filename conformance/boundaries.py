@@ -56,7 +56,7 @@ def _all_boundaries(member: str, schema: Mapping[str, Any], current: Any, api: A
             if keyword in schema and not schema.get(f"exclusive{keyword.capitalize()}"):
                 value = schema[keyword]
                 yield Boundary(member, int(value) if "integer" in kinds else value, keyword)
-    alternatives = [api.resolve(option) for option in schema.get("anyOf", []) + schema.get("oneOf", [])]
+    alternatives = [option for option in schema.get("anyOf", []) + schema.get("oneOf", [])]
     if len(alternatives) > 1 and current is not None:
         for option in alternatives:
             converted = _as_type(current, option.get("type"))
@@ -68,7 +68,7 @@ def _flatten(schema: Mapping[str, Any], api: Api) -> dict[str, Any]:
     """The schema with the keywords of its `allOf` parts merged in (the specs use `allOf` to add a description)."""
     merged: dict[str, Any] = {}
     for part in schema.get("allOf", []):
-        merged.update(_flatten(api.resolve(part), api))
+        merged.update(_flatten(part, api))
     merged.update({key: value for key, value in schema.items() if key != "allOf"})
     return merged
 
@@ -99,7 +99,7 @@ class BoundaryRun:
     def run(self, paths: list[tuple[Operation, str]]) -> list[CaseResult]:
         results = []
         for operation, path in paths:
-            content = self.api.resolve(operation.definition.get("requestBody", {})).get("content", {})
+            content = operation.definition.get("requestBody", {}).get("content", {})
             for media_type in content:
                 results.append(self._operation(operation, media_type, path))
         return results

@@ -119,7 +119,7 @@ def distinct_changes(api: Api, operation: Operation, record: Mapping[str, Any], 
 
 
 def json_media_type(api: Api, operation: Operation) -> str:
-    content = api.resolve(operation.definition.get("requestBody", {})).get("content", {})
+    content = operation.definition.get("requestBody", {}).get("content", {})
     return next((media for media in content if "json" in media), next(iter(content), "application/json"))
 
 

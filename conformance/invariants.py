@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 import jsonpatch
 
 from conformance.apis import Api, Operation
-from conformance.restore import properties
+from openapi_model import properties
 
 READ_AFTER_WRITE = "invariant:read-after-write"
 UNSENT_UNCHANGED = "invariant:unsent-member-unchanged"
@@ -87,11 +87,11 @@ class UpdateModel:
         read = self.api.operation_for("GET", operation.path)
         if read is None:
             return {}
-        response = self.api.resolve(read.definition.get("responses", {}).get("200", {}))
+        response = read.definition.get("responses", {}).get("200", {})
         content: dict[str, Any] = response.get("content", {})
         first: dict[str, Any] = next(iter(content.values()), {})
         schema = first.get("schema", {})
-        return {name: _with_keywords(self.api, member) for name, member in properties(self.api, schema).items()}
+        return {name: dict(member) for name, member in properties(schema).items()}
 
     def derived(self, operation: Operation) -> dict[str, list[str]]:
         return {
@@ -109,15 +109,9 @@ class UpdateModel:
         }
 
     def request_members(self, operation: Operation, media_type: str) -> dict[str, Any]:
-        body = self.api.resolve(operation.definition.get("requestBody", {}))
+        body = operation.definition.get("requestBody", {})
         schema = body.get("content", {}).get(media_type, {}).get("schema", {})
-        return {name: self.api.resolve(member) for name, member in properties(self.api, schema).items()}
-
-
-def _with_keywords(api: Api, member: Any) -> dict[str, Any]:
-    """A member's schema with `$ref` followed, keeping the `x-` keywords written beside the `$ref`."""
-    keywords = {key: value for key, value in member.items() if key.startswith("x-")} if isinstance(member, dict) else {}
-    return {**api.resolve(member), **keywords}
+        return {name: member for name, member in properties(schema).items()}
 
 
 def parse_body(content: bytes | None, media_type: str) -> Any:

@@ -180,7 +180,7 @@ def _limit_rules(api: Api) -> list[Rule]:
     for operation in api.operations():
         if not model.checked(operation) or model.semantics(operation) == "replace":
             continue
-        for media_type in api.resolve(operation.definition.get("requestBody", {})).get("content", {}):
+        for media_type in operation.definition.get("requestBody", {}).get("content", {}):
             for member, schema in model.request_members(operation, media_type).items():
                 limits = [f"{key}={_short(schema[key])}" for key in LIMITS if key in schema]
                 if not limits or f"{api.name}.{member}.limits" in rules:

@@ -233,7 +233,7 @@ def example_record_id(api: Api) -> object | None:
     """The record the spec's examples name: the example of the read operation's path parameter."""
     for operation in api.operations():
         if operation.method == "GET":
-            for parameter in api.parameters(operation):
+            for parameter in operation.parameters:
                 if parameter.get("in") == "path" and "example" in parameter:
                     example: object = parameter["example"]
                     return example

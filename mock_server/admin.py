@@ -16,7 +16,7 @@ from mock_server.auth import fingerprint
 from mock_server.store import RecordsView
 
 if TYPE_CHECKING:
-    from mock_server.app import MockState
+    from mock_server.state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

@@ -61,7 +61,6 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
 
     from mock_server.app import StartupError, create_app
     from mock_server.fixtures import FixtureError
-    from mock_server.http_protocol import CoalescingHttpToolsProtocol
     from mock_server.spec import SpecError
 
     try:
@@ -69,20 +68,19 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     except (StartupError, SpecError, FixtureError) as exc:
         print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
         return 2
-    for name in sorted(settings.apis or app.app.extensions["contract_mock"].vendors):
+    for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
-    server_options = {
-        "host": settings.host, "port": settings.port, "http": CoalescingHttpToolsProtocol,
-        "lifespan": "on", "log_level": log_level, "access_log": access_log,
-    }  # fmt: skip
     if workers > 1:
         # Each worker builds its own app and its own in-memory state: see README "Workers".
         import os
 
         os.environ["CONTRACT_MOCK_SETTINGS"] = settings_to_env(settings)
-        uvicorn.run("mock_server.asgi:app", workers=workers, **server_options)
+        uvicorn.run(
+            "mock_server.asgi:app", host=settings.host, port=settings.port, workers=workers,
+            lifespan="on", log_level=log_level, access_log=access_log,
+        )  # fmt: skip
         return 0
-    uvicorn.run(app, **server_options)
+    uvicorn.run(app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log)
     return 0
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from conformance.apis import discover as discover_apis
-from mock_server.app import create_app
+from mock_server.app import create_app, mock_state
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
@@ -41,7 +41,8 @@ def fuzz_test(vendor: Vendor) -> Callable[..., None]:
             return "dev-token.fuzz"
 
         def set(self, case, token, ctx):
-            case.headers = {**(case.headers or {}), "Authorization": f"{vendor.auth_prefix} {token}"}
+            auth_prefix = mock_state(APP).specs[vendor.name].auth_prefix
+            case.headers = {**(case.headers or {}), "Authorization": f"{auth_prefix} {token}"}
 
     @schema.parametrize()
     @settings(

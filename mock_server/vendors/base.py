@@ -25,7 +25,6 @@ class Vendor:
     title: str
     operations: Mapping[str, Handler]  # operationId -> handler(ctx, **params)
     render_error: ErrorRenderer
-    auth_prefix: str = "Bearer"  # the word before the token in the Authorization header
     org_header: str | None = None  # a header naming the organisation the token must belong to
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes

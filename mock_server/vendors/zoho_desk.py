@@ -48,7 +48,6 @@ OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
 INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
 _EXTRA = "UNPROCESSABLE_ENTITY"
-# How the engine's validators (mock_server/validation.py) word an unknown and a missing attribute.
 
 # The overlap rule spans records: one contract write at a time, so that two concurrent updates of
 # different contracts cannot create an overlap together.
@@ -337,7 +336,7 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
     if error.kind != "validation" or not error.fields:
         return 422, {"errorCode": _EXTRA, "message": error.message}
     # One entry per field, as Zoho names each field once, though a value may break several keywords.
-    problems = {}
+    problems: dict[str, dict[str, str]] = {}
     for problem in map(_field_problem, error.fields):
         problems.setdefault(problem["fieldName"], problem)
     return 422, {"errorCode": "INVALID_DATA", "message": INVALID_DATA_MESSAGE, "errors": list(problems.values())}
@@ -357,7 +356,7 @@ def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
 
 
 def _field_problem(problem: FieldError) -> dict[str, str]:
-    missing = problem.code == "required" or problem.message.startswith("Missing")
+    missing = problem.code == "required"
     return {
         "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
         "errorType": "missing" if missing else "invalid",
@@ -374,7 +373,6 @@ VENDOR = Vendor(
     title="Zoho Desk",
     operations={"getContract": get_contract, "updateContract": update_contract},
     render_error=render_error,
-    auth_prefix="Zoho-oauthtoken",
     org_header="orgId",
     references=REFERENCES,
 )
