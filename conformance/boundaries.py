@@ -178,6 +178,7 @@ class BoundaryRun:
                 ),
                 expected=EXPECTATION,
                 exchange=self.client.record(response),
+                subject=case.member,
             )
         )
 

@@ -47,6 +47,7 @@ class Violation:
     message: str  # what the target did, naming the rule
     expected: str = ""  # what the documented behaviour requires
     exchange: Exchange | None = None
+    subject: str = ""  # the member the violation is about, where there is one
 
 
 @dataclass

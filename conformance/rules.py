@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from conformance.apis import Api, Operation
-from conformance.boundaries import VALID_VALUE_REFUSED
 from conformance.invariants import INVARIANTS, UpdateModel
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.scenarios.loader import load_directory
@@ -29,6 +28,7 @@ from conformance.scenarios.model import Scenario
 
 _BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 _NAMED = re.compile(r"`/?([A-Za-z_][A-Za-z0-9_]*)")
+BOUNDARIES = "boundaries"
 LIMITS = ("enum", "maxLength", "minimum", "maximum", "anyOf", "oneOf")
 
 
@@ -186,7 +186,7 @@ def _limit_rules(api: Api) -> list[Rule]:
                 if not limits or f"{api.name}.{member}.limits" in rules:
                     continue
                 rule = Rule(f"{api.name}.{member}.limits", f"{member}: {', '.join(limits)}")
-                rule.checked_by = [VALID_VALUE_REFUSED, "negative_data_rejection"]
+                rule.checked_by = [f"{BOUNDARIES}:{member}", BOUNDARIES, "negative_data_rejection"]
                 if schema.get("x-boundaries") or schema.get("x-immutable"):
                     rule.checked_by = ["negative_data_rejection"]
                 rules[rule.id] = rule
@@ -206,7 +206,12 @@ def _outcomes(results: list[CaseResult]) -> dict[str, set[Outcome]]:
         if result.suite == Suite.FUZZ and " · " in result.name:
             names.add(result.name.rsplit(" · ", 1)[1])
         if result.suite == Suite.BOUNDARIES:
-            names.add(VALID_VALUE_REFUSED)
+            # The case covers every member of its operation; a violation fails only the member it names.
+            ran = Outcome.PASSED if result.outcome in (Outcome.PASSED, Outcome.FAILED) else result.outcome
+            outcomes.setdefault(BOUNDARIES, set()).add(ran)
+            for violation in result.violations:
+                outcomes.setdefault(f"{BOUNDARIES}:{violation.subject}", set()).add(Outcome.FAILED)
+            continue
         if (result.suite == Suite.FUZZ and result.name.endswith("update_semantics")) or result.suite == Suite.SCENARIOS:
             names |= set(INVARIANTS)
         names |= {violation.rule for violation in result.violations}

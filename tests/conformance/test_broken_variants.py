@@ -17,11 +17,11 @@ from conformance.boundaries import VALID_VALUE_REFUSED
 from conformance.concurrency import LOST_UPDATE
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.invariants import UNSENT_UNCHANGED, UpdateModel
+from conformance.mock import bundled_mock
 from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
 from tests.conformance import variants
-from tests.support.server import serving
 
 SEED = 20261122
 MAX_EXAMPLES = DEFAULT_MAX_EXAMPLES
@@ -38,13 +38,14 @@ class Variant:
     error: str = ""  # the one error the run must also report, after the results (a failed restore)
 
 
-def judge(app: variants.ASGIApp, api_name: str, suite: SuiteChoice) -> list[CaseResult]:
-    """Run the harness against `app`, trusted like the bundled mock (writes allowed, a tenant per scenario)."""
-    api = discover()[api_name]
-    with serving(app) as url:
+def judge(variant: Variant) -> list[CaseResult]:
+    """Run the harness against the variant, started like the mock (`contract-mock serve`, its own process),
+    trusted like the bundled mock (writes allowed, a tenant per scenario)."""
+    api = discover()[variant.api]
+    with bundled_mock("--variant", variant.id, module="tests.conformance.variant_server") as url:
         tenant = f"variant-{uuid.uuid4().hex[:8]}"
         target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=tenant)
-        options = RunOptions(apis=[api], suite=suite, max_examples=MAX_EXAMPLES, seed=SEED)
+        options = RunOptions(apis=[api], suite=variant.suite, max_examples=MAX_EXAMPLES, seed=SEED)
         return run_api(target, options, seed=SEED, on_progress=lambda message: None)
 
 
@@ -200,9 +201,13 @@ VARIANTS = [
 ]  # fmt: skip
 
 
+def variant_named(id: str) -> Variant:
+    return next(variant for variant in VARIANTS if variant.id == id)
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.id for variant in VARIANTS])
-def test_harness_flags_broken_variant(variant: Variant, monkeypatch: pytest.MonkeyPatch) -> None:
-    results = judge(variant.build(monkeypatch), variant.api, variant.suite)
+def test_harness_flags_broken_variant(variant: Variant) -> None:
+    results = judge(variant)
 
     flagged = {violation.rule: violation for result in results for violation in result.violations}
     missing = variant.rules - set(flagged)
@@ -222,7 +227,7 @@ def test_harness_flags_broken_variant(variant: Variant, monkeypatch: pytest.Monk
 
 
 def test_scenario_violation_explains_request_expectation_and_response(monkeypatch: pytest.MonkeyPatch) -> None:
-    results = judge(not_found_as_200(monkeypatch), "abillity", SuiteChoice.SCENARIOS)
+    results = judge(variant_named("404 returned as 200"))
 
     (result,) = [result for result in results if result.name == "abillity.unknown-contract-404"]
     (violation,) = result.violations

@@ -14,6 +14,7 @@ import pytest
 
 from conformance.apis import PROJECT_ROOT, discover
 from conformance.cli import main
+from conformance.mock import bundled_mock
 from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix
 from tests.conformance import variants
@@ -77,7 +78,7 @@ def test_could_not_run(arguments: list[str]) -> None:
 
 
 def test_credentials_refused_everywhere_is_could_not_run(capsys: pytest.CaptureFixture[str]) -> None:
-    with serving(variants.mock("elevate")) as url:
+    with bundled_mock() as url:
         code = main(["run", "--api", "elevate", "--base-url", f"{url}/elevate", "--token", "not-a-token"])
 
     assert code == ExitCode.COULD_NOT_RUN

@@ -9,17 +9,15 @@ import pytest
 from conformance.apis import discover
 from conformance.http import Client
 from conformance.invariants import UpdateModel
+from conformance.mock import bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.target import Redactor
-from mock_server.app import create_app
-from mock_server.config import Settings
 from tests.conformance import records
-from tests.support.server import serving
 
 
 @pytest.fixture(scope="module")
 def mock_url() -> Iterator[str]:
-    with serving(create_app(Settings())) as url:
+    with bundled_mock() as url:
         yield url
 
 

@@ -39,7 +39,18 @@ def with_operation(api: str, operation_id: str, wrap: Callable[[Callable[..., An
     return mock(api, operations=operations)
 
 
-class RewriteResponses:
+class Middleware:
+    """An ASGI middleware around the mock that still answers for it (`app.state`, which `serve` reads)."""
+
+    app: ASGIApp
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "app":
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+
+class RewriteResponses(Middleware):
     """ASGI middleware that buffers each HTTP response and lets `rewrite` change its status and body."""
 
     def __init__(self, app: ASGIApp, rewrite: ResponseRewrite) -> None:
@@ -69,7 +80,7 @@ class RewriteResponses:
         await self.app(scope, receive, buffered)
 
 
-class AddDefaultHeaders:
+class AddDefaultHeaders(Middleware):
     """ASGI middleware that adds request headers the client did not send."""
 
     def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
@@ -83,7 +94,7 @@ class AddDefaultHeaders:
         await self.app(scope, receive, send)
 
 
-class ReplaceRequestHeader:
+class ReplaceRequestHeader(Middleware):
     """ASGI middleware that overwrites one request header whenever it is sent."""
 
     def __init__(self, app: ASGIApp, name: str, value: str) -> None:
@@ -166,7 +177,7 @@ def vendor(api: str) -> Vendor:
     return discover()[api]
 
 
-class RecordRequests:
+class RecordRequests(Middleware):
     """ASGI middleware that notes the method and path of every HTTP request."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -224,7 +235,7 @@ def request_document(scope: Scope, body: bytes) -> Any:
         return None
 
 
-class RefuseWrites:
+class RefuseWrites(Middleware):
     """ASGI middleware that refuses every write whose body `refuse` picks, as a server refusing valid data would."""
 
     def __init__(self, app: ASGIApp, refuse: Callable[[Any], bool], status: int = 400, body: object = None) -> None:
@@ -272,7 +283,7 @@ def clearing_unsent(member: str, cleared: object) -> Callable[[Callable[..., Any
     return wrap
 
 
-class ReadModifyWrite:
+class ReadModifyWrite(Middleware):
     """ASGI middleware that turns each partial update into read, pause, write-everything: no lock, so
     updates sent at the same moment overwrite each other with the stale values they read."""
 
