@@ -95,14 +95,16 @@ class BoundaryRun:
     def __post_init__(self) -> None:
         self.restorer = Restorer(self.api, self.client)
         self.model = UpdateModel(self.api)
+        self.restore_failures: list[CaseResult] = []
 
     def run(self, paths: list[tuple[Operation, str]]) -> list[CaseResult]:
+        """One result per operation and media type; records that could not be written back are errors after them."""
         results = []
         for operation, path in paths:
             content = operation.definition.get("requestBody", {}).get("content", {})
             for media_type in content:
                 results.append(self._operation(operation, media_type, path))
-        return results
+        return results + self.restore_failures
 
     def _operation(self, operation: Operation, media_type: str, path: str) -> CaseResult:
         result = CaseResult(
@@ -121,14 +123,23 @@ class BoundaryRun:
             result.outcome, result.detail = Outcome.ERROR, f"no record at {path} to send boundary values to"
             return result
         cases = list(self._cases(operation, media_type, snapshot.record))
+        sent = 0
         for case in cases:
             self._send(operation, media_type, path, case, result)
+            sent += 1
             try:
                 self.restorer.restore(snapshot, self.headers)
             except (RestoreError, TargetUnreachable) as exc:
-                result.outcome = Outcome.FAILED if result.outcome == Outcome.FAILED else Outcome.ERROR
-                result.detail = f"restoring {path} after {case.member}={_show(case.value)} failed: {exc}"
-                return result
+                # The record is no longer the valid one the other cases need: stop, and say why after all results.
+                self.restore_failures.append(
+                    CaseResult(
+                        api=self.api.name, suite=Suite.BOUNDARIES, name=f"restore {path}", title="restore",
+                        outcome=Outcome.ERROR,
+                        detail=f"restore failed: writing {path} back after {case.member}={_show(case.value)}: {exc}",
+                    )
+                )  # fmt: skip
+                break
+        cases = cases[:sent]
         result.cases, result.positive = len(cases), len(cases)
         kinds = sorted({case.kind.split(" ", 1)[0] for case in cases})
         result.detail = "; ".join(filter(None, [result.detail, f"{len(cases)} case(s): {', '.join(kinds)}"]))

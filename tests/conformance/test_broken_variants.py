@@ -127,8 +127,10 @@ def maximum_amount_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     return variants.RefuseWrites(variants.mock("revnue"), refuse, body={"first_offer_value": ["Too large."]})
 
 
-def maximum_alert_days_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
-    refuse = variants.sets("renewalAlertDays", lambda value: value == 28)
+def alert_days_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    """Refuses renewalAlertDays of exactly its minimum (a violation), and of 14, the seeded value of the
+    spec's example contract, so that the contract cannot be written back after the maximum was accepted."""
+    refuse = variants.sets("renewalAlertDays", lambda value: value in (0, 14))
     return variants.RefuseWrites(variants.mock("elevate"), refuse, body={"error": "bad_request", "message": "no"})
 
 
@@ -189,8 +191,8 @@ VARIANTS = [
             frozenset({VALID_VALUE_REFUSED}), ("DisplayName", "maxLength")),
     Variant("boundary refused: an id as a JSON number", "zoho-desk", SuiteChoice.BOUNDARIES, numeric_ids_refused,
             frozenset({VALID_VALUE_REFUSED}), ("accountId", "alternative type integer")),
-    Variant("failed restore after a found violation", "elevate", SuiteChoice.ALL, maximum_alert_days_refused,
-            frozenset({VALID_VALUE_REFUSED}), ("renewalAlertDays", "28"), error="restore failed"),
+    Variant("failed restore after a found violation", "elevate", SuiteChoice.BOUNDARIES, alert_days_refused,
+            frozenset({VALID_VALUE_REFUSED}), ("renewalAlertDays=0",), error="restore failed"),
     Variant("400 for unknown ids (Zoho Desk)", "zoho-desk", SuiteChoice.SCENARIOS,
             lambda monkeypatch: unknown_ids_400(monkeypatch, "zoho-desk"),
             frozenset({"zoho-desk.unknown-contract-404"})),
