@@ -45,10 +45,6 @@ class Endpoint:
         self._uri_parser: AbstractURIParser | None = None
         self._has_body = False
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Connexion resolves operations to callables; the dispatcher calls `respond`, never this."""
-        raise TypeError(f"{self.vendor.name}.{self.operation_id} is served by the dispatcher, not called directly")
-
     async def respond(self, routed: AbstractOperation, scope: Scope, send: Send) -> None:
         """Run the handler and send its result as JSON. `routed` is Connexion's operation for the request."""
         if self._uri_parser is None:  # built once, from the operation Connexion routed
@@ -69,12 +65,24 @@ class Endpoint:
             clock=self.state.clock,
             spec=self.spec,
         )
-        result = self.handler(ctx, **arguments)
-        body, status = result[0], result[1]
+        body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = [*JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
+        headers = [] if body is None else list(JSON_HEADERS)
+        headers.append((b"content-length", str(len(payload)).encode()))
+        headers += [
+            (name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in extra_headers.items()
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:
+    """A handler's result as (body, status, headers): it returns `body`, `(body, status)` or
+    `(body, status, headers)`, as Connexion's handlers do."""
+    if not isinstance(result, tuple):
+        return result, 200, {}
+    body, status, *rest = result
+    return body, int(status), dict(rest[0]) if rest else {}
 
 
 class Dispatcher:

@@ -240,3 +240,28 @@ def test_admin_requests_reach_the_admin_app_and_other_unrouted_paths_are_404(wid
     assert widgets_client.get("/__admin").status_code == 200
     response = widgets_client.get("/elsewhere", headers=AUTH)
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("returned", "status", "body", "location"),
+    [
+        ({"id": 1, "name": "a"}, 200, {"id": 1, "name": "a"}, None),
+        (
+            ({"id": 1, "name": "a"}, 201, {"Location": "/widgets/widgets/1"}),
+            201,
+            {"id": 1, "name": "a"},
+            "/widgets/widgets/1",
+        ),
+        ((None, 204), 204, None, None),
+    ],
+)
+def test_handlers_may_return_a_body_a_status_and_headers(returned, status, body, location):
+    vendor = dataclasses.replace(
+        widgets.VENDOR, operations={**widgets.VENDOR.operations, "getWidget": lambda ctx, id: returned}
+    )
+    settings = dataclasses.replace(widgets.SETTINGS, validate_responses=False)
+    response = create_app(settings, vendors={"widgets": vendor}).test_client().get(URL, headers=AUTH)
+    assert response.status_code == status
+    assert (response.json() if body is not None else response.content) == (body if body is not None else b"")
+    assert response.headers.get("location") == location
+    assert ("content-type" in response.headers) == (body is not None)

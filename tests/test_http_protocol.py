@@ -58,16 +58,18 @@ def read_responses(sock: socket.socket, count: int) -> list[int]:
 def test_concurrent_patches_of_one_contract_all_survive(mock_app):
     token = "dev-token.protocol-concurrency"
     names = [f"Contract {n}" for n in range(40)]
-    with serving(mock_app) as base_url:
-        with httpx.Client(base_url=base_url, headers=zoho_headers(token), timeout=30) as client:
+    with (
+        serving(mock_app) as base_url,
+        httpx.Client(base_url=base_url, headers=zoho_headers(token), timeout=30) as client,
+    ):
 
-            def rename(name: str) -> int:
-                return client.patch(CONTRACT, json={"contractName": name}).status_code
+        def rename(name: str) -> int:
+            return client.patch(CONTRACT, json={"contractName": name}).status_code
 
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                assert list(pool.map(rename, names)) == [200] * len(names)
-            final = client.get(CONTRACT).json()
-            log = client.get("/__admin/requests", params={"limit": 1000}, headers={"X-Tenant-Token": token}).json()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(rename, names)) == [200] * len(names)
+        final = client.get(CONTRACT).json()
+        log = client.get("/__admin/requests", params={"limit": 1000}, headers={"X-Tenant-Token": token}).json()
     patched = [entry for entry in log["requests"] if entry["method"] == "PATCH"]
     assert len(patched) == len(names) and final["contractName"] in names
     # the last PATCH the mock answered is the state it kept
