@@ -50,6 +50,10 @@ class Api:
     def operations(self) -> Iterator[Operation]:
         return iter(self.model.operations)
 
+    def record_read(self) -> Operation | None:
+        """The read of one record (a GET with a path parameter), not a list of them."""
+        return next((op for op in self.model.operations if op.method == "GET" and op.path_parameters), None)
+
     def operation_for(self, method: str, path: str) -> Operation | None:
         return self.model.operation_for(method, path)
 

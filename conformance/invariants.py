@@ -272,10 +272,19 @@ def same_value(sent: Any, read: Any) -> bool:
 
     A reference sent as an id reads back expanded (`3` → `{"id": 3, ...}`), a number may be sent as
     digits (forms, Zoho's string ids), a bare date reads back with a time of midnight, and a nested
-    object reads back with members the request did not send.
+    object reads back with members the request did not send; a list of objects sent for an object
+    member (Zoho's `<list>` inputs) is applied in order; a zoned date-time may read back in UTC without
+    its zone (.NET's binding).
     """
     if sent == read:
         return True
+    if isinstance(sent, list) and isinstance(read, dict):
+        merged: dict[str, Any] = {}
+        for item in sent:
+            if not isinstance(item, dict):
+                return False
+            merged.update(item)
+        return same_value(merged, read)
     if isinstance(read, dict):
         if isinstance(sent, dict):
             # Members the service does not know are ignored (the frameworks' default).
@@ -298,9 +307,16 @@ def _same_moment(sent: str, read: str) -> bool:
     if not _DATE_TIME.match(sent) or not _DATE_TIME.match(read):
         return False
     try:
-        return _moment(sent) == _moment(read)
+        sent_at, read_at = _moment(sent), _moment(read)
     except ValueError:
         return False
+    if (sent_at.tzinfo is None) != (read_at.tzinfo is None):  # one zoned, one not: compare in UTC
+        sent_at, read_at = (_utc_naive(moment) for moment in (sent_at, read_at))
+    return sent_at == read_at
+
+
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _moment(text: str) -> dt.datetime:

@@ -231,12 +231,11 @@ def _one_member_writes(api: Api) -> list[Operation]:
 
 def example_record_id(api: Api) -> object | None:
     """The record the spec's examples name: the example of the read operation's path parameter."""
-    for operation in api.operations():
-        if operation.method == "GET":
-            for parameter in operation.parameters:
-                if parameter.get("in") == "path" and "example" in parameter:
-                    example: object = parameter["example"]
-                    return example
+    operation = api.record_read()
+    for parameter in operation.parameters if operation is not None else ():
+        if parameter.get("in") == "path" and "example" in parameter:
+            example: object = parameter["example"]
+            return example
     return None
 
 
@@ -275,7 +274,7 @@ def _auth_variables(scenarios: list[Scenario]) -> set[str]:
 
 def check_reachable(target: Target, client: Client) -> None:
     """One read, before anything else: the target must answer and must accept the credentials."""
-    operation = next((op for op in target.api.operations() if op.method == "GET"), None)
+    operation = target.api.record_read()
     if operation is None:
         return
     path = fill_path(operation.path, operation.path_parameters, target.record_ids[0] if target.record_ids else 1)

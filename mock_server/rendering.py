@@ -54,8 +54,11 @@ class ErrorRendering:
 
     def allowed_methods(self, vendor: Vendor, path: str) -> list[str]:
         spec = self._specs.get(vendor.name)
-        local = path[len(vendor.prefix) :].rstrip("/") or "/"
-        return spec.methods_for(local) if spec is not None else []
+        if spec is None:
+            return []
+        local = path[len(vendor.prefix) :] or "/"
+        # Django-style APIs tell `/contract/` from `/contract`; others ignore a trailing slash.
+        return spec.methods_for(local) or spec.methods_for(local.rstrip("/") or "/")
 
     def render(self, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
         vendor = self.vendor_for(path)

@@ -18,7 +18,9 @@ from conformance.target import load_target_file, resolve_target
 
 
 def read_operation(api: Api) -> Operation:
-    return next(operation for operation in api.operations() if operation.method == "GET")
+    operation = api.record_read()
+    assert operation is not None, f"{api.name} has no read of one record"
+    return operation
 
 
 def record_path(api: Api, record_id: object | None = None) -> str:
