@@ -274,9 +274,9 @@ def same_value(sent: Any, read: Any) -> bool:
     digits (forms, Zoho's string ids), a bare date reads back with a time of midnight, and a nested
     object reads back with members the request did not send; a list of objects sent for an object
     member (Zoho's `<list>` inputs) is applied in order; a zoned date-time may read back in UTC without
-    its zone (.NET's binding).
+    its zone (.NET's binding); `null` clears a list, which then reads back empty.
     """
-    if sent == read:
+    if sent == read or (sent is None and read == []):
         return True
     if isinstance(sent, list) and isinstance(read, dict):
         merged: dict[str, Any] = {}

@@ -18,8 +18,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from conformance import har
 from mock_server.auth import fingerprint
-from mock_server.store import RecordsView
 from mock_server.spec import FORMAT_CHECKER
+from mock_server.store import RecordsView
 
 if TYPE_CHECKING:
     from mock_server.state import MockState

@@ -27,8 +27,8 @@ from mock_server.routes import Route, RouteTable
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from mock_server.state import MockState
     from mock_server.rendering import ErrorRendering
+    from mock_server.state import MockState
 
 _KIND_BY_STATUS: dict[int, ErrorKind] = {
     400: "bad_request",
