@@ -15,7 +15,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
-from mock_server import admin
+from mock_server import admin, landing, oauth
 from mock_server.auth import TokenRegistry, security_handler
 from mock_server.clock import Clock
 from mock_server.config import Settings
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
     app = FlaskApp(__name__)
     speed_up(app)
     app.app.extensions["contract_mock"] = state
+    oauth.register(app, state)  # first: it rewrites the served specs and must wrap the request log
+    landing.register(app.app, state)
     rendering = ErrorRendering(vendors, specs)
     for name, vendor in vendors.items():
         _add_vendor_api(app, state, vendor)

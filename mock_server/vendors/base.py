@@ -20,6 +20,22 @@ ClockHook = Callable[["RecordsView", dt.date], None]
 
 
 @dataclass(frozen=True)
+class OAuthServer:
+    """A vendor whose clients get tokens from an OAuth server: the engine serves a mock of it.
+
+    Paths are below the vendor's prefix. Issued access tokens carry the grants (and the tenant) of
+    the fixture token they were issued for, and expire on the mock's clock.
+    """
+
+    token_path: str  # e.g. /oauth/v2/token: authorization_code and refresh_token grants
+    authorize_path: str  # the authorization page of the authorization code flow
+    expired_token: VendorError  # what the API answers to an expired access token
+    access_token_lifetime: dt.timedelta = dt.timedelta(hours=1)
+    code_lifetime: dt.timedelta = dt.timedelta(minutes=2)
+    error_status: int = 400  # status of the token endpoint's `{"error": ...}` answers (RFC 6749: 400)
+
+
+@dataclass(frozen=True)
 class Vendor:
     name: str  # the API name: spec openapi/<name>.yaml, fixtures/<name>/, mounted at /<name>
     title: str
@@ -29,6 +45,7 @@ class Vendor:
     org_header: str | None = None  # a header naming the organisation the token must belong to
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
+    oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
 
     @property
     def prefix(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordMissing, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import OAuthServer, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 CUSTOM_FIELDS = "contractFields"
@@ -369,6 +369,19 @@ def _contract_not_found(contract_id: str) -> VendorError:
     return VendorError(404, "not_found", f"No contract with id {contract_id}")
 
 
+# Zoho accounts (accounts.zoho.com/oauth/v2/...): access tokens live an hour; a bad or used grant code
+# or refresh token is `{"error": "invalid_code"}`, answered with a 200 (x-likely: widely reported, not
+# in the seed); an expired access token is INVALID_OAUTHTOKEN on the API.
+OAUTH = OAuthServer(
+    token_path="/oauth/v2/token",
+    authorize_path="/oauth/v2/auth",
+    expired_token=ZohoError(
+        401, "invalid_token", "The OAuth Token you provided is invalid or has expired.", error_code="INVALID_OAUTHTOKEN"
+    ),
+    access_token_lifetime=dt.timedelta(hours=1),
+    error_status=200,
+)
+
 VENDOR = Vendor(
     name="zoho-desk",
     title="Zoho Desk",
@@ -377,4 +390,5 @@ VENDOR = Vendor(
     auth_prefix="Zoho-oauthtoken",
     org_header="orgId",
     references=REFERENCES,
+    oauth=OAUTH,
 )
