@@ -73,7 +73,7 @@ def _token(token: str, registry: TokenRegistry) -> dict[str, Any]:
 
 def _admin(state: MockState, root: str) -> dict[str, Any]:
     if not state.settings.admin_enabled:
-        return {"enabled": False, "endpoints": []}
+        return {"enabled": False, "url": None, "header": None, "endpoints": []}
     endpoints = sorted(
         {
             (rule.rule, method)

@@ -53,7 +53,9 @@ TEMPLATES = Environment(loader=PackageLoader("mock_server", "templates"), autoes
 def register(app: FlaskApp, state: MockState) -> None:
     """Serve the OAuth servers the vendors declare. Call before the APIs and any middleware are added:
     the served specs must name the mock's endpoints, and this middleware must wrap the request log."""
-    servers = [OAuthMock(vendor, state.tokens[name], state.clock) for name, vendor in state.vendors.items() if vendor.oauth]
+    servers = [
+        OAuthMock(vendor, state.tokens[name], state.clock) for name, vendor in state.vendors.items() if vendor.oauth
+    ]
     for server in servers:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
     if servers:
@@ -198,15 +200,16 @@ class OAuthMiddleware:
             await self.app(scope, receive, send)
             return
         local = scope["path"][len(server.vendor.prefix) :]
+        response: Response | None
         if local == server.config.token_path:
             response = await _token_endpoint(server, scope, receive)
         elif local == server.config.authorize_path:
             response = await _authorize_endpoint(server, scope, receive)
         else:
             response = _translate_token(server, scope)
-            if response is None:
-                await self.app(scope, receive, send)
-                return
+        if response is None:
+            await self.app(scope, receive, send)
+            return
         await response(scope, receive, send)
 
     def _server_for(self, scope: Scope) -> OAuthMock | None:
