@@ -14,7 +14,7 @@ Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`
 `token_type` in the answers is the scheme the API expects in `Authorization` (the vendor's
 `auth_prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
 
-The middleware sits outside the request log, so codes, secrets and tokens sent here are never logged.
+The endpoints sit outside the request log, so codes, secrets and tokens sent to them are never logged.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def register(app: FlaskApp, state: MockState) -> None:
     for server in servers:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
     if servers:
-        app.add_middleware(OAuthMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+        app.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+        app.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_SWAGGER, servers=servers)
 
 
 def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
@@ -148,14 +149,12 @@ class OAuthMock:
             return {"access_token": self._access_token(self._refreshed(params)), **self._common(api_domain)}
         raise OAuthError("unsupported_grant_type")
 
-    def stands_for(self, access_token: str) -> str | None:
-        """The token an issued access token stands for; None if not issued here; OAuthError if expired."""
+    def stands_for(self, access_token: str) -> tuple[str, bool] | None:
+        """(the token an issued access token stands for, whether it has expired); None if not issued here."""
         issued = self.access_tokens.get(access_token)
         if issued is None:
             return None
-        if self.clock.now() >= issued.expires:
-            raise OAuthError("expired")
-        return issued.token
+        return issued.token, self.clock.now() >= issued.expires
 
     def _redeem_code(self, params: Mapping[str, str]) -> str:
         issued = self.codes.pop(params.get("code", ""))
@@ -187,30 +186,10 @@ class OAuthMock:
         }
 
 
-class OAuthMiddleware:
-    """Serves the OAuth endpoints and translates issued access tokens before the API sees them."""
-
+class _ForOAuthVendors:
     def __init__(self, app: ASGIApp, *, servers: list[OAuthMock]) -> None:
         self.app = app
         self.servers = servers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self._server_for(scope)
-        if server is None:
-            await self.app(scope, receive, send)
-            return
-        local = scope["path"][len(server.vendor.prefix) :]
-        response: Response | None
-        if local == server.config.token_path:
-            response = await _token_endpoint(server, scope, receive)
-        elif local == server.config.authorize_path:
-            response = await _authorize_endpoint(server, scope, receive)
-        else:
-            response = _translate_token(server, scope)
-        if response is None:
-            await self.app(scope, receive, send)
-            return
-        await response(scope, receive, send)
 
     def _server_for(self, scope: Scope) -> OAuthMock | None:
         if scope["type"] != "http":
@@ -219,23 +198,53 @@ class OAuthMiddleware:
         return next((s for s in self.servers if path.startswith(s.vendor.prefix + "/")), None)
 
 
-def _translate_token(server: OAuthMock, scope: Scope) -> Response | None:
-    """None to go on (with an issued token replaced by the one it stands for), or the expiry error."""
+class OAuthEndpoints(_ForOAuthVendors):
+    """Serves the token endpoint and the authorization page; outside the request log."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self._server_for(scope)
+        local = scope["path"][len(server.vendor.prefix) :] if server else ""
+        if server is not None and local == server.config.token_path:
+            response = await _token_endpoint(server, scope, receive)
+        elif server is not None and local == server.config.authorize_path:
+            response = await _authorize_endpoint(server, scope, receive)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+
+class IssuedTokens(_ForOAuthVendors):
+    """Replaces an issued access token by the token it stands for, or answers the vendor's expiry error.
+
+    Inside the request log, which reads the tenant from this (shared) scope: requests made with an
+    issued token are logged as requests of the tenant it stands for.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self._server_for(scope)
+        if server is not None and _translate_token(server, scope):
+            status, body = server.vendor.render_error(server.config.expired_token)
+            await JSONResponse(body, status_code=status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _translate_token(server: OAuthMock, scope: Scope) -> bool:
+    """Put the token an issued one stands for in the scope's Authorization; True if it has expired."""
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     for index, (name, value) in enumerate(headers):
         if name.lower() != b"authorization":
             continue
         word, _, token = value.decode("latin-1").strip().partition(" ")
-        try:
-            stands_for = server.stands_for(token.strip())
-        except OAuthError:
-            status, body = server.vendor.render_error(server.config.expired_token)
-            return JSONResponse(body, status_code=status)
-        if stands_for is not None:
-            replaced = (name, f"{word} {stands_for}".encode("latin-1"))
-            scope["headers"] = [*headers[:index], replaced, *headers[index + 1 :]]
-        return None
-    return None
+        found = server.stands_for(token.strip())
+        if found is None:
+            return False
+        stands_for, expired = found
+        replaced = (name, f"{word} {stands_for}".encode("latin-1"))
+        scope["headers"] = [*headers[:index], replaced, *headers[index + 1 :]]
+        return expired
+    return False
 
 
 async def _token_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> Response:
@@ -345,4 +354,4 @@ def _with_query(url: str, **params: str | None) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
-__all__ = ["OAuthMiddleware", "OAuthMock", "point_flows_at_mock", "register"]
+__all__ = ["IssuedTokens", "OAuthEndpoints", "OAuthMock", "point_flows_at_mock", "register"]

@@ -137,6 +137,8 @@ def test_expired_access_token_gets_the_vendors_error_until_refreshed(client, oau
     status, body = vendor.render_error(config(vendor).expired_token)
     assert (expired.status_code, expired.json()) == (status, body)
     assert status == 401
+    logged = client.get("/__admin/requests", params={"tenant": fingerprint(base)}).json()["requests"]
+    assert [entry["status"] for entry in logged] == [200, 401]  # logged as requests of the refresh token's tenant
     fresh = refresh(client, vendor, base).json()["access_token"]
     assert api_call(client, oauth_app, vendor, fresh).status_code == 200
 
