@@ -39,7 +39,9 @@ def update_operation(spec: SpecView) -> tuple[str, str, dict[str, Any]]:
     raise LookupError("the spec has no PATCH or PUT operation")
 
 
-def example_request(spec: SpecView, vendor: Vendor, method: str, vendor_path: str) -> ExampleRequest:
+def example_request(
+    spec: SpecView, vendor: Vendor, method: str, vendor_path: str, example_key: str | None = None
+) -> ExampleRequest:
     item = spec.resolved["paths"][vendor_path]
     operation = item[method]
     path, headers = vendor_path, {}
@@ -53,13 +55,23 @@ def example_request(spec: SpecView, vendor: Vendor, method: str, vendor_path: st
     content = operation.get("requestBody", {}).get("content", {})
     if content:
         content_type, media = next(iter(content.items()))
-        body = media["example"] if "example" in media else next(iter(media["examples"].values()))["value"]
+        if "example" in media:
+            body = media["example"]
+        else:
+            body = media["examples"][example_key or next(iter(media["examples"]))]["value"]
     return ExampleRequest(method.upper(), vendor.prefix + path, headers, content_type, body)
 
 
-def example_update(spec: SpecView, vendor: Vendor) -> ExampleRequest:
+def example_update(spec: SpecView, vendor: Vendor, example_key: str | None = None) -> ExampleRequest:
     path, method, _ = update_operation(spec)
-    return example_request(spec, vendor, method, path)
+    return example_request(spec, vendor, method, path, example_key)
+
+
+def update_example_keys(spec: SpecView) -> list[str]:
+    """The named examples of the update's first request content type (empty for a single `example`)."""
+    _, _, operation = update_operation(spec)
+    media = next(iter(operation["requestBody"]["content"].values()))
+    return list(media.get("examples", {}))
 
 
 def example_read(spec: SpecView, vendor: Vendor) -> ExampleRequest:
