@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from connexion.middleware import MiddlewarePosition
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -302,7 +304,10 @@ async def _parameters(scope: Scope, receive: Receive) -> dict[str, str]:
     request = Request(scope, _replay(body))
     params = dict(request.query_params)
     if body:
-        form = await request.form(max_files=0, max_fields=100)
+        try:
+            form = await request.form(max_files=0, max_fields=100)
+        except (HTTPException, MultiPartException) as exc:  # a broken or file-carrying multipart body
+            raise OAuthError("invalid_request") from exc
         params.update({key: value for key, value in form.items() if isinstance(value, str)})
     params.update(_basic_credentials(request.headers.get("authorization", "")))
     return params

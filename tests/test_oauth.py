@@ -265,3 +265,16 @@ def test_tokens_of_the_api_that_were_not_issued_here_pass_unchanged(client, oaut
     unknown = api_call(client, oauth_app, vendor, "never-issued-token")
     assert unknown.status_code == 401
     assert unknown.json() != vendor.render_error(config(vendor).expired_token)[1]
+
+
+def test_multipart_forms_are_read_and_files_refused(client, oauth_app, vendor):
+    form = {"grant_type": "refresh_token", "refresh_token": derived(oauth_app, vendor), **CLIENT}
+    as_multipart = client.post(token_url(vendor), data=form, files={"unnamed": ("", b"")})  # a field, not a file
+    assert "multipart/form-data" in as_multipart.request.headers["content-type"]
+    assert "access_token" in as_multipart.json()
+    with_file = client.post(token_url(vendor), data=form, files={"upload": ("grant.txt", b"x")})
+    expect_error(with_file, vendor, "invalid_request")
+    broken = client.post(
+        token_url(vendor), content=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data"}
+    )  # no boundary
+    expect_error(broken, vendor, "invalid_request")
