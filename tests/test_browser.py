@@ -93,8 +93,8 @@ def authorize_with_oauth(page: Any, modal: Any, token: str) -> None:
         modal.locator("button.modal-btn.auth.authorize").click()
     sign_in = popup_info.value
     sign_in.locator('input[name="derived_token"]').fill(token)
-    sign_in.locator("button:not([name])").click()
-    sign_in.wait_for_event("close")
+    with sign_in.expect_event("close"):  # listening before the click: the redirect page closes at once
+        sign_in.locator("button:not([name])").click()
     modal.get_by_role("button", name="Logout").wait_for()  # Swagger UI holds the token
 
 
