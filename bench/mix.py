@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ from urllib.parse import quote, urlencode
 import httpx
 import yaml
 
-from mock_server.spec import SpecView
 from mock_server.vendors.base import Vendor
+from openapi_model import ApiSpec, Operation
 
 BASE_TOKEN = "dev-token"  # valid on every API with every scope (docs/ARCHITECTURE.md)
 MAX_CANDIDATE_COMBINATIONS = 50
@@ -34,14 +34,6 @@ MAX_CANDIDATE_COMBINATIONS = 50
 
 class MixError(Exception):
     """No request mix can be built for this API (no read/update operation, no usable record)."""
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    parameters: tuple[dict[str, Any], ...]
-    request_body: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -89,32 +81,23 @@ def raw_request(call: Call, target: Target, token: str) -> str:
     return "\r\n".join(lines) + "\r\n\r\n" + call.body.decode("latin-1")
 
 
-def operations(spec: Mapping[str, Any]) -> Iterator[Operation]:
-    for path, item in spec.get("paths", {}).items():
-        shared = item.get("parameters", [])
-        for method in ("get", "patch", "put"):
-            operation = item.get(method)
-            if operation is None:
-                continue
-            own = operation.get("parameters", [])
-            own_keys = {(p["name"], p["in"]) for p in own}
-            parameters = tuple([p for p in shared if (p["name"], p["in"]) not in own_keys] + own)
-            yield Operation(method.upper(), path, parameters, operation.get("requestBody"))
-
-
-def read_and_update(spec: Mapping[str, Any]) -> tuple[Operation, Operation]:
-    found = list(operations(spec))
-    for read in (op for op in found if op.method == "GET" and "{" in op.path):
+def read_and_update(spec: ApiSpec) -> tuple[Operation, Operation]:
+    for read in (op for op in spec.operations if op.method == "GET" and op.path_parameters):
         for method in ("PATCH", "PUT"):
-            update = next((op for op in found if op.path == read.path and op.method == method), None)
-            if update is not None and json_examples(update):
+            update = next((op for op in spec.operations if op.path == read.path and op.method == method), None)
+            if update is not None and json_examples(update)[1]:
                 return read, update
     raise MixError("no GET on a path with parameters that also has a PATCH or PUT with a JSON request example")
 
 
+def auth_scheme(api: str, spec_dir: Path) -> str:
+    """The word before the token in `Authorization` on `api`, from its spec."""
+    return ApiSpec.load(spec_dir / f"{api}.yaml").auth_prefix
+
+
 def json_examples(update: Operation) -> tuple[str, list[Any]]:
     """The first JSON media type of the request body that has examples, and their values."""
-    for media_type, content in (update.request_body or {}).get("content", {}).items():
+    for media_type, content in update.request_body.get("content", {}).items():
         if "json" not in media_type:
             continue
         if "example" in content:
@@ -177,7 +160,7 @@ class MixBuilder:
 
     def __init__(self, vendor: Vendor, spec_dir: Path, fixtures_dir: Path) -> None:
         self.vendor = vendor
-        self.spec = SpecView.load(spec_dir / f"{vendor.name}.yaml").resolved
+        self.spec = ApiSpec.load(spec_dir / f"{vendor.name}.yaml")
         fixtures = fixtures_dir / vendor.name
         self.variables: dict[str, Any] = _yaml(fixtures / "target.yaml").get("variables", {})
         self.org = org_of(_yaml(fixtures / "auth.yaml"))

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mix import BASE_TOKEN, Mix, MixBuilder, MixError, Target
+from mix import BASE_TOKEN, Mix, MixBuilder, MixError, Target, auth_scheme
 from servers import (
     HOST,
     ServerError,
@@ -107,7 +107,7 @@ def run_load(targets: dict[str, Target], mix: Mix, load: LoadSettings) -> dict[s
 
 
 def bench_api(vendor: Vendor, mix: Mix, mock_port: int, prism: Path | None, load: LoadSettings) -> dict[str, Any]:
-    mock = Target(HOST, mock_port, vendor.prefix, vendor.auth_prefix)
+    mock = Target(HOST, mock_port, vendor.prefix, auth_scheme(vendor.name, DEFAULT_SPEC_DIR))
     result: dict[str, Any] = {"record": mix.path_values, "mix": [call.kind for call in mix.calls]}
     if prism is None:
         result.update(run_load({"mock": mock}, mix, load))
@@ -131,7 +131,7 @@ def mock_cold_starts(runs: int, probe: Mix, vendor: Vendor, workers: int) -> lis
     timings = []
     for _ in range(runs):
         port = free_port()
-        target = Target(HOST, port, vendor.prefix, vendor.auth_prefix)
+        target = Target(HOST, port, vendor.prefix, auth_scheme(vendor.name, DEFAULT_SPEC_DIR))
         request = probe.raw_requests(target, f"{BASE_TOKEN}.bench-probe")[0]["raw"].encode("latin-1")
         started = time.perf_counter()
         process = start_mock(port, workers)
@@ -202,7 +202,7 @@ def measure_throughput(
         spec_probe = f"GET {first.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
         seconds_to_first_success(mock_process, time.perf_counter(), mock_port, spec_probe)
         for name, vendor in vendors.items():
-            mock = Target(HOST, mock_port, vendor.prefix, vendor.auth_prefix)
+            mock = Target(HOST, mock_port, vendor.prefix, auth_scheme(vendor.name, DEFAULT_SPEC_DIR))
             try:
                 mixes[name] = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(mock)
             except MixError as exc:

@@ -18,13 +18,11 @@ from typing import Any
 import jsonpatch
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30WriteValidator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
-from conformance.apis import Api, Operation
+from conformance.apis import Api
 from conformance.http import Client
+from openapi_model import Operation, properties
 
-SPEC_URI = "urn:conformance:spec"
 JSON_PATCH = "application/json-patch+json"
 
 
@@ -81,8 +79,7 @@ class Restorer:
             operation = self.api.operation_for(method, path)
             if operation is None:
                 continue
-            content = self.api.resolve(operation.definition.get("requestBody", {})).get("content", {})
-            media_type = next((media for media in content if "json" in media.split(";")[0]), None)
+            media_type = next((m for m in operation.request_media_types() if "json" in m.split(";")[0]), None)
             if media_type is not None:
                 return operation, media_type
         raise RestoreError(f"{self.api.name}: the spec has no JSON PATCH or PUT on {path} to restore it with")
@@ -94,23 +91,14 @@ class Restorer:
         return RequestBody(self.api, operation, media_type).restoring(before, now, complete=operation.method == "PUT")
 
     def _writable_members(self, operation: Operation) -> set[str]:
-        response = self.api.resolve(operation.definition.get("responses", {}).get("200", {}))
-        schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
-        members = properties(self.api, schema)
-        return {name for name, member in members.items() if not self.api.resolve(member).get("readOnly")}
+        response = operation.definition.get("responses", {}).get("200", {})
+        content: dict[str, Any] = next(iter(response.get("content", {}).values()), {})
+        schema = content.get("schema", {})
+        return {name for name, member in properties(schema).items() if not member.get("readOnly")}
 
 
 def _only(record: Any, members: set[str]) -> Any:
     return {key: value for key, value in record.items() if key in members} if isinstance(record, dict) else record
-
-
-def properties(api: Api, schema: Any) -> dict[str, Any]:
-    """The properties of an object schema, through `$ref` and `allOf`."""
-    schema = api.resolve(schema)
-    found = dict(schema.get("properties", {}))
-    for part in schema.get("allOf", []):
-        found.update(properties(api, part))
-    return found
 
 
 class RequestBody:
@@ -118,21 +106,15 @@ class RequestBody:
 
     def __init__(self, api: Api, operation: Operation, media_type: str) -> None:
         self.api = api
-        declared = operation.definition["requestBody"]
-        method = operation.method.lower()
-        body_pointer = declared.get("$ref") or _pointer("paths", operation.path, method, "requestBody")
-        self.schema = api.resolve(declared)["content"][media_type]["schema"]
-        # The schema by reference into the whole spec, so that its own `$ref`s resolve.
-        registry = Registry().with_resource(SPEC_URI, Resource.from_contents(api.spec, default_specification=DRAFT4))
-        schema_pointer = f"{body_pointer}/content/{_escape(media_type)}/schema"
-        self.validator = OAS30WriteValidator({"$ref": f"{SPEC_URI}{schema_pointer}"}, registry=registry)
+        self.schema = operation.request_schema(media_type)  # resolved by the spec model
+        self.validator = OAS30WriteValidator(self.schema)
 
     def restoring(self, before: Mapping[str, Any], now: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
         """The body that turns `now` back into `before`: every writable field (`complete`) or those that differ."""
         body: dict[str, Any] = {}
         problems: list[str] = []
-        for name, schema in properties(self.api, self.schema).items():
-            if name not in before or self.api.resolve(schema).get("readOnly"):
+        for name, schema in properties(self.schema).items():
+            if name not in before or schema.get("readOnly"):
                 continue
             if not complete and before[name] == now.get(name):
                 continue
@@ -156,18 +138,10 @@ class RequestBody:
             yield value["id"]
         if isinstance(value, str) and value.isdigit():
             yield int(value)
-        nested = properties(self.api, schema)
+        nested = properties(schema)
         if isinstance(value, dict) and nested:
             yield {key: item for key, item in value.items() if key in nested}
 
     def _errors(self, name: str, value: Any) -> list[ValidationError]:
         # The field alone, so that fields the request requires but this body leaves out do not count.
         return [error for error in self.validator.iter_errors({name: value}) if list(error.absolute_path)[:1] == [name]]
-
-
-def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(*parts: str) -> str:
-    return "#/" + "/".join(_escape(part) for part in parts)

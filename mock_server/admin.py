@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from mock_server import resilience_admin
 from mock_server.auth import fingerprint
 from mock_server.store import RecordsView
 
 if TYPE_CHECKING:
-    from mock_server.app import MockState
+    from mock_server.state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 
@@ -45,6 +46,8 @@ def register(flask_app: Flask, state: MockState) -> None:
                     "GET /__admin/state",
                     "GET /__admin/requests",
                     "GET|POST /__admin/clock",
+                    "GET|POST|DELETE /__admin/faults",
+                    "GET|POST /__admin/limits",
                 ],
             }
         )
@@ -97,6 +100,7 @@ def register(flask_app: Flask, state: MockState) -> None:
     def _clock_body() -> dict[str, str]:
         return {"today": state.clock.today().isoformat(), "now": state.clock.now().isoformat()}
 
+    resilience_admin.register(blueprint, state)
     flask_app.register_blueprint(blueprint)
 
 

@@ -1,39 +1,55 @@
-"""The app factory: one Connexion FlaskApp serving every vendor's spec, the admin API and the errors."""
+"""The app factory: Connexion's middleware (routing, security, validation, errors) around the vendors' handlers.
+
+One `ConnexionMiddleware` serves every vendor's spec under its prefix. It wraps our `Dispatcher`,
+which calls the handler of the operation Connexion routed (mock_server/dispatch.py); what Connexion
+does not route (the admin API) goes on to a small Flask app. docs/ARCHITECTURE.md says why this
+shape and not FlaskApp or AsyncApp (measured in bench/README.md).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connexion import FlaskApp
+from connexion import ConnexionMiddleware
+from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from flask import Flask
 
 from mock_server import admin, landing, oauth
-from mock_server.auth import TokenRegistry, security_handler
+from mock_server.auth import security_handler
 from mock_server.clock import Clock
 from mock_server.config import Settings
+from mock_server.dispatch import Dispatcher, Endpoint
 from mock_server.errors import VendorError
-from mock_server.fast_flask import speed_up
+from mock_server.faults import FaultError, Faults
 from mock_server.fixtures import load_fixtures
 from mock_server.guard import GuardMiddleware, RequestLog
 from mock_server.rendering import ErrorRendering
-from mock_server.spec import SpecView
-from mock_server.store import InMemoryStore, RecordsView, Store
+from mock_server.resilience import ResilienceMiddleware
+from mock_server.routes import RouteTable
+from mock_server.spec import SpecError, SpecView
+from mock_server.state import MockState
+from mock_server.store import InMemoryStore
 from mock_server.validation import VALIDATOR_MAP
 from mock_server.vendors import discover
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import Vendor
+from mock_server.wsgi import InlineWSGI
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+    from starlette.types import Receive, Scope, Send
 
 # Connexion logs a warning on every request to an operation with several request content types.
 logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
-
+ADMIN_PREFIX = "/__admin"  # where mock_server/admin.py mounts its blueprint
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
@@ -42,20 +58,24 @@ class StartupError(Exception):
     """The mock cannot start: an unknown API name, an invalid spec or fixture, a missing handler."""
 
 
-@dataclass
-class MockState:
-    """Everything the running mock holds, reachable from handlers, admin endpoints and tests."""
+class MockApp:
+    """The running mock: an ASGI app, its state, and a test client for tests."""
 
-    settings: Settings
-    vendors: dict[str, Vendor]
-    specs: dict[str, SpecView]
-    tokens: dict[str, TokenRegistry]
-    store: Store
-    clock: Clock
-    requests: RequestLog = field(default_factory=RequestLog)
+    def __init__(self, state: MockState, middleware: ConnexionMiddleware, admin_app: Flask) -> None:
+        self.state = state
+        self.middleware = middleware
+        self.admin_app = admin_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.middleware(scope, receive, send)
+
+    def test_client(self, **kwargs: Any) -> TestClient:
+        from starlette.testclient import TestClient  # tests only: serving never imports it
+
+        return TestClient(self, **kwargs)
 
 
-def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] | None = None) -> FlaskApp:
+def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] | None = None) -> MockApp:
     """The mock. `vendors` replaces the discovered vendor modules (tests use it for variants)."""
     settings = settings or Settings()
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
@@ -70,27 +90,39 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         clock=Clock(settings.today),
         requests=RequestLog(settings.request_log_size),
     )
-
-    app = FlaskApp(__name__)
-    speed_up(app)
-    app.app.extensions["contract_mock"] = state
-    oauth.register(app, state)  # first: it rewrites the served specs and must wrap the request log
-    landing.register(app.app, state)
+    admin_app = Flask(__name__)
+    if settings.admin_enabled:
+        admin.register(admin_app, state)
+    dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
+    middleware = ConnexionMiddleware(dispatcher, import_name=__name__)
+    oauth.register(middleware, state)  # first: it rewrites the served specs and must wrap the request log
+    landing.register(middleware, state, admin_app)
+    for vendor in vendors.values():
+        _add_vendor_api(middleware, state, vendor)
     rendering = ErrorRendering(vendors, specs)
-    for name, vendor in vendors.items():
-        _add_vendor_api(app, state, vendor)
     for exc in rendering.handled_exceptions:
-        app.add_error_handler(exc, _on_event_loop(rendering.handle))
-    app.add_middleware(
+        middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
+    middleware.add_middleware(
         GuardMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         rendering=rendering,
         max_body_bytes=settings.max_body_bytes,
         log=state.requests,
     )
-    if settings.admin_enabled:
-        admin.register(app.app, state)
-    return app
+    middleware.add_middleware(
+        ResilienceMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, rendering=rendering
+    )
+    _install_faults_file(state)
+    return MockApp(state, middleware, admin_app)
+
+
+def _install_faults_file(state: MockState) -> None:
+    if state.settings.faults_file is None:
+        return
+    try:
+        Faults(state.store, RouteTable(state.vendors, state.specs)).install_file(state.settings.faults_file)
+    except FaultError as exc:
+        raise StartupError("invalid faults file:\n  " + "\n  ".join(exc.problems)) from None
 
 
 def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]:
@@ -102,8 +134,8 @@ def _on_event_loop(handler: ErrorHandler) -> Callable[[ConnexionRequest, Excepti
     return handle
 
 
-def mock_state(app: FlaskApp) -> MockState:
-    return app.app.extensions["contract_mock"]
+def mock_state(app: MockApp) -> MockState:
+    return app.state
 
 
 def _selected_vendors(settings: Settings, available: dict[str, Vendor]) -> dict[str, Vendor]:
@@ -113,46 +145,32 @@ def _selected_vendors(settings: Settings, available: dict[str, Vendor]) -> dict[
     return {name: v for name, v in available.items() if not settings.apis or name in settings.apis}
 
 
-def _add_vendor_api(app: FlaskApp, state: MockState, vendor: Vendor) -> None:
+def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: Vendor) -> None:
     spec = state.specs[vendor.name]
-    handler_class = security_handler(vendor.auth_prefix, vendor.org_header, state.tokens[vendor.name])
-    app.add_api(
-        spec.raw,
-        base_path=vendor.prefix,
-        name=vendor.name,
-        resolver=Resolver(function_resolver=lambda operation_id: _endpoint(state, vendor, operation_id)),
-        strict_validation=True,
-        validate_responses=state.settings.validate_responses,
-        validator_map=VALIDATOR_MAP,
-        security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=state.settings.swagger_ui),
-        jsonifier=COMPACT_JSON,
-    )
+    handler_class = security_handler(spec.auth_prefix, vendor.org_header, state.tokens[vendor.name])
+    try:
+        middleware.add_api(
+            spec.raw,
+            base_path=vendor.prefix,
+            name=vendor.name,
+            resolver=Resolver(function_resolver=lambda operation_id: _endpoint(state, vendor, operation_id)),
+            strict_validation=True,
+            validate_responses=state.settings.validate_responses,
+            validator_map=VALIDATOR_MAP,
+            security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
+            swagger_ui_options=SwaggerUIOptions(swagger_ui=state.settings.swagger_ui),
+            jsonifier=COMPACT_JSON,
+        )
+    except InvalidSpecification as exc:
+        raise SpecError(f"{spec.source}: invalid OpenAPI document: {exc}") from exc
 
 
-def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Callable[..., Any]:
+def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Endpoint:
     try:
         handler = vendor.operations[operation_id]
     except KeyError:
         raise StartupError(f"{vendor.name}: no handler for operationId {operation_id!r}") from None
-    spec = state.specs[vendor.name]
-
-    def endpoint(**kwargs: Any) -> Any:
-        token_info = kwargs.pop("token_info")
-        kwargs.pop("user", None)
-        tenant = token_info["sub"]
-        ctx = RequestContext(
-            vendor=vendor,
-            tenant=tenant,
-            principal=token_info["principal"],
-            records=RecordsView(state.store, tenant, vendor.name),
-            clock=state.clock,
-            spec=spec,
-        )
-        return handler(ctx, **kwargs)
-
-    endpoint.__name__ = operation_id
-    return endpoint
+    return Endpoint(state, vendor, operation_id, handler)
 
 
-__all__ = ["MockState", "StartupError", "VendorError", "create_app", "mock_state"]
+__all__ = ["MockApp", "MockState", "StartupError", "VendorError", "create_app", "mock_state"]

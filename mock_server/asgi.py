@@ -24,6 +24,8 @@ def settings_from_env() -> Settings:
         validate_responses=raw["validate_responses"],
         admin_token=raw["admin_token"],
         today=dt.date.fromisoformat(raw["today"]) if raw["today"] else None,
+        limits=raw.get("limits", True),
+        faults_file=Path(raw["faults_file"]) if raw.get("faults_file") else None,
     )
 
 

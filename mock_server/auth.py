@@ -73,8 +73,10 @@ def security_handler(
     """A Connexion security handler class for one vendor's way of presenting tokens."""
 
     class VendorTokenHandler(AbstractSecurityHandler):
-        def get_fn(self, security_scheme: dict, required_scopes: list[str]) -> Callable[[Any], dict]:
-            def verify(request: Any) -> dict:
+        def get_fn(
+            self, security_scheme: dict[str, Any], required_scopes: list[str]
+        ) -> Callable[[Any], dict[str, Any]]:
+            def verify(request: Any) -> dict[str, Any]:
                 token = _token_from(request.headers.get("Authorization"), auth_prefix)
                 grant = registry.lookup(token)
                 if grant is None:

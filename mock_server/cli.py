@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--validate-responses", action="store_true", help="check every response against the spec")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (each has its own state)")
+    serve.add_argument(
+        "--limits", choices=("on", "off"), default="on", help="enforce the vendors' documented limits (default: on)"
+    )
+    serve.add_argument("--faults", type=Path, default=None, metavar="FILE.yaml", help="faults to install at start")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
     return parser
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         validate_responses=args.validate_responses,
         admin_token=args.admin_token,
         today=args.today,
+        limits=args.limits == "on",
+        faults_file=args.faults,
     )
     return serve(settings, workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
 
@@ -61,7 +67,6 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
 
     from mock_server.app import StartupError, create_app
     from mock_server.fixtures import FixtureError
-    from mock_server.http_protocol import CoalescingHttpToolsProtocol
     from mock_server.spec import SpecError
 
     try:
@@ -69,20 +74,19 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     except (StartupError, SpecError, FixtureError) as exc:
         print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
         return 2
-    for name in sorted(settings.apis or app.app.extensions["contract_mock"].vendors):
+    for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
-    server_options = {
-        "host": settings.host, "port": settings.port, "http": CoalescingHttpToolsProtocol,
-        "lifespan": "on", "log_level": log_level, "access_log": access_log,
-    }  # fmt: skip
     if workers > 1:
         # Each worker builds its own app and its own in-memory state: see README "Workers".
         import os
 
         os.environ["CONTRACT_MOCK_SETTINGS"] = settings_to_env(settings)
-        uvicorn.run("mock_server.asgi:app", workers=workers, **server_options)
+        uvicorn.run(
+            "mock_server.asgi:app", host=settings.host, port=settings.port, workers=workers,
+            lifespan="on", log_level=log_level, access_log=access_log,
+        )  # fmt: skip
         return 0
-    uvicorn.run(app, **server_options)
+    uvicorn.run(app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log)
     return 0
 
 
@@ -99,6 +103,8 @@ def settings_to_env(settings: Settings) -> str:
             "validate_responses": settings.validate_responses,
             "admin_token": settings.admin_token,
             "today": settings.today.isoformat() if settings.today else None,
+            "limits": settings.limits,
+            "faults_file": str(settings.faults_file) if settings.faults_file else None,
         }
     )
 

@@ -31,6 +31,8 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     request_log_size: int = 200
     swagger_ui: bool = True
+    limits: bool = True  # enforce the vendors' documented limits (`--limits off`)
+    faults_file: Path | None = None  # faults installed at start (`--faults FILE.yaml`)
 
     @property
     def admin_enabled(self) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from openapi_model import Violation
+
 ErrorKind = Literal[
     "unauthorized",  # no credentials
     "invalid_token",  # credentials not recognised
@@ -21,21 +23,32 @@ ErrorKind = Literal[
     "payload_too_large",
     "method_not_allowed",
     "conflict",
+    "throttled",  # a rate or concurrency limit: 429, with a Retry-After header when the wait is known
+    "quota_exceeded",  # a quota of the day (API credits) is used up: 429
     "internal",  # a bug in the mock; never expected
 ]
 
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field. `location` is the path inside the body (or the parameter name)."""
+    """One problem with one field, as data: vendor modules word it from `code`, `limit` and `value`.
+
+    `location` is the path inside the body (or the parameter name); `message` is a neutral sentence
+    (jsonschema's own for schema errors) for vendors that echo one as is.
+    """
 
     location: tuple[str | int, ...]
     message: str
     source: Literal["body", "path", "query", "header"] = "body"
-    code: str = ""  # what was broken: a JSON Schema keyword (`maxLength`, `required`…), or `unknown` for an extra field
-    limit: Any = field(
-        default=None, compare=False
-    )  # that keyword's value in the schema (the maxLength, the enum…), for the vendor's wording
+    code: str = ""  # what was broken: a JSON Schema keyword (`maxLength`, `required`, `type`…), or `unknown`
+    limit: Any = field(default=None, compare=False)  # that keyword's value: the maxLength, the enum, the type…
+    value: Any = field(default=None, compare=False)  # the value that broke it
+
+    @classmethod
+    def from_violation(
+        cls, violation: Violation, source: Literal["body", "path", "query", "header"] = "body"
+    ) -> FieldError:
+        return cls(violation.location, violation.message, source, violation.keyword, violation.limit, violation.value)
 
     @property
     def pointer(self) -> str:
@@ -55,6 +68,7 @@ class VendorError(Exception):
     message: str
     fields: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = None  # the request's media type, for `unsupported_media_type`
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.message}"

@@ -1,7 +1,8 @@
 """The outermost ASGI middleware: refuses what must never reach Connexion, and logs requests.
 
-- Control characters in the path bypass Connexion's router (and so its security); they get a 400.
-- Bodies over the size limit get a 413 before anything parses them.
+- Paths no router should see (control characters, empty segments) get a 4xx (`mock_server.hostile`).
+- Bodies over the size limit get a 413 before anything parses them, and JSON nested deeper than any
+  parser should be asked to recurse gets a 400 (`mock_server.hostile`).
 - Every API request and its response go to a bounded log for `GET /__admin/requests`,
   with credentials redacted and the tenant given only as the token's fingerprint.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_server.auth import fingerprint
 from mock_server.errors import VendorError
+from mock_server.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds, path_error
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from mock_server.rendering import ErrorRendering
 
 LOGGED_BODY_BYTES = 4096
+# Keys the guard puts in the scope of an API request, for the middleware inside it (mock_server.resilience):
+NOTES = "contract_mock.notes"  # a dict whose items join the request's log entry (e.g. the fault injected)
+SERVER_RECEIVE = "contract_mock.server_receive"  # the server's own `receive`, before the guard replays the body
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
 
 
@@ -39,6 +44,7 @@ class Exchange:
     status: int
     response: bytes  # the first LOGGED_BODY_BYTES
     duration_ms: float
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def entry(self) -> dict[str, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.headers}
@@ -53,6 +59,7 @@ class Exchange:
             "status": self.status,
             "response": _text(self.response),
             "durationMs": round(self.duration_ms, 3),
+            **self.notes,
         }
 
 
@@ -97,8 +104,9 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
-            await self._refuse(send, path, VendorError(400, "bad_request", "Control characters in the request path"))
+        bad_path = path_error(path)
+        if bad_path is not None:
+            await self._refuse(send, path, bad_path)
             return
         body, too_large = await self._read_body(scope, receive)
         if too_large:
@@ -108,7 +116,13 @@ class GuardMiddleware:
         if path.startswith("/__admin"):
             await self.app(scope, _replay(body, receive), send)
             return
-        await self._forward_and_log(scope, _replay(body, receive), body, send)
+        if is_json(dict(scope["headers"]).get(b"content-type", b"")) and json_depth_exceeds(body):
+            too_deep = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+            await self._refuse(send, path, too_deep)
+            return
+        notes: dict[str, Any] = {}
+        scope = {**scope, NOTES: notes, SERVER_RECEIVE: receive}
+        await self._forward_and_log(scope, _replay(body, receive), body, send, notes)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
         declared = dict(scope["headers"]).get(b"content-length")
@@ -129,7 +143,9 @@ class GuardMiddleware:
                 break
         return b"".join(chunks), False
 
-    async def _forward_and_log(self, scope: Scope, receive: Receive, body: bytes, send: Send) -> None:
+    async def _forward_and_log(
+        self, scope: Scope, receive: Receive, body: bytes, send: Send, notes: dict[str, Any]
+    ) -> None:
         started = time.perf_counter()
         status = 0
         response_chunks: list[bytes] = []
@@ -156,6 +172,7 @@ class GuardMiddleware:
                     status=status,
                     response=b"".join(response_chunks)[:LOGGED_BODY_BYTES],
                     duration_ms=(time.perf_counter() - started) * 1000,
+                    notes=notes,
                 )
             )
 

@@ -11,10 +11,11 @@ Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`
   so writes survive a refresh. It expires on the mock's clock (`POST /__admin/clock` moves it); an
   expired one gets the vendor's own error (`OAuthServer.expired_token`).
 
-`token_type` in the answers is the scheme the API expects in `Authorization` (the vendor's
-`auth_prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
+`token_type` in the answers is the scheme the API expects in `Authorization` (the spec's
+`x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
 
-The endpoints sit outside the request log, so codes, secrets and tokens sent to them are never logged.
+Both middlewares sit outside the request log: codes, secrets and tokens sent to the endpoints are
+never logged, and an issued token is replaced before the log, limits and faults see the request.
 """
 
 from __future__ import annotations
@@ -42,27 +43,29 @@ from mock_server.clock import Clock
 from mock_server.vendors.base import OAuthServer, Vendor
 
 if TYPE_CHECKING:
-    from connexion import FlaskApp
+    from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mock_server.app import MockState
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
-TEMPLATES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
+PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
-def register(app: FlaskApp, state: MockState) -> None:
+def register(middleware: ConnexionMiddleware, state: MockState) -> None:
     """Serve the OAuth servers the vendors declare. Call before the APIs and any middleware are added:
     the served specs must name the mock's endpoints, and this middleware must wrap the request log."""
     servers = [
-        OAuthMock(vendor, state.tokens[name], state.clock) for name, vendor in state.vendors.items() if vendor.oauth
+        OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix)
+        for name, vendor in state.vendors.items()
+        if vendor.oauth
     ]
     for server in servers:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
     if servers:
-        app.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
-        app.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_SWAGGER, servers=servers)
+        middleware.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+        middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
 
 
 def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
@@ -122,9 +125,10 @@ class IssuedStore:
 class OAuthMock:
     """One vendor's OAuth server: grants in, tokens out; and the meaning of the tokens it issued."""
 
-    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock) -> None:
+    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock, auth_prefix: str) -> None:
         assert vendor.oauth is not None
         self.vendor = vendor
+        self.auth_prefix = auth_prefix
         self.config: OAuthServer = vendor.oauth
         self.registry = registry
         self.clock = clock
@@ -183,7 +187,7 @@ class OAuthMock:
     def _common(self, api_domain: str) -> dict[str, Any]:
         return {
             "api_domain": api_domain,
-            "token_type": self.vendor.auth_prefix,
+            "token_type": self.auth_prefix,
             "expires_in": int(self.config.access_token_lifetime.total_seconds()),
         }
 
@@ -219,8 +223,8 @@ class OAuthEndpoints(_ForOAuthVendors):
 class IssuedTokens(_ForOAuthVendors):
     """Replaces an issued access token by the token it stands for, or answers the vendor's expiry error.
 
-    Inside the request log, which reads the tenant from this (shared) scope: requests made with an
-    issued token are logged as requests of the tenant it stands for.
+    Outside the request log and the limits and faults, which read the tenant from the Authorization
+    header: a request made with an issued token is the tenant's. The expiry error itself is not logged.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -292,7 +296,7 @@ def _authorize_page(server: OAuthMock, params: Mapping[str, str], problem: str =
         {"token": token, "grant": server.registry.lookup(token)} for token in server.registry.tokens()
     ]  # fmt: skip
     hidden = {key: value for key, value in params.items() if key not in ("token", "derived_token")}
-    page = TEMPLATES.get_template("oauth_authorize.html").render(
+    page = PAGES.get_template("oauth_authorize.html").render(
         vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem
     )
     return HTMLResponse(page, status_code=status)

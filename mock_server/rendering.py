@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
 
 from connexion.exceptions import (
@@ -18,6 +17,7 @@ from connexion.exceptions import (
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from mock_server.errors import FieldError, VendorError
 from mock_server.spec import SpecView
@@ -37,11 +37,6 @@ _KIND_BY_STATUS = {
 }
 
 
-def _template_regex(path: str) -> re.Pattern[str]:
-    pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(path))
-    return re.compile(f"^{pattern}/?$")
-
-
 class ErrorRendering:
     """Knows which vendor a path belongs to and asks that vendor to render the error."""
 
@@ -49,10 +44,7 @@ class ErrorRendering:
 
     def __init__(self, vendors: Mapping[str, Vendor], specs: Mapping[str, SpecView]) -> None:
         self._vendors = sorted(vendors.values(), key=lambda v: len(v.prefix), reverse=True)
-        self._routes = {
-            name: [(_template_regex(path), spec.methods_for(path)) for path in spec.resolved.get("paths", {})]
-            for name, spec in specs.items()
-        }
+        self._specs = dict(specs)
 
     def vendor_for(self, path: str) -> Vendor | None:
         for vendor in self._vendors:
@@ -61,11 +53,9 @@ class ErrorRendering:
         return None
 
     def allowed_methods(self, vendor: Vendor, path: str) -> list[str]:
-        local = path[len(vendor.prefix) :] or "/"
-        for regex, methods in self._routes.get(vendor.name, []):
-            if regex.match(local):
-                return methods
-        return []
+        spec = self._specs.get(vendor.name)
+        local = path[len(vendor.prefix) :].rstrip("/") or "/"
+        return spec.methods_for(local) if spec is not None else []
 
     def render(self, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
         vendor = self.vendor_for(path)
@@ -79,14 +69,17 @@ class ErrorRendering:
         return status, json.dumps(body, separators=(",", ":")).encode(), headers
 
     def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        error = as_vendor_error(exc)
+        error = as_vendor_error(exc, request.headers.get("content-type"))
         status, body, headers = self.render(request.url.path, error)
         return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers)
 
 
-def as_vendor_error(exc: Exception) -> VendorError:
+def as_vendor_error(exc: Exception, content_type: str | None = None) -> VendorError:
+    """`exc` as a `VendorError`; `content_type` is the request's header (named in a 415)."""
     if isinstance(exc, VendorError):
         return exc
+    if isinstance(exc, MultiPartException):  # the form parser's own limits (number of fields, part sizes)
+        return VendorError(400, "bad_request", f"Form body refused: {exc.message}")
     if isinstance(exc, UnicodeDecodeError):
         return VendorError(400, "bad_request", "Request is not valid UTF-8")
     if isinstance(exc, NonConformingResponse):
@@ -96,7 +89,8 @@ def as_vendor_error(exc: Exception) -> VendorError:
     if isinstance(exc, ExtraParameterProblem):
         return VendorError(400, "validation", str(exc.detail))
     if isinstance(exc, UnsupportedMediaTypeProblem):
-        return VendorError(415, "unsupported_media_type", str(exc.detail))
+        media_type = (content_type or "").split(";", 1)[0].strip() or None
+        return VendorError(415, "unsupported_media_type", str(exc.detail), media_type=media_type)
     if isinstance(exc, BadRequestProblem):
         return VendorError(400, "bad_request", str(exc.detail))
     if isinstance(exc, Unauthorized):

@@ -1,18 +1,28 @@
-"""State of the mock: every tenant's copy of every vendor's records.
+"""State of the mock: every tenant's records, values, counters and throttles, and the request journal.
 
-`Store` is the interface the rest of the mock uses, so that a shared backend (for several uvicorn
-workers) can be added later; `InMemoryStore` is the one backend there is today.
+`Store` is the interface the rest of the mock uses; `InMemoryStore` (one process) and `RedisStore`
+(`mock_server.redis_store`, several workers or replicas) implement it with the same guarantees, which
+`tests/test_store.py` states once for both. The store is the only place atomicity lives: vendor
+modules never lock anything themselves (docs/ARCHITECTURE.md, "Concurrency").
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 Record = dict[str, Any]
 Collections = dict[str, dict[str, Record]]
 Seeds = Mapping[str, Mapping[str, Mapping[str, Record]]]  # api -> collection -> key -> record
+T = TypeVar("T")
+
+SERVER_WIDE = "*"  # the `tenant` of values that hold for every tenant
+DEFAULT_MAX_TENANTS = 10_000
+DEFAULT_TENANT_IDLE_TTL = 86_400.0
 
 
 def clone(value: Any) -> Any:
@@ -24,7 +34,91 @@ def clone(value: Any) -> Any:
     return value
 
 
+def clone_record(record: Record) -> Record:
+    return {key: clone(item) for key, item in record.items()}
+
+
+def numeric_id(key: str) -> int | None:
+    """The integer a record key stands for, if it is one (ids allocated by `create` are)."""
+    return int(key) if key.isdigit() else None
+
+
+def highest_id(keys: Any) -> int:
+    return max((n for n in map(numeric_id, keys) if n is not None), default=0)
+
+
+class RecordMissing(KeyError):
+    """`update` or `delete` was asked for a record that does not exist."""
+
+
+class TransactionSource(Protocol):
+    """What a `Transaction` reads through: one tenant's committed data of one API."""
+
+    def read(self, collection: str, key: str) -> Record | None: ...
+
+    def read_all(self, collection: str) -> dict[str, Record]: ...
+
+    def highest_id(self, collection: str) -> int: ...
+
+
+_DELETED: Record = {}
+
+
+class Transaction:
+    """Reads see committed data plus this transaction's own writes; writes are kept until commit.
+
+    The backend applies `writes` and `highest` atomically after the function returns, so a function
+    that raises leaves nothing behind.
+    """
+
+    def __init__(self, source: TransactionSource) -> None:
+        self._source = source
+        self.writes: dict[tuple[str, str], Record] = {}  # _DELETED marks a deletion
+        self.highest: dict[str, int] = {}  # collection -> highest id allocated or written here
+
+    def get(self, collection: str, key: object) -> Record | None:
+        ident = (collection, str(key))
+        if ident in self.writes:
+            written = self.writes[ident]
+            return None if written is _DELETED else clone(written)
+        return self._source.read(collection, str(key))
+
+    def all(self, collection: str) -> list[Record]:
+        rows = dict(self._source.read_all(collection))
+        for (name, key), record in self.writes.items():
+            if name != collection:
+                continue
+            if record is _DELETED:
+                rows.pop(key, None)
+            else:
+                rows[key] = record
+        return [clone(r) for r in rows.values()]
+
+    def put(self, collection: str, key: object, record: Record) -> None:
+        self.writes[(collection, str(key))] = clone(record)
+        number = numeric_id(str(key))
+        if number is not None and number > self._highest(collection):
+            self.highest[collection] = number
+
+    def delete(self, collection: str, key: object) -> None:
+        self.writes[(collection, str(key))] = _DELETED
+
+    def next_id(self, collection: str) -> int:
+        new_id = self._highest(collection) + 1
+        self.highest[collection] = new_id
+        return new_id
+
+    def _highest(self, collection: str) -> int:
+        if collection not in self.highest:
+            self.highest[collection] = self._source.highest_id(collection)
+        return self.highest[collection]
+
+    def deleted(self, ident: tuple[str, str]) -> bool:
+        return self.writes[ident] is _DELETED
+
+
 class Store(Protocol):
+    # Records of one tenant and one API
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None: ...
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]: ...
@@ -35,51 +129,163 @@ class Store(Protocol):
 
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record: ...
 
+    def create(self, tenant: str, api: str, collection: str, build: Callable[[int], Record]) -> Record: ...
+
+    def delete(self, tenant: str, api: str, collection: str, key: object) -> Record: ...
+
+    def transaction(self, tenant: str, api: str, fn: Callable[[Transaction], T]) -> T: ...
+
+    # Values, counters, throttles (tenant = a fingerprint or SERVER_WIDE)
+    def get_value(self, tenant: str, name: str) -> Any | None: ...
+
+    def set_value(self, tenant: str, name: str, value: Any | None) -> None: ...
+
+    def add(self, tenant: str, name: str, delta: int, ttl_seconds: float | None = None) -> int: ...
+
+    def throttle(self, tenant: str, name: str, now: float, window_seconds: float, limit: int) -> float | None: ...
+
+    # The request journal, shared by every worker
+    def journal_append(self, entry: dict[str, Any], cap: int) -> None: ...
+
+    def journal(self, limit: int, tenant: str | None = None) -> list[dict[str, Any]]: ...
+
+    def journal_clear(self) -> None: ...
+
+    # Tenants
     def reset(self, tenant: str | None = None) -> None: ...
 
     def snapshot(self, tenant: str) -> dict[str, Collections]: ...
 
     def tenants(self) -> list[str]: ...
 
+    def evicted(self, tenant: str) -> bool: ...
 
-class RecordMissing(KeyError):
-    """`update` was asked for a record that does not exist."""
+
+def throttle_hits(hits: list[float], now: float, window_seconds: float, limit: int) -> tuple[list[float], float | None]:
+    """DRF's sliding window over `hits` (oldest first): the hits kept, and the wait (None = allowed)."""
+    kept = [hit for hit in hits if hit > now - window_seconds]
+    if len(kept) < limit:
+        kept.append(now)
+        return kept, None
+    return kept, max(kept[0] + window_seconds - now, 1e-6)
+
+
+@dataclass
+class _Counter:
+    value: int
+    expires_at: float | None  # time.time() based
+
+
+@dataclass
+class _TenantState:
+    """Everything one tenant holds; dropped whole by reset or eviction."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    apis: dict[str, Collections] = field(default_factory=dict)
+    highest: dict[tuple[str, str], int] = field(default_factory=dict)  # (api, collection) -> id high-water
+    values: dict[str, Any] = field(default_factory=dict)
+    counters: dict[str, _Counter] = field(default_factory=dict)
+    hits: dict[str, list[float]] = field(default_factory=dict)
+    used: float = 0.0  # time.monotonic() of the last use
+
+
+class _TenantSource:
+    def __init__(self, data: Collections, highest: Callable[[str], int]) -> None:
+        self._data = data
+        self._highest = highest
+
+    def read(self, collection: str, key: str) -> Record | None:
+        record = self._data.get(collection, {}).get(key)
+        return None if record is None else clone(record)
+
+    def read_all(self, collection: str) -> dict[str, Record]:
+        return self._data.get(collection, {})
+
+    def highest_id(self, collection: str) -> int:
+        return self._highest(collection)
 
 
 class InMemoryStore:
-    """Records in dicts. Each tenant gets a copy of the seed on first use.
+    """Everything in dicts, for one process (threads or one event loop).
 
-    Records are never mutated in place: readers get copies, and `update` swaps in a new record
-    while holding that record's lock, so concurrent updates to one record are serialised and none is lost.
+    A tenant gets its own copy of the seed on first use (shallow: records are never mutated in place,
+    readers get copies, writers swap in new records). Every write holds the tenant's lock, so a
+    read-modify-write is atomic and nothing is lost; a transaction or a failing `update` changes
+    nothing until its function returns. At most `max_tenants` tenants are kept; the least recently
+    used one goes first, and a tenant idle for `tenant_idle_ttl` seconds goes too.
     """
 
-    def __init__(self, seeds: Seeds) -> None:
-        self._seeds = {api: {c: dict(rows) for c, rows in colls.items()} for api, colls in seeds.items()}
-        self._data: dict[tuple[str, str], Collections] = {}
-        self._locks: dict[tuple[str, str, str, str], threading.Lock] = {}
+    def __init__(
+        self,
+        seeds: Seeds,
+        max_tenants: int = DEFAULT_MAX_TENANTS,
+        tenant_idle_ttl: float = DEFAULT_TENANT_IDLE_TTL,
+    ) -> None:
+        if max_tenants < 1:
+            raise ValueError("max_tenants must be at least 1")
+        self._seeds: dict[str, Collections] = {
+            api: {c: {str(k): clone(r) for k, r in rows.items()} for c, rows in colls.items()}
+            for api, colls in seeds.items()
+        }
+        self._max_tenants = max_tenants
+        self._idle_ttl = tenant_idle_ttl
+        self._tenants: OrderedDict[str, _TenantState] = OrderedDict()  # least recently used first
+        self._server = _TenantState()
+        self._evicted: OrderedDict[str, None] = OrderedDict()  # bounded: at most max_tenants remembered
+        self._journal: deque[dict[str, Any]] = deque()
         self._guard = threading.Lock()
 
-    def _collections(self, tenant: str, api: str) -> Collections:
-        data = self._data.get((tenant, api))
+    # -- tenants ---------------------------------------------------------------------------------
+
+    def _state(self, tenant: str, create: bool = True) -> _TenantState | None:
+        if tenant == SERVER_WIDE:
+            return self._server
+        now = time.monotonic()
+        with self._guard:
+            state = self._tenants.get(tenant)
+            if state is None:
+                if not create:
+                    return None
+                state = self._tenants[tenant] = _TenantState()
+            else:
+                self._tenants.move_to_end(tenant)
+            state.used = now
+            self._evict_beyond_bounds(now)
+        return state
+
+    def _evict_beyond_bounds(self, now: float) -> None:
+        while self._tenants:
+            oldest, state = next(iter(self._tenants.items()))
+            if len(self._tenants) <= self._max_tenants and state.used >= now - self._idle_ttl:
+                return
+            del self._tenants[oldest]
+            self._evicted[oldest] = None
+            self._evicted.move_to_end(oldest)
+            if len(self._evicted) > self._max_tenants:
+                self._evicted.popitem(last=False)
+
+    def _tenant(self, tenant: str) -> _TenantState:
+        state = self._state(tenant)
+        assert state is not None
+        return state
+
+    def _collections(self, state: _TenantState, api: str) -> Collections:
+        data = state.apis.get(api)
         if data is None:
-            with self._guard:
-                data = self._data.get((tenant, api))
+            with state.lock:
+                data = state.apis.get(api)
                 if data is None:
                     seed = self._seeds.get(api, {})
-                    data = {name: {k: clone(r) for k, r in rows.items()} for name, rows in seed.items()}
-                    self._data[(tenant, api)] = data
+                    data = {name: dict(rows) for name, rows in seed.items()}
+                    for name, rows in seed.items():
+                        state.highest[(api, name)] = highest_id(rows)
+                    state.apis[api] = data
         return data
 
     def _rows(self, tenant: str, api: str, collection: str) -> dict[str, Record]:
-        return self._collections(tenant, api).setdefault(collection, {})
+        return self._collections(self._tenant(tenant), api).setdefault(collection, {})
 
-    def _lock(self, tenant: str, api: str, collection: str, key: str) -> threading.Lock:
-        ident = (tenant, api, collection, key)
-        lock = self._locks.get(ident)
-        if lock is None:
-            with self._guard:
-                lock = self._locks.setdefault(ident, threading.Lock())
-        return lock
+    # -- records ---------------------------------------------------------------------------------
 
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
         record = self._rows(tenant, api, collection).get(str(key))
@@ -89,39 +295,144 @@ class InMemoryStore:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
-        rows = self._rows(tenant, api, collection)
-        with self._lock(tenant, api, collection, str(key)):
+        state = self._tenant(tenant)
+        rows = self._collections(state, api).setdefault(collection, {})
+        with state.lock:
             current = rows.get(str(key))
             if current is None:
                 raise RecordMissing(key)
-            updated = change(clone(current))
+            updated = clone_record(change(clone_record(current)))
             rows[str(key)] = updated
-            return clone(updated)
+            return clone_record(updated)
 
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record:
-        rows = self._rows(tenant, api, collection)
-        with self._lock(tenant, api, collection, str(key)):
-            rows[str(key)] = clone(record)
-        return clone(record)
+        def put(tx: Transaction) -> Record:
+            tx.put(collection, key, record)
+            return clone_record(record)
+
+        return self.transaction(tenant, api, put)
+
+    def create(self, tenant: str, api: str, collection: str, build: Callable[[int], Record]) -> Record:
+        return self.transaction(tenant, api, lambda tx: create_in(tx, collection, build))
+
+    def delete(self, tenant: str, api: str, collection: str, key: object) -> Record:
+        return self.transaction(tenant, api, lambda tx: delete_in(tx, collection, key))
+
+    def transaction(self, tenant: str, api: str, fn: Callable[[Transaction], T]) -> T:
+        state = self._tenant(tenant)
+        data = self._collections(state, api)
+        with state.lock:
+            tx = Transaction(_TenantSource(data, lambda c: state.highest.get((api, c), 0)))
+            result = fn(tx)
+            for (collection, key), record in tx.writes.items():
+                rows = data.setdefault(collection, {})
+                if tx.deleted((collection, key)):
+                    rows.pop(key, None)
+                else:
+                    rows[key] = record
+            for collection, high in tx.highest.items():
+                state.highest[(api, collection)] = max(high, state.highest.get((api, collection), 0))
+        return result
+
+    # -- values, counters, throttles -------------------------------------------------------------
+
+    def get_value(self, tenant: str, name: str) -> Any | None:
+        state = self._state(tenant, create=False)
+        if state is None:
+            return None
+        return clone(state.values.get(name))
+
+    def set_value(self, tenant: str, name: str, value: Any | None) -> None:
+        state = self._tenant(tenant)
+        with state.lock:
+            if value is None:
+                state.values.pop(name, None)
+            else:
+                state.values[name] = clone(value)
+
+    def add(self, tenant: str, name: str, delta: int, ttl_seconds: float | None = None) -> int:
+        state = self._tenant(tenant)
+        now = time.time()
+        with state.lock:
+            counter = state.counters.get(name)
+            if counter is None or (counter.expires_at is not None and counter.expires_at <= now):
+                counter = _Counter(0, None if ttl_seconds is None else now + ttl_seconds)
+                state.counters[name] = counter
+            counter.value += delta
+            return counter.value
+
+    def throttle(self, tenant: str, name: str, now: float, window_seconds: float, limit: int) -> float | None:
+        state = self._tenant(tenant)
+        with state.lock:
+            kept, wait = throttle_hits(state.hits.get(name, []), now, window_seconds, limit)
+            state.hits[name] = kept
+            return wait
+
+    # -- journal ---------------------------------------------------------------------------------
+
+    def journal_append(self, entry: dict[str, Any], cap: int) -> None:
+        with self._guard:
+            self._journal.append(clone(entry))
+            while len(self._journal) > max(cap, 0):
+                self._journal.popleft()
+
+    def journal(self, limit: int, tenant: str | None = None) -> list[dict[str, Any]]:
+        with self._guard:
+            entries = list(self._journal)
+        newest_first = [e for e in reversed(entries) if tenant is None or e.get("tenant") == tenant]
+        return [clone(e) for e in newest_first[: max(limit, 0)]]
+
+    def journal_clear(self) -> None:
+        with self._guard:
+            self._journal.clear()
+
+    # -- tenants ---------------------------------------------------------------------------------
 
     def reset(self, tenant: str | None = None) -> None:
         with self._guard:
             if tenant is None:
-                self._data.clear()
-                self._locks.clear()
+                self._tenants.clear()
+                self._evicted.clear()
+                self._server = _TenantState()
+            elif tenant == SERVER_WIDE:
+                self._server = _TenantState()
             else:
-                for ident in [i for i in self._data if i[0] == tenant]:
-                    del self._data[ident]
+                self._tenants.pop(tenant, None)
+                self._evicted.pop(tenant, None)
 
     def snapshot(self, tenant: str) -> dict[str, Collections]:
-        return {
-            api: {name: {k: clone(r) for k, r in rows.items()} for name, rows in colls.items()}
-            for (owner, api), colls in list(self._data.items())
-            if owner == tenant
-        }
+        state = self._state(tenant, create=False)
+        if state is None:
+            return {}
+        with state.lock:
+            return {
+                api: {name: {k: clone(r) for k, r in rows.items()} for name, rows in colls.items()}
+                for api, colls in state.apis.items()
+            }
 
     def tenants(self) -> list[str]:
-        return sorted({tenant for tenant, _ in self._data})
+        with self._guard:
+            return sorted(self._tenants)
+
+    def evicted(self, tenant: str) -> bool:
+        """The tenant's state was dropped (idle or least recently used) since it was last reset."""
+        with self._guard:
+            return tenant in self._evicted
+
+
+def create_in(tx: Transaction, collection: str, build: Callable[[int], Record]) -> Record:
+    new_id = tx.next_id(collection)
+    record = build(new_id)
+    tx.put(collection, new_id, record)
+    return clone_record(record)
+
+
+def delete_in(tx: Transaction, collection: str, key: object) -> Record:
+    record = tx.get(collection, key)
+    if record is None:
+        raise RecordMissing(key)
+    tx.delete(collection, key)
+    return record
 
 
 class RecordsView:
@@ -146,3 +457,12 @@ class RecordsView:
 
     def insert(self, collection: str, key: object, record: Record) -> Record:
         return self._store.insert(self._tenant, self._api, collection, key, record)
+
+    def create(self, collection: str, build: Callable[[int], Record]) -> Record:
+        return self._store.create(self._tenant, self._api, collection, build)
+
+    def delete(self, collection: str, key: object) -> Record:
+        return self._store.delete(self._tenant, self._api, collection, key)
+
+    def transaction(self, fn: Callable[[Transaction], T]) -> T:
+        return self._store.transaction(self._tenant, self._api, fn)

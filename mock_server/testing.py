@@ -25,9 +25,8 @@ from typing import Any
 import httpx
 import uvicorn
 from a2wsgi import ASGIMiddleware
-from connexion import FlaskApp
 
-from mock_server.app import MockState, create_app, mock_state
+from mock_server.app import MockApp, MockState, create_app, mock_state
 from mock_server.auth import Grant, TokenRegistry
 from mock_server.config import Settings
 from mock_server.vendors.base import Vendor
@@ -36,7 +35,7 @@ STARTUP_TIMEOUT = 30.0
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 
 
-def transport(app: FlaskApp | Callable[..., Any]) -> httpx.WSGITransport:
+def transport(app: MockApp | Callable[..., Any]) -> httpx.WSGITransport:
     """A transport for `httpx.Client` that serves `app` (an ASGI app) in this process.
 
     Each call starts an event-loop thread for the app: make one per app (`ContractMock.transport()` shares one).
@@ -44,7 +43,7 @@ def transport(app: FlaskApp | Callable[..., Any]) -> httpx.WSGITransport:
     return httpx.WSGITransport(app=ASGIMiddleware(app))  # type: ignore[arg-type]
 
 
-def async_transport(app: FlaskApp | Callable[..., Any]) -> httpx.ASGITransport:
+def async_transport(app: MockApp | Callable[..., Any]) -> httpx.ASGITransport:
     """A transport for `httpx.AsyncClient` that serves `app` in this process."""
     return httpx.ASGITransport(app=app)
 
@@ -90,7 +89,7 @@ class MockServer:
         """The app bridged to WSGI, made once: each bridge runs an event-loop thread."""
         with self._lock:
             if self._wsgi is None:
-                self._wsgi = ASGIMiddleware(self.app)
+                self._wsgi = ASGIMiddleware(self.app)  # type: ignore[arg-type]
             return self._wsgi
 
     def tenant(self, suffix: str | None = None) -> ContractMock:
@@ -173,7 +172,7 @@ class ContractMock:
         """What every request to `api` needs: the credentials, and the organisation header if the API has one."""
         vendor = self._vendor(api)
         token = self.token(api)
-        headers = {"Authorization": f"{vendor.auth_prefix} {token}"}
+        headers = {"Authorization": f"{self.server.state.specs[api].auth_prefix} {token}"}
         if vendor.org_header:
             orgs = sorted(_grant(self.server.state.tokens[api], token).orgs)
             if orgs:

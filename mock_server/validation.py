@@ -1,170 +1,205 @@
-"""Connexion's request validators, made to report every violation with the field it concerns.
+"""Request validators for Connexion's `validator_map`, reporting every violation as a `FieldError`.
 
-Connexion stops at the first schema error and reports it as text; vendors name each field
-(Zoho's `errors` list, aBILLity's `ModelState`, DRF's `{"field": [...]}`), so these subclasses
-collect all errors as `FieldError`s and raise a `VendorError`. They also build each JSON Schema
-validator once instead of on every request, and turn undecodable bodies into a 400 (Connexion #1860).
+Connexion's own validators stop at the first schema error and report it as text; vendors name each
+field (Zoho's `errors` list, aBILLity's `ModelState`, DRF's `{"field": [...]}`), so these collect
+every violation as data and raise one `VendorError`. They use only the documented hooks: body
+validators subclass `AbstractRequestBodyValidator` and implement `_parse` and `_validate`; the
+parameter validator has the constructor and `validate(scope)` Connexion calls on the class it finds
+under `"parameter"`, and coerces values with the URI parser Connexion hands it.
+
+The parsed body is left in the request's scope (`parsed_body`), so the endpoint does not parse it
+again, and each JSON Schema validator is built once per schema instead of on every request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from typing import Any, Literal, cast
 
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem
-from connexion.json_schema import Draft4RequestValidator
-from connexion.utils import is_null, is_nullable
+from connexion.exceptions import TypeValidationError
+from connexion.uri_parsing import AbstractURIParser
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
-from connexion.validators import FormDataValidator, JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import AbstractRequestBodyValidator
 from jsonschema import Draft4Validator, ValidationError
+from starlette.datastructures import Headers, QueryParams
+from starlette.formparsers import FormParser
+from starlette.types import Scope
 
 from mock_server.errors import FieldError, VendorError, validation_error
+from mock_server.spec import request_validator
+from openapi_model import UNKNOWN, violations
 
-# Draft 4 formats only: calendar dates (`format: date`) are checked by each vendor's rules module,
-# because each vendor words that error its own way.
-FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
-_COMPILED: dict[tuple[int, type[Draft4Validator]], tuple[dict[str, Any], Draft4Validator]] = {}
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not valid JSON")
+ParameterSource = Literal["path", "query", "header"]
+SCOPE_KEY = "contract_mock"  # our entry in the ASGI scope's `extensions`
+_COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
 
 
-def compiled(schema: dict[str, Any], validator_class: type[Draft4Validator]) -> Draft4Validator:
+def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
     """The validator of `schema`, built once per schema object.
 
     Connexion makes new validator objects for every request; the schemas they get are the same
     objects for the life of the app, so they key the cache. An entry keeps its schema alive, so
     the `id` cannot be reused by another object.
     """
-    key = (id(schema), validator_class)
-    entry = _COMPILED.get(key)
+    entry = _COMPILED.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, validator_class(schema, format_checker=FORMAT_CHECKER))
-        _COMPILED[key] = entry
+        entry = (schema, request_validator(dict(schema)))
+        _COMPILED[id(schema)] = entry
     return entry[1]
 
 
-def _field_errors(errors: Iterable[ValidationError]) -> list[FieldError]:
-    found = {field_error for error in errors for field_error in _named(error)}
-    return sorted(found, key=lambda e: (e.dotted, e.message))
+def field_errors(
+    errors: Iterable[ValidationError], source: ParameterSource | Literal["body"] = "body"
+) -> list[FieldError]:
+    return [FieldError.from_violation(violation, source) for violation in violations(errors)]
 
 
-def _named(error: ValidationError) -> list[FieldError]:
-    """Point `required` and `additionalProperties` errors at the field they are about."""
-    location = tuple(error.absolute_path)
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    if error.validator == "required":
-        return [
-            FieldError((*location, name), "This field is required.", code="required")
-            for name in error.validator_value
-            if name not in instance
-        ]
-    if error.validator == "additionalProperties":
-        known = set(error.schema.get("properties", {}))
-        return [
-            FieldError((*location, name), "Unknown field.", code="unknown") for name in sorted(set(instance) - known)
-        ]
-    return [FieldError(location, error.message, code=str(error.validator), limit=error.validator_value)]
+def parsed_body(scope: Scope) -> Any:
+    """The body a body validator parsed (and coerced) for this request; None when there was none."""
+    return scope.get("extensions", {}).get(SCOPE_KEY, {}).get("body")
 
 
-class CollectingJSONBodyValidator(JSONRequestBodyValidator):
-    @property
-    def _validator(self) -> Draft4Validator:  # type: ignore[override]
-        return compiled(self._schema, Draft4RequestValidator)
+def _keep_body(scope: Scope, body: Any) -> None:
+    scope.setdefault("extensions", {}).setdefault(SCOPE_KEY, {})["body"] = body
 
-    async def _parse(self, stream: Any, scope: Any) -> Any:
-        raw = b"".join([message async for message in stream])
-        if not raw:
-            return None
-        try:
-            return json.loads(raw.decode(self._encoding), parse_constant=_reject_constant)
-        except UnicodeDecodeError as exc:
-            raise VendorError(400, "bad_request", f"Request body is not valid {self._encoding}") from exc
-        except ValueError as exc:  # JSONDecodeError, and NaN/Infinity, which JSON does not have
-            raise VendorError(400, "bad_request", f"Malformed JSON: {exc}") from exc
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class JSONBodyValidator(AbstractRequestBodyValidator):
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        body = None
+        if raw:
+            try:
+                body = json.loads(raw.decode(self._encoding), parse_constant=_reject_constant)
+            except UnicodeDecodeError as exc:
+                raise VendorError(400, "bad_request", f"Request body is not valid {self._encoding}") from exc
+            except ValueError as exc:  # JSONDecodeError, and NaN/Infinity, which JSON does not have
+                raise VendorError(400, "bad_request", f"Malformed JSON: {exc}") from exc
+        _keep_body(scope, body)
+        return body
 
     def _validate(self, body: Any) -> None:
         if not self._nullable and body is None:
             raise VendorError(400, "bad_request", "Request body must not be empty")
-        errors = _field_errors(self._validator.iter_errors(body))
+        errors = field_errors(compiled(self._schema).iter_errors(body))
         if errors:
             raise validation_error(errors)
 
 
-class CollectingFormValidator(FormDataValidator):
-    @property
-    def _validator(self) -> Draft4Validator:  # type: ignore[override]
-        return compiled(self._schema, Draft4RequestValidator)
+class FormBodyValidator(AbstractRequestBodyValidator):
+    """Form bodies: each field coerced to its schema type by Connexion's URI parser, then validated."""
+
+    def __init__(self, *, uri_parser: AbstractURIParser | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._uri_parser = uri_parser
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        form = await FormParser(Headers(scope=scope), stream).parse()
+        body: dict[str, Any] = {}
+        for name in form:
+            values = [value for value in form.getlist(name) if isinstance(value, str)]
+            body[name] = values[-1] if values else None
+            if self._uri_parser is not None:
+                # A value that is not of its schema type stays text: the schema check then names the type.
+                with contextlib.suppress(TypeValidationError):
+                    body.update(self._uri_parser.resolve_form({name: values}))
+        _keep_body(scope, body)
+        return body
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
             raise VendorError(400, "bad_request", "Form body must be a mapping")
-        if self._strict_validation:
-            extra = sorted(set(body) - set(self._schema.get("properties", {})))
-            if extra:
-                raise validation_error([FieldError((name,), "Unknown field.", code="unknown") for name in extra])
-        errors = _field_errors(self._validator.iter_errors(body))
-        if errors:
-            raise validation_error(errors)
-
-
-class NamingParameterValidator(ParameterValidator):
-    """Parameter validation that names the parameter and keeps going through all of them."""
-
-    @staticmethod
-    def validate_parameter(
-        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
-    ) -> str | None:
-        """Connexion's check of one parameter, with the validator built once instead of on every call."""
-        if is_nullable(param) and is_null(value):
-            return None
-        if value is not None:
-            try:
-                compiled(param.get("schema", param), Draft4Validator).validate(value)
-            except ValidationError as exception:
-                return str(exception)
-            return None
-        if param.get("required"):
-            return f"Missing {parameter_type} parameter '{param['name']}'"
-        return None
-
-    def validate_request(self, request: Any) -> None:
-        if self.strict_validation:
-            extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
-            if extra:
-                raise validation_error(
-                    [
-                        FieldError((name,), "Unknown query parameter", source="query", code="unknown")
-                        for name in sorted(extra)
-                    ]
-                )
         errors: list[FieldError] = []
-        for location, check in (
-            ("query", self.validate_query_parameter),
-            ("path", self.validate_path_parameter),
-            ("header", self.validate_header_parameter),
-        ):
-            for param in self.parameters.get(location, []):
-                try:
-                    message = check(param, request)
-                except BadRequestProblem as exc:  # raised by Connexion's type coercion
-                    message = str(exc.detail)
-                if message:
-                    code = "required" if message.startswith("Missing") else "invalid"
-                    errors.append(FieldError((param["name"],), message, source=location, code=code))  # type: ignore[arg-type]
+        if self._strict_validation:
+            declared = set(self._schema.get("properties", {}))
+            errors += [
+                FieldError((name,), "Unknown field.", code=UNKNOWN, value=body[name])
+                for name in body
+                if name not in declared
+            ]
+        errors += field_errors(compiled(self._schema).iter_errors(body))
+        if errors:
+            raise validation_error(sorted(set(errors), key=lambda e: (e.dotted, e.code)))
+
+
+class ParameterValidator:
+    """Checks every path, query and header parameter, naming each one that is missing or invalid."""
+
+    def __init__(
+        self,
+        parameters: Iterable[Mapping[str, Any]],
+        uri_parser: AbstractURIParser,
+        strict_validation: bool = False,
+        security_query_params: Iterable[str] | None = None,
+    ) -> None:
+        self.parameters = [p for p in parameters if p.get("in") in ("path", "query", "header")]
+        self.uri_parser = uri_parser
+        self.strict_validation = strict_validation
+        self.allowed_query = {p["name"] for p in self.parameters if p["in"] == "query"} | set(
+            security_query_params or []
+        )
+
+    def validate(self, scope: Scope) -> None:
+        values = RequestParameters(scope, self.uri_parser)
+        errors: list[FieldError] = []
+        if self.strict_validation:
+            extra = sorted(set(values.query) - self.allowed_query)
+            errors += [FieldError((name,), "Unknown query parameter", source="query", code=UNKNOWN) for name in extra]
+        for parameter in self.parameters:
+            errors += self._check(parameter, values)
         if errors:
             raise validation_error(errors, "Invalid request parameters")
 
+    def _check(self, parameter: Mapping[str, Any], values: RequestParameters) -> list[FieldError]:
+        name, source = str(parameter["name"]), cast(ParameterSource, parameter["in"])
+        value = values.get(source, name)
+        if value is None:
+            if parameter.get("required"):
+                message = f"Missing {source} parameter '{name}'"
+                return [FieldError((name,), message, source=source, code="required")]
+            return []
+        schema = parameter.get("schema", {})
+        return [
+            FieldError((name, *error.location), error.message, source, error.code, error.limit, error.value)
+            for error in field_errors(compiled(schema).iter_errors(value), source)
+        ]
 
-VALIDATOR_MAP = {
-    "parameter": NamingParameterValidator,
+
+class RequestParameters:
+    """A request's path, query and header parameters, coerced by Connexion's URI parser, each read once."""
+
+    def __init__(self, scope: Scope, uri_parser: AbstractURIParser) -> None:
+        self.path: dict[str, Any] = uri_parser.resolve_path(dict(scope.get("path_params", {})))
+        raw_query = scope.get("query_string", b"")
+        self.query: dict[str, Any] = {}
+        if raw_query:
+            listed = QueryParams(raw_query)
+            self.query = uri_parser.resolve_query({key: listed.getlist(key) for key in listed})
+        self._scope = scope
+        self._headers: Headers | None = None
+
+    def get(self, source: ParameterSource, name: str) -> Any:
+        if source == "path":
+            return self.path.get(name.replace("-", "_"))
+        if source == "query":
+            return self.query.get(name)
+        if self._headers is None:
+            self._headers = Headers(scope=self._scope)
+        return self._headers.get(name)
+
+
+VALIDATOR_MAP: dict[str, Any] = {
+    "parameter": ParameterValidator,
     "body": MediaTypeDict(
         {
-            "*/*json": CollectingJSONBodyValidator,
-            "application/x-www-form-urlencoded": CollectingFormValidator,
+            "*/*json": JSONBodyValidator,
+            "application/x-www-form-urlencoded": FormBodyValidator,
             "multipart/form-data": CONNEXION_VALIDATORS["body"]["multipart/form-data"],
         }
     ),

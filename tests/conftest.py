@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.store import InMemoryStore
 from tests.support import widgets
 
 
@@ -38,3 +39,13 @@ def client(mock_app) -> Iterator[TestClient]:
 def token() -> str:
     """A derived token of dev-token: every grant, and a tenant of its own for this test."""
     return f"dev-token.{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["memory"])
+def make_store(request):
+    """A factory of empty stores of each backend: `make_store(seeds, max_tenants=..., tenant_idle_ttl=...)`."""
+
+    def make(seeds, **bounds):
+        return InMemoryStore(seeds, **bounds)
+
+    return make

@@ -1,7 +1,11 @@
 """The engine through a one-resource vendor: routing, auth, validation, errors, atomicity."""
 
+import dataclasses
+from typing import Any
+
 import pytest
 
+from mock_server import validation
 from mock_server.app import StartupError, create_app
 from mock_server.config import Settings
 from mock_server.fixtures import FixtureError
@@ -139,7 +143,7 @@ def test_startup_fails_clearly_on_unknown_api():
 def test_startup_fails_clearly_on_invalid_spec(tmp_path):
     (tmp_path / "widgets.yaml").write_text("openapi: 3.0.3\ninfo: {}\n")
     settings = Settings(spec_dir=tmp_path, fixtures_dir=widgets.HERE / "fixtures")
-    with pytest.raises(SpecError, match="widgets.yaml: invalid OpenAPI document"):
+    with pytest.raises(SpecError, match=r"widgets\.yaml: invalid OpenAPI document"):
         create_app(settings, vendors={"widgets": widgets.VENDOR})
 
 
@@ -155,3 +159,109 @@ def test_startup_fails_clearly_on_missing_handler():
     vendor = widgets.Vendor(name="widgets", title="W", operations={}, render_error=widgets.render_error)
     with pytest.raises(StartupError, match="no handler for operationId 'getWidget'"):
         create_app(widgets.SETTINGS, vendors={"widgets": vendor}).test_client().get(URL)
+
+
+def _recording_vendor(seen: list[Any]) -> widgets.Vendor:
+    """The widgets vendor, recording what its handler receives and every error it is asked to render."""
+
+    def get_widget(ctx, id):
+        seen.append(("handler", id))
+        return widgets.get_widget(ctx, id)
+
+    def render_error(error):
+        seen.append(("error", error))
+        return widgets.render_error(error)
+
+    return dataclasses.replace(
+        widgets.VENDOR, operations={**widgets.VENDOR.operations, "getWidget": get_widget}, render_error=render_error
+    )
+
+
+def test_handlers_get_path_parameters_coerced_to_their_schema_type():
+    seen: list[Any] = []
+    client = create_app(widgets.SETTINGS, vendors={"widgets": _recording_vendor(seen)}).test_client()
+    assert client.get(URL, headers=AUTH).status_code == 200
+    assert seen == [("handler", 1)]
+
+
+def test_parameter_errors_reach_the_vendor_as_data():
+    seen: list[Any] = []
+    client = create_app(widgets.SETTINGS, vendors={"widgets": _recording_vendor(seen)}).test_client()
+    assert client.get("/widgets/widgets/0", headers=AUTH).status_code == 400
+    [(_, too_small)] = seen
+    assert [(f.location, f.source, f.code, f.limit, f.value) for f in too_small.fields] == [
+        (("id",), "path", "minimum", 1, 0)
+    ]
+
+
+def test_body_errors_reach_the_vendor_as_data():
+    seen: list[Any] = []
+    client = create_app(widgets.SETTINGS, vendors={"widgets": _recording_vendor(seen)}).test_client()
+    body = {"name": "far too long", "size": "3", "colour": "red"}
+    assert client.patch(URL, json=body, headers=AUTH).status_code == 400
+    [(_, error)] = seen
+    assert {(f.dotted, f.code, repr(f.limit), repr(f.value)) for f in error.fields} == {
+        ("colour", "unknown", "None", "'red'"),
+        ("name", "maxLength", "5", "'far too long'"),
+        ("size", "type", "'integer'", "'3'"),
+    }
+
+
+def test_an_unsupported_media_type_names_the_request_media_type():
+    seen: list[Any] = []
+    client = create_app(widgets.SETTINGS, vendors={"widgets": _recording_vendor(seen)}).test_client()
+    response = client.patch(URL, content=b"<a/>", headers={**AUTH, "Content-Type": "application/xml; charset=utf-8"})
+    assert response.status_code == 415
+    [(_, error)] = seen
+    assert (error.kind, error.media_type) == ("unsupported_media_type", "application/xml")
+
+
+def test_json_schema_validators_are_built_once_per_schema_not_per_request(widgets_client):
+    def exchange():
+        widgets_client.get(URL, headers=AUTH)
+        widgets_client.patch(URL, json={"name": "once"}, headers=AUTH)
+        widgets_client.patch(URL, json={"name": "far too long"}, headers=AUTH)
+
+    exchange()
+    built = dict(validation._COMPILED)
+    exchange()
+    exchange()
+    assert validation._COMPILED.keys() == built.keys()
+    assert all(validation._COMPILED[key][1] is validator for key, (_, validator) in built.items())
+
+
+def test_responses_are_framed_by_content_length_not_chunked(widgets_client):
+    response = widgets_client.get(URL, headers=AUTH)
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert "transfer-encoding" not in response.headers
+
+
+def test_admin_requests_reach_the_admin_app_and_other_unrouted_paths_are_404(widgets_client):
+    assert widgets_client.get("/__admin").status_code == 200
+    response = widgets_client.get("/elsewhere", headers=AUTH)
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("returned", "status", "body", "location"),
+    [
+        ({"id": 1, "name": "a"}, 200, {"id": 1, "name": "a"}, None),
+        (
+            ({"id": 1, "name": "a"}, 201, {"Location": "/widgets/widgets/1"}),
+            201,
+            {"id": 1, "name": "a"},
+            "/widgets/widgets/1",
+        ),
+        ((None, 204), 204, None, None),
+    ],
+)
+def test_handlers_may_return_a_body_a_status_and_headers(returned, status, body, location):
+    vendor = dataclasses.replace(
+        widgets.VENDOR, operations={**widgets.VENDOR.operations, "getWidget": lambda ctx, id: returned}
+    )
+    settings = dataclasses.replace(widgets.SETTINGS, validate_responses=False)
+    response = create_app(settings, vendors={"widgets": vendor}).test_client().get(URL, headers=AUTH)
+    assert response.status_code == status
+    assert (response.json() if body is not None else response.content) == (body if body is not None else b"")
+    assert response.headers.get("location") == location
+    assert ("content-type" in response.headers) == (body is not None)

@@ -2,8 +2,9 @@
 
 import pytest
 
-from mock_server.config import DEFAULT_FIXTURES_DIR
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.fixtures import dangling_references, load_fixtures, load_seed
+from mock_server.spec import SpecView
 from mock_server.vendors import discover
 
 VENDORS = discover()
@@ -27,7 +28,8 @@ MISSING = {
 
 def headers_for(api: str, token: str = "dev-token") -> dict[str, str]:
     vendor = VENDORS[api]
-    headers = {"Authorization": f"{vendor.auth_prefix} {token}"}
+    auth_prefix = SpecView.load(DEFAULT_SPEC_DIR / f"{api}.yaml").auth_prefix
+    headers = {"Authorization": f"{auth_prefix} {token}"}
     if vendor.org_header:
         headers[vendor.org_header] = "60000000001"
     return headers

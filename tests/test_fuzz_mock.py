@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from mock_server.app import create_app
+from mock_server.app import create_app, mock_state
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
@@ -23,7 +23,7 @@ CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422"]
 """
-APP = create_app(Settings(validate_responses=True))
+APP = create_app(Settings(validate_responses=True, limits=False))  # fuzzing judges behaviour; limits: test_limits.py
 
 
 def fuzz_test(vendor: Vendor) -> Callable[..., None]:
@@ -41,7 +41,8 @@ def fuzz_test(vendor: Vendor) -> Callable[..., None]:
             return "dev-token.fuzz"
 
         def set(self, case, token, ctx):
-            case.headers = {**(case.headers or {}), "Authorization": f"{vendor.auth_prefix} {token}"}
+            auth_prefix = mock_state(APP).specs[vendor.name].auth_prefix
+            case.headers = {**(case.headers or {}), "Authorization": f"{auth_prefix} {token}"}
 
     @schema.parametrize()
     @settings(

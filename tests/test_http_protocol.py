@@ -1,11 +1,10 @@
-"""The mock's uvicorn protocol (one socket write per response) over real keep-alive connections."""
+"""The mock over real keep-alive connections, served by uvicorn as `contract-mock serve` runs it."""
 
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from mock_server.http_protocol import CoalescingHttpToolsProtocol
 from tests.support.server import serving
 
 CONTRACT = "/zoho-desk/api/v1/contracts/10000000000001"
@@ -16,7 +15,7 @@ def zoho_headers(token: str) -> dict[str, str]:
 
 
 def test_keep_alive_requests_small_and_large_responses(mock_app):
-    with serving(mock_app, http=CoalescingHttpToolsProtocol) as base_url, httpx.Client(base_url=base_url) as client:
+    with serving(mock_app) as base_url, httpx.Client(base_url=base_url) as client:
         for _ in range(20):
             assert client.get(CONTRACT, headers=zoho_headers("dev-token.keepalive")).status_code == 200
         bundle = client.get("/zoho-desk/ui/swagger-ui-bundle.js")
@@ -25,7 +24,7 @@ def test_keep_alive_requests_small_and_large_responses(mock_app):
 
 
 def test_pipelined_requests_get_their_responses_in_order(mock_app):
-    with serving(mock_app, http=CoalescingHttpToolsProtocol) as base_url:
+    with serving(mock_app) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
         request = (
             f"GET {CONTRACT} HTTP/1.1\r\nHost: x\r\nAuthorization: Zoho-oauthtoken dev-token\r\n"
@@ -59,16 +58,18 @@ def read_responses(sock: socket.socket, count: int) -> list[int]:
 def test_concurrent_patches_of_one_contract_all_survive(mock_app):
     token = "dev-token.protocol-concurrency"
     names = [f"Contract {n}" for n in range(40)]
-    with serving(mock_app, http=CoalescingHttpToolsProtocol) as base_url:
-        with httpx.Client(base_url=base_url, headers=zoho_headers(token), timeout=30) as client:
+    with (
+        serving(mock_app) as base_url,
+        httpx.Client(base_url=base_url, headers=zoho_headers(token), timeout=30) as client,
+    ):
 
-            def rename(name: str) -> int:
-                return client.patch(CONTRACT, json={"contractName": name}).status_code
+        def rename(name: str) -> int:
+            return client.patch(CONTRACT, json={"contractName": name}).status_code
 
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                assert list(pool.map(rename, names)) == [200] * len(names)
-            final = client.get(CONTRACT).json()
-            log = client.get("/__admin/requests", params={"limit": 1000}, headers={"X-Tenant-Token": token}).json()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(rename, names)) == [200] * len(names)
+        final = client.get(CONTRACT).json()
+        log = client.get("/__admin/requests", params={"limit": 1000}, headers={"X-Tenant-Token": token}).json()
     patched = [entry for entry in log["requests"] if entry["method"] == "PATCH"]
     assert len(patched) == len(names) and final["contractName"] in names
     # the last PATCH the mock answered is the state it kept

@@ -10,6 +10,7 @@ import yaml
 
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.spec import SpecView
 from mock_server.vendors import discover
 
 VENDORS = discover()
@@ -35,7 +36,8 @@ def test_json_lists_every_api_with_its_urls_and_fixture_tokens(client):
         api = apis[name]
         assert api["title"] == vendor.title
         assert api["baseUrl"] == f"http://testserver{vendor.prefix}"
-        assert api["authorization"] == f"Authorization: {vendor.auth_prefix} <token>"
+        auth_prefix = SpecView.load(Settings().spec_dir / f"{name}.yaml").auth_prefix
+        assert api["authorization"] == f"Authorization: {auth_prefix} <token>"
         assert api["orgHeader"] == vendor.org_header
         assert [token["token"] for token in api["tokens"]] == fixture_tokens(name)
         assert all(token["scopes"] for token in api["tokens"])

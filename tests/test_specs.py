@@ -1,7 +1,6 @@
 """Every spec is a valid OpenAPI 3.0 document whose examples validate against their schemas."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -11,6 +10,7 @@ from openapi_spec_validator import validate
 from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.spec import SpecView
 from mock_server.vendors import discover
+from openapi_model import examples
 
 SPECS = sorted(DEFAULT_SPEC_DIR.glob("*.yaml"))
 VENDORS = discover()
@@ -18,27 +18,6 @@ VENDORS = discover()
 
 def spec_id(path: Path) -> str:
     return path.stem
-
-
-def examples_in(node: Any, where: str = "") -> list[tuple[str, dict, Any]]:
-    """(location, schema, example) for every example in a resolved spec."""
-    found = []
-    if isinstance(node, dict):
-        schema = node.get("schema")
-        if isinstance(schema, dict):
-            if "example" in node:
-                found.append((where, schema, node["example"]))
-            for name, example in (node.get("examples") or {}).items():
-                if "value" in example:
-                    found.append((f"{where}/examples/{name}", schema, example["value"]))
-        if "example" in node and node.get("type") and "schema" not in node:
-            found.append((where, node, node["example"]))
-        for key, child in node.items():
-            found.extend(examples_in(child, f"{where}/{key}"))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            found.extend(examples_in(child, f"{where}/{index}"))
-    return found
 
 
 def test_there_is_a_spec_for_every_vendor_module():
@@ -55,13 +34,14 @@ def test_spec_is_valid_openapi_3_0(path):
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_every_example_validates_against_its_schema(path):
     resolved = SpecView.load(path).resolved
-    examples = examples_in(resolved.get("paths", {}), "paths") + examples_in(
-        resolved.get("components", {}), "components"
-    )
-    assert examples, "the spec has no examples"
+    found = [
+        *examples(resolved.get("paths", {}), "paths"),
+        *examples(resolved.get("components", {}), "components"),
+    ]
+    assert found, "the spec has no examples"
     problems = [
         f"{where}: {error.message}"
-        for where, schema, example in examples
+        for where, schema, example in found
         for error in OAS30Validator(schema).iter_errors(example)
     ]
     assert problems == []
@@ -77,16 +57,16 @@ def test_servers_list_the_vendor_then_the_local_mock(path):
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_every_operation_has_a_handler_and_declares_its_auth_and_404(path):
     spec = SpecView.load(path)
-    for route, method, operation in spec.operations():
-        assert operation["operationId"] in VENDORS[path.stem].operations, (route, method)
-        assert {"401", "404"} <= set(operation["responses"]), (route, method)
+    for operation in spec.operations:
+        assert operation.operation_id in VENDORS[path.stem].operations, operation.label
+        assert {"401", "404"} <= set(operation.definition["responses"]), operation.label
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_every_update_links_to_the_read_of_the_same_resource(path):
     spec = SpecView.load(path)
-    reads = {op["operationId"] for _, method, op in spec.operations() if method == "get"}
-    for route, method, operation in spec.operations():
-        if method in ("patch", "put"):
-            links = operation["responses"]["200"].get("links", {})
-            assert any(link.get("operationId") in reads for link in links.values()), (route, method)
+    reads = {op.operation_id for op in spec.operations if op.method == "GET"}
+    for operation in spec.operations:
+        if operation.method in ("PATCH", "PUT"):
+            links = operation.definition["responses"]["200"].get("links", {})
+            assert any(link.get("operationId") in reads for link in links.values()), operation.label

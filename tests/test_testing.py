@@ -79,7 +79,8 @@ def test_each_test_has_a_tenant_of_its_own(contract_mock):
 def test_headers_carry_the_credentials_and_organisation(contract_mock):
     for api, vendor in VENDORS.items():
         headers = contract_mock.headers(api)
-        assert headers["Authorization"] == f"{vendor.auth_prefix} {contract_mock.token(api)}"
+        auth_prefix = contract_mock.server.state.specs[api].auth_prefix
+        assert headers["Authorization"] == f"{auth_prefix} {contract_mock.token(api)}"
         assert (vendor.org_header in headers) == bool(vendor.org_header)
 
 

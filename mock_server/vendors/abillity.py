@@ -90,7 +90,9 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
         schema = ctx.spec.property(MODIFY_SCHEMA, name)
         if schema.get("x-dotnet-type") == "DateTime":
             value = dotnet_date_time(value)
-        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (schema.get("type") == "number" and not math.isfinite(value)):
+        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (
+            schema.get("type") == "number" and not math.isfinite(value)
+        ):
             value = None
         if value is None:
             errors.append(FieldError((name,), f"The value '{sent[name]}' is not valid for {name}."))
@@ -124,12 +126,16 @@ def dotnet_timestamp(moment: dt.datetime) -> str:
     return text.rstrip(".")
 
 
+class ContractNotFound(VendorError):
+    """A contract id the API answers for with its own message, unlike an unknown route."""
+
+
 def _permitted_contract(ctx: RequestContext, contract_id: int) -> dict[str, Any]:
     if not INT32_RANGE[0] <= contract_id <= INT32_RANGE[1]:
         raise validation_error([FieldError(("id",), f"The value '{contract_id}' is not valid for id.", "path")])
     contract = ctx.records.get(CONTRACTS, contract_id)
     if contract is None:
-        raise VendorError(404, "not_found", f"{CONTRACT_NOT_FOUND} {contract_id}")
+        raise ContractNotFound(404, "not_found", f"{CONTRACT_NOT_FOUND} {contract_id}")
     _require_company_permission(ctx, contract["CompanyID"])
     return contract
 
@@ -177,8 +183,11 @@ def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
         case "validation" | "bad_request":
             return 400, {"Message": "The request is invalid.", "ModelState": _model_state(error)}
         case "unsupported_media_type":
-            return 415, {"Message": _unsupported_media_type_message(error.message)}
-        case "not_found" if not error.message.startswith(CONTRACT_NOT_FOUND):
+            media_type = error.media_type or "unknown"
+            return 415, {
+                "Message": f"The request entity's media type '{media_type}' is not supported for this resource."
+            }
+        case "not_found" if not isinstance(error, ContractNotFound):
             return 404, {"Message": "No HTTP resource was found that matches the request URI."}
         case "payload_too_large":
             return 413, {"Message": "The request entity is too large."}
@@ -191,35 +200,24 @@ def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
 def _model_state(error: VendorError) -> dict[str, list[str]]:
     """`model.<Member>` -> messages; problems with the body as a whole are filed under `model`."""
     if not error.fields:
-        # Connexion reports a form value of the wrong type only in its text.
-        coercion = re.search(r"for requestBody parameter '([^']+)'", error.message)
-        if coercion:
-            return {f"model.{coercion[1]}": [f"The value is not valid for {coercion[1]}."]}
         return {"model": [error.message]}
     state: dict[str, list[str]] = {}
     for field in error.fields:
+        key = field.dotted
         if field.source == "body":
             key = f"model.{field.dotted}" if field.location else "model"
-        else:
-            key = field.dotted
         state.setdefault(key, []).append(_dotnet_message(field))
     return state
 
 
 def _dotnet_message(field: FieldError) -> str:
-    """Connexion's JSON Schema messages in the words of .NET's model binding and data annotations."""
+    """A field's problem in the words of .NET's model binding (values it cannot bind) and data annotations."""
     member = field.dotted or "model"
     if field.code == "maxLength":
         return f"The field {member} must be a string with a maximum length of {field.limit}."
-    if " is not of type " in field.message or " does not match " in field.message:
+    if field.code in ("type", "pattern"):
         return f"The value is not valid for {member}."
     return field.message
-
-
-def _unsupported_media_type_message(detail: str) -> str:
-    found = re.search(r"Content-type \(([^)]*)\)", detail)
-    media_type = found.group(1) if found else "unknown"
-    return f"The request entity's media type '{media_type}' is not supported for this resource."
 
 
 VENDOR = Vendor(

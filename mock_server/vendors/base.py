@@ -20,6 +20,35 @@ ClockHook = Callable[["RecordsView", dt.date], None]
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` per `window_seconds` per tenant, as a sliding window (DRF's throttling)."""
+
+    requests: int
+    window_seconds: float
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one edition (plan) of the vendor allows a tenant; None = no such limit."""
+
+    concurrent_calls: int | None = None
+    daily_credits: int | None = None  # one credit per call, counted per UTC day
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The vendor's documented limits, enforced by `mock_server.limits` (on unless `--limits off`)."""
+
+    rate: RateLimit | None = None
+    editions: Mapping[str, Edition] = field(default_factory=dict)
+    default_edition: str | None = None  # the edition a tenant has until the admin API sets another
+
+    @property
+    def any(self) -> bool:
+        return self.rate is not None or bool(self.editions)
+
+
+@dataclass(frozen=True)
 class OAuthServer:
     """A vendor whose clients get tokens from an OAuth server: the engine serves a mock of it.
 
@@ -41,10 +70,10 @@ class Vendor:
     title: str
     operations: Mapping[str, Handler]  # operationId -> handler(ctx, **params)
     render_error: ErrorRenderer
-    auth_prefix: str = "Bearer"  # the word before the token in the Authorization header
     org_header: str | None = None  # a header naming the organisation the token must belong to
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
+    limits: Limits = field(default_factory=Limits)
     oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
 
     @property

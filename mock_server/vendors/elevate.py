@@ -196,9 +196,9 @@ def _invalid_dates(spec: SpecView, contract: Record) -> list[FieldError]:
     errors = []
     for member in spec.property_names(CONTRACT_SCHEMA):
         value = contract[member]
-        if spec.property(CONTRACT_SCHEMA, member).get("format") == "date" and isinstance(value, str):
-            if not _is_calendar_date(value):
-                errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
+        is_date = spec.property(CONTRACT_SCHEMA, member).get("format") == "date"
+        if is_date and isinstance(value, str) and not _is_calendar_date(value):
+            errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
     return errors
 
 
@@ -300,8 +300,7 @@ def _public(contract: Record, spec: SpecView) -> Record:
 
 
 def _field_failure(error: FieldError) -> str:
-    # Connexion appends the failing schema to parameter errors: keep only the first line.
-    reason = error.message.splitlines()[0]
+    reason = error.message
     if not error.location:
         return f"Validation failed: {reason}"
     return f"Validation failed for field '{error.dotted}': {reason}"

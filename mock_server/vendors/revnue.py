@@ -9,7 +9,6 @@ relations, and errors in Django REST Framework's shape.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import Limits, RateLimit, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 WRITABLE = "ContractWritable"
@@ -198,10 +197,7 @@ def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldErr
 
 def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> list[str]:
     schema_name = CUSTOM_FIELD_SCHEMAS[data_type]
-    messages = [
-        drf_wording(error.message, error.limit if error.code == "maxLength" else None)
-        for error in ctx.spec.validate(schema_name, value)
-    ]
+    messages = [drf_message(error) for error in ctx.spec.validate(schema_name, value)]
     if not messages and data_type == "date" and not _is_date(value):
         messages.append(WRONG_DATE)
     return messages
@@ -277,7 +273,7 @@ def _render(ctx: RequestContext, contract: Record) -> Record:
         "country": _country_name(ctx, contract["country"]),
         "category": category
         and {
-            **_related(ctx, "categories", category["id"], "Category"),
+            **(_related(ctx, "categories", category["id"], "Category") or {}),
             "subcategory": category["subcategory"],
         },
         "business_unit": _related(ctx, "business_units", contract["business_unit"], "BusinessUnit"),
@@ -307,23 +303,15 @@ DETAILS = {
     "not_found": "Not found.",
     "internal": "A server error occurred.",
 }
-# jsonschema's messages (from the engine's request validation) -> DRF's wording
-DRF_WORDING: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^None is not of type"), "This field may not be null."),
-    (re.compile(r"is not of type 'integer'|expected 'integer'"), "A valid integer is required."),
-    (re.compile(r"is not of type 'number'|expected 'number'"), NOT_A_NUMBER),
-    (re.compile(r"is not of type 'string'"), "Not a valid string."),
-    (re.compile(r"is not of type 'object'"), "Invalid data. Expected a dictionary."),
-    (re.compile(r"is not of type 'array'"), "Expected a list of items."),
-    (re.compile(r"^'?(?P<value>.*?)'? is not one of \["), '"{value}" is not a valid choice.'),
-    (re.compile(r"is less than the minimum of (?P<n>\S+)$"), "Ensure this value is greater than or equal to {n}."),
-    (re.compile(r"is greater than the maximum of (?P<n>\S+)$"), "Ensure this value is less than or equal to {n}."),
-    (re.compile(r"does not match "), WRONG_DATE),  # the only patterns in the spec are dates
-    (re.compile(r"is not valid under any of the given schemas$"), "A valid number or string is required."),
-]
-TOO_LONG = re.compile(r"is too long$")
-REQUIRED_PROPERTY = re.compile(r"^'(?P<name>.+)' is a required property$")
-MEDIA_TYPE = re.compile(r"\((?P<media_type>[^)]*)\)")
+# JSON Schema type -> DRF's message for a value of another type
+DRF_TYPE_MESSAGES = {
+    "integer": "A valid integer is required.",
+    "number": NOT_A_NUMBER,
+    "string": "Not a valid string.",
+    "object": "Invalid data. Expected a dictionary.",
+    "array": "Expected a list of items.",
+    "boolean": "Must be a valid boolean.",
+}
 
 
 def render_error(error: VendorError) -> tuple[int, Any]:
@@ -333,33 +321,45 @@ def render_error(error: VendorError) -> tuple[int, Any]:
 
 
 def _detail(error: VendorError) -> str:
-    if error.kind == "unsupported_media_type":
-        found = MEDIA_TYPE.search(error.message)
-        return f'Unsupported media type "{found["media_type"]}" in request.' if found else error.message
+    if error.kind == "unsupported_media_type" and error.media_type is not None:
+        return f'Unsupported media type "{error.media_type}" in request.'
+    if error.kind == "throttled" and "Retry-After" in error.headers:
+        return f"Request was throttled. Expected available in {error.headers['Retry-After']} seconds."
     return DETAILS.get(error.kind, error.message)
 
 
-def drf_wording(message: str, max_length: int | None = None) -> str:
-    if TOO_LONG.search(message) and max_length is not None:
-        return f"Ensure this field has no more than {max_length} characters."
-    for pattern, wording in DRF_WORDING:
-        found = pattern.search(message)
-        if found:
-            return wording.format(**found.groupdict())
-    return message
+def drf_message(error: FieldError) -> str:
+    """One field's problem in DRF's words, from what the engine found (keyword, limit, value)."""
+    match error.code:
+        case "required":
+            return REQUIRED
+        case "type" if error.value is None:
+            return "This field may not be null."
+        case "type":
+            expected = error.limit[0] if isinstance(error.limit, list) else error.limit
+            return DRF_TYPE_MESSAGES.get(str(expected), error.message)
+        case "enum":
+            value = error.value if isinstance(error.value, str) else repr(error.value)
+            return f'"{value}" is not a valid choice.'
+        case "maxLength":
+            return f"Ensure this field has no more than {error.limit} characters."
+        case "minimum":
+            return f"Ensure this value is greater than or equal to {error.limit!r}."
+        case "maximum":
+            return f"Ensure this value is less than or equal to {error.limit!r}."
+        case "pattern":
+            return WRONG_DATE  # the only patterns in the spec are dates
+        case "anyOf" | "oneOf":
+            return "A valid number or string is required."
+        case _:
+            return error.message
 
 
 def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
     """`{"name": [...], "category": {"id": [...]}, "template": {"fields": [{}, {"value": [...]}]}}`"""
     tree: dict[str, Any] = {}
     for error in errors:
-        required = REQUIRED_PROPERTY.match(error.message)
-        if required:
-            location, message = (*error.location, required["name"]), REQUIRED
-        else:
-            max_length = error.limit if error.code == "maxLength" else None
-            location, message = error.location, drf_wording(error.message, max_length)
-        _insert(tree, location or ("non_field_errors",), message)
+        _insert(tree, error.location or ("non_field_errors",), drf_message(error))
     return tree
 
 
@@ -394,4 +394,5 @@ VENDOR = Vendor(
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
+    limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
 )

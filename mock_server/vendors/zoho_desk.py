@@ -19,7 +19,7 @@ from typing import Any
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
 from mock_server.store import Record, RecordMissing, RecordsView
-from mock_server.vendors.base import OAuthServer, RequestContext, Vendor
+from mock_server.vendors.base import Edition, Limits, OAuthServer, RequestContext, Vendor
 
 CONTRACTS = "contracts"
 CUSTOM_FIELDS = "contractFields"
@@ -48,7 +48,6 @@ OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
 INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
 _EXTRA = "UNPROCESSABLE_ENTITY"
-# How the engine's validators (mock_server/validation.py) word an unknown and a missing attribute.
 
 # The overlap rule spans records: one contract write at a time, so that two concurrent updates of
 # different contracts cannot create an overlap together.
@@ -314,8 +313,15 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
         "UNSUPPORTED_MEDIA_TYPE",
         "The server refused the request because the body is in an unsupported format.",
     ),
+    "throttled": (429, "TOO_MANY_REQUESTS", "Too many requests. Please try again later."),
+    "quota_exceeded": (429, "THRESHOLD_EXCEEDED", "The API credits of the day are used up."),
 }
 _INTERNAL = (500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+# Editions documented with their limits (the ones between Free and Enterprise are not).
+EDITIONS = {
+    "free": Edition(concurrent_calls=5, daily_credits=5_000),
+    "enterprise": Edition(concurrent_calls=25, daily_credits=100_000),
+}
 
 
 def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
@@ -337,7 +343,7 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
     if error.kind != "validation" or not error.fields:
         return 422, {"errorCode": _EXTRA, "message": error.message}
     # One entry per field, as Zoho names each field once, though a value may break several keywords.
-    problems = {}
+    problems: dict[str, dict[str, str]] = {}
     for problem in map(_field_problem, error.fields):
         problems.setdefault(problem["fieldName"], problem)
     return 422, {"errorCode": "INVALID_DATA", "message": INVALID_DATA_MESSAGE, "errors": list(problems.values())}
@@ -357,7 +363,7 @@ def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
 
 
 def _field_problem(problem: FieldError) -> dict[str, str]:
-    missing = problem.code == "required" or problem.message.startswith("Missing")
+    missing = problem.code == "required"
     return {
         "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
         "errorType": "missing" if missing else "invalid",
@@ -387,8 +393,8 @@ VENDOR = Vendor(
     title="Zoho Desk",
     operations={"getContract": get_contract, "updateContract": update_contract},
     render_error=render_error,
-    auth_prefix="Zoho-oauthtoken",
     org_header="orgId",
     references=REFERENCES,
+    limits=Limits(editions=EDITIONS, default_edition="enterprise"),
     oauth=OAUTH,
 )

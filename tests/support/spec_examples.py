@@ -17,9 +17,10 @@ class ExampleRequest:
     headers: dict[str, str]  # the example header parameters (an organisation header, …)
     content_type: str | None
     body: Any  # the first example of the first request content type
+    auth_prefix: str  # the word before the token (the spec's x-auth-prefix)
 
     def with_token(self, vendor: Vendor, token: str) -> dict[str, str]:
-        headers = {**self.headers, "Authorization": f"{vendor.auth_prefix} {token}"}
+        headers = {**self.headers, "Authorization": f"{self.auth_prefix} {token}"}
         if self.content_type:
             headers["Content-Type"] = self.content_type
         return headers
@@ -31,11 +32,10 @@ class ExampleRequest:
 
 def update_operation(spec: SpecView) -> tuple[str, str, dict[str, Any]]:
     """(path, method, operation) of the update: the first PATCH, else the first PUT."""
-    operations = list(spec.operations())
-    for wanted in ("patch", "put"):
-        for path, method, operation in operations:
-            if method == wanted:
-                return path, method, operation
+    for wanted in ("PATCH", "PUT"):
+        for operation in spec.operations:
+            if operation.method == wanted:
+                return operation.path, wanted.lower(), dict(operation.definition)
     raise LookupError("the spec has no PATCH or PUT operation")
 
 
@@ -59,7 +59,7 @@ def example_request(
             body = media["example"]
         else:
             body = media["examples"][example_key or next(iter(media["examples"]))]["value"]
-    return ExampleRequest(method.upper(), vendor.prefix + path, headers, content_type, body)
+    return ExampleRequest(method.upper(), vendor.prefix + path, headers, content_type, body, spec.auth_prefix)
 
 
 def example_update(spec: SpecView, vendor: Vendor, example_key: str | None = None) -> ExampleRequest:

@@ -157,6 +157,12 @@ def test_get_unknown_contract_is_not_found(api: Revnue) -> None:
     assert (response.status_code, response.json()) == (404, NOT_FOUND)
 
 
+def test_a_query_parameter_of_the_wrong_type_is_named_in_drf_words(api: Revnue) -> None:
+    response = api.get(BUY_SIDE, query="?company=abc")
+    assert response.status_code == 400
+    assert response.json() == {"company": ["A valid integer is required."]}
+
+
 def test_contract_of_another_company_is_not_found(api: Revnue) -> None:
     assert api.get(BUY_SIDE, query="?company=1").status_code == 200
     response = api.get(BUY_SIDE, query="?company=2")

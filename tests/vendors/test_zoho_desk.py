@@ -134,12 +134,13 @@ def test_spec_declares_every_attribute_of_the_seed_with_its_constraints():
 
 def test_spec_security_is_zoho_oauth_with_the_documented_scopes():
     spec = SpecView.load(SPEC_PATH)
-    operations = {op["operationId"]: op for _, _, op in spec.operations()}
+    operations = {op.operation_id: op.definition for op in spec.operations}
     assert operations["updateContract"]["security"] == [{"zohoOAuth": ["Desk.settings.UPDATE"]}]
     assert operations["getContract"]["security"] == [{"zohoOAuth": ["Desk.settings.READ"]}]
     org_header = spec.resolved["paths"]["/api/v1/contracts/{contract_id}"]["parameters"][1]
     assert (org_header["name"], org_header["in"], org_header["required"]) == ("orgId", "header", True)
     assert list(operations["updateContract"]["requestBody"]["content"]) == ["application/json"]
+    assert spec.auth_prefix == "Zoho-oauthtoken"
 
 
 def test_seed_has_the_records_docs_and_checks_rely_on():

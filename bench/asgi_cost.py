@@ -1,0 +1,106 @@
+"""CPU time per request of the mock's ASGI app, in process (no server, no sockets), per request kind.
+
+    .venv/bin/python bench/asgi_cost.py [--requests 3000] [--profile]
+
+Run from a source tree of this project (its `mock_server` is the one imported); comparing two trees
+this way is far less sensitive to a busy machine than wall-clock throughput. `--profile` prints the
+CPU share of each package (cProfile, by the package of the function that spent it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path.cwd()))
+
+from mock_server.app import create_app
+from mock_server.config import Settings
+
+CONTRACT = "/zoho-desk/api/v1/contracts/10000000000001"
+HEADERS = [(b"authorization", b"Zoho-oauthtoken dev-token.cost"), (b"orgid", b"60000000001"), (b"host", b"x")]
+REQUESTS = {
+    "read": ("GET", CONTRACT, b""),
+    "valid update": ("PATCH", CONTRACT, json.dumps({"contractName": "Cost"}).encode()),
+    "invalid update": ("PATCH", CONTRACT, json.dumps({"contractName": 5, "startDate": 7}).encode()),
+}
+
+
+async def call(app: Any, method: str, path: str, body: bytes) -> int:
+    headers = list(HEADERS)
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def measure(app: Any, count: int) -> dict[str, float]:
+    costs = {}
+    for kind, (method, path, body) in REQUESTS.items():
+        for _ in range(50):  # warm up: first calls build validators and parsers
+            await call(app, method, path, body)
+        started = time.process_time()
+        for _ in range(count):
+            await call(app, method, path, body)
+        costs[kind] = (time.process_time() - started) / count * 1e6
+    return costs
+
+
+def by_package(profile: cProfile.Profile) -> list[tuple[str, float]]:
+    stats = pstats.Stats(profile)
+    shares: dict[str, float] = defaultdict(float)
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        parts = Path(filename).parts
+        package = parts[parts.index("site-packages") + 1] if "site-packages" in parts else Path(filename).parent.name
+        shares[package or filename] += own
+    total = sum(shares.values())
+    return sorted(((name, 100 * own / total) for name, own in shares.items()), key=lambda item: -item[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    app = create_app(Settings(apis=("zoho-desk",)))
+    statuses = {kind: asyncio.run(call(app, *request)) for kind, request in REQUESTS.items()}
+    print("statuses:", statuses)
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.enable()
+        asyncio.run(measure(app, args.requests))
+        profile.disable()
+        for name, share in by_package(profile)[:15]:
+            print(f"{share:5.1f} %  {name}")
+        return 0
+    for kind, micros in asyncio.run(measure(app, args.requests)).items():
+        print(f"{kind:<15} {micros:7.0f} µs CPU per request")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

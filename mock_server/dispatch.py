@@ -1,0 +1,128 @@
+"""The ASGI app inside Connexion's middleware: calls the vendor handler of the operation Connexion routed.
+
+Connexion's `ConnexionMiddleware` routes, authenticates and validates each request, then calls the
+app it wraps with the routed operation in `connexion.context.operation`. Our resolver made each
+operation's `function` an `Endpoint`, so dispatching is one attribute read; requests Connexion did
+not route (the admin API) go to the fallback app.
+
+Handlers run here, on the event loop: they work on in-memory records and never wait on I/O, so a
+thread pool would only add hand-offs (see bench/README.md). One request runs at a time between
+two `await`s, which is the concurrency model docs/ARCHITECTURE.md states.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from connexion.context import context, operation
+
+from mock_server.errors import VendorError
+from mock_server.store import RecordsView
+from mock_server.validation import RequestParameters, parsed_body
+from mock_server.vendors.base import RequestContext, Vendor
+
+if TYPE_CHECKING:
+    from connexion.operations import AbstractOperation
+    from connexion.uri_parsing import AbstractURIParser
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from mock_server.state import MockState
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class Endpoint:
+    """One vendor operation: its handler, called with the request's parameters and a `RequestContext`."""
+
+    def __init__(self, state: MockState, vendor: Vendor, operation_id: str, handler: Callable[..., Any]) -> None:
+        self.state = state
+        self.vendor = vendor
+        self.operation_id = operation_id
+        self.handler = handler
+        self.spec = state.specs[vendor.name]
+        self._uri_parser: AbstractURIParser | None = None
+        self._has_body = False
+
+    async def respond(self, routed: AbstractOperation, scope: Scope, send: Send) -> None:
+        """Run the handler and send its result as JSON. `routed` is Connexion's operation for the request."""
+        if self._uri_parser is None:  # built once, from the operation Connexion routed
+            self._uri_parser = routed.uri_parser_class(routed.parameters, routed.body_definition())
+            self._has_body = bool(routed.request_body)
+        parameters = RequestParameters(scope, self._uri_parser)
+        arguments: dict[str, Any] = {**parameters.path, **parameters.query}
+        if self._has_body:
+            arguments["body"] = parsed_body(scope)
+        token_info = context.get("token_info")
+        if token_info is None:  # every operation of every spec declares security (tested in tests/test_specs.py)
+            raise VendorError(401, "unauthorized", "Authentication credentials were not provided")
+        ctx = RequestContext(
+            vendor=self.vendor,
+            tenant=token_info["sub"],
+            principal=token_info["principal"],
+            records=RecordsView(self.state.store, token_info["sub"], self.vendor.name),
+            clock=self.state.clock,
+            spec=self.spec,
+        )
+        body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
+        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = [] if body is None else list(JSON_HEADERS)
+        headers.append((b"content-length", str(len(payload)).encode()))
+        headers += [
+            (name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in extra_headers.items()
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:
+    """A handler's result as (body, status, headers): it returns `body`, `(body, status)` or
+    `(body, status, headers)`, as Connexion's handlers do."""
+    if not isinstance(result, tuple):
+        return result, 200, {}
+    body, status, *rest = result
+    return body, int(status), dict(rest[0]) if rest else {}
+
+
+class Dispatcher:
+    """The app Connexion wraps: routed operations go to their `Endpoint`, paths under `fallback_prefix`
+    to `fallback`; anything else is a 404 in the shape of the vendor whose prefix the path has."""
+
+    def __init__(self, fallback: ASGIApp, fallback_prefix: str) -> None:
+        self.fallback = fallback
+        self.fallback_prefix = fallback_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        endpoint = _routed_endpoint(scope)
+        if endpoint is None:
+            path: str = scope.get("path", "")
+            if scope["type"] == "http" and not (path + "/").startswith(self.fallback_prefix + "/"):
+                raise VendorError(404, "not_found", "Not Found")
+            await self.fallback(scope, receive, send)
+            return
+        await endpoint.respond(operation, scope, send)
+
+
+def _routed_endpoint(scope: Scope) -> Endpoint | None:
+    if scope["type"] != "http":
+        return None
+    try:
+        function = operation.function
+    except RuntimeError:  # Connexion routed nothing: not a path of any API
+        return None
+    return function if isinstance(function, Endpoint) else None
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    """The ASGI lifespan protocol: nothing to set up or tear down, the app is built before it serves."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

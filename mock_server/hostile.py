@@ -1,0 +1,51 @@
+"""Checks on a request body that must run before any parser sees it.
+
+Python's `json` decoder recurses once per nesting level and raises `RecursionError` (a 500) near
+1 000 levels; the schema validator and the handlers recurse too. No contract body of any vendor is
+nested more than a handful of levels, so anything deeper than `MAX_JSON_DEPTH` is refused as
+unreadable before it is decoded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mock_server.errors import VendorError
+
+MAX_JSON_DEPTH = 64
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+def is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type.endswith(b"/json") or media_type.endswith(b"+json")
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether brackets outside strings nest deeper than `limit` (the body need not be valid JSON)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= limit:
+        return False
+    depth = 0
+    for byte in brackets:
+        depth = depth + 1 if byte in _OPENING else depth - 1
+        if depth > limit:
+            return True
+    return False
+
+
+def path_error(path: str) -> VendorError | None:
+    """What is wrong with a request path that must not reach the routers.
+
+    Control characters bypass Connexion's router (and so its security). An empty segment (`//`)
+    is merged away by Flask's router but not by Connexion's, so the operation would run without
+    the context Connexion's router gives it: no vendor serves such a path.
+    """
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return VendorError(400, "bad_request", "Control characters in the request path")
+    if "//" in path:
+        return VendorError(404, "not_found", "No resource at a path with an empty segment")
+    return None

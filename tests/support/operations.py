@@ -1,0 +1,78 @@
+"""Every operation of every discovered API, from the specs: for tests that must not name vendors."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
+from mock_server.fixtures import load_fixtures
+from mock_server.spec import SpecView
+from mock_server.vendors import discover
+from mock_server.vendors.base import Vendor
+
+VENDORS = discover()
+_tokens = itertools.count()
+
+
+@dataclass(frozen=True)
+class Operation:
+    vendor: Vendor
+    method: str
+    path: str  # concrete: the spec's template with each path parameter's example
+    media_types: tuple[str, ...]
+    schema: dict[str, Any]  # the JSON body's schema (or the form's)
+    org: str | None
+    examples: tuple[Any, ...] = ()  # the spec's request examples (JSON media types first)
+    template: str = ""
+
+    def with_token(self, token: str, media_type: str | None = None) -> dict[str, str]:
+        headers = self.headers(media_type)
+        headers["Authorization"] = f"{self.vendor.auth_prefix} {token}"
+        return headers
+
+    def headers(self, media_type: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"{self.vendor.auth_prefix} dev-token.hostile-{next(_tokens)}"}
+        if self.vendor.org_header and self.org:
+            headers[self.vendor.org_header] = self.org
+        if media_type:
+            headers["Content-Type"] = media_type
+        return headers
+
+    @property
+    def url(self) -> str:
+        return self.vendor.prefix + self.path
+
+    def __str__(self) -> str:
+        return f"{self.vendor.name} {self.method.upper()} {self.path}"
+
+
+def operations() -> list[Operation]:
+    found = []
+    for name, vendor in VENDORS.items():
+        spec = SpecView.load(Settings().spec_dir / f"{name}.yaml")
+        grant = load_fixtures(vendor, DEFAULT_FIXTURES_DIR).tokens.lookup("dev-token")
+        org = sorted(grant.orgs)[0] if grant and grant.orgs else None
+        for template, method, operation in spec.operations():
+            parameters = operation.get("parameters", []) + spec.resolved["paths"][template].get("parameters", [])
+            path = template
+            for parameter in parameters:
+                if parameter["in"] == "path":
+                    example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
+                    path = path.replace("{" + parameter["name"] + "}", str(example))
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+            found.append(Operation(vendor, method, path, tuple(content), schema, org, _examples(content), template))
+    return found
+
+
+def _examples(content: dict[str, Any]) -> tuple[Any, ...]:
+    found = []
+    for media_type, media in sorted(content.items(), key=lambda item: "json" not in item[0]):
+        if "json" not in media_type:
+            continue
+        if "example" in media:
+            found.append(media["example"])
+        found += [example["value"] for example in media.get("examples", {}).values() if "value" in example]
+    return tuple(found)
