@@ -21,6 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	# The vendor rules and a conformance run once more, on the Redis store (a real redis-server).
+	$(BIN)/python -m pytest -q --store-backend redis tests/vendors tests/test_redis_conformance.py \
+		--ignore tests/vendors/test_elevate_workers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -32,6 +35,7 @@ conformance: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/mock_throughput.py
+	$(BIN)/python bench/scaling.py --api revnue
 
 clean:
 	rm -rf $(VENV) reports bench/.prism

@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from conformance.mock import HOST, free_port, serve_command, start_server
+
+__all__ = ["HOST", "free_port"]
+
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 STARTUP_TIMEOUT_S = 60.0
 PROBE_INTERVAL_S = 0.005
@@ -19,18 +22,9 @@ class ServerError(Exception):
     """A server did not start, or Prism could not be installed."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 def start_mock(port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "mock_server.cli", "serve", "--host", HOST, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """`contract-mock serve`, started the way the harness starts it (`conformance.mock`)."""
+    return start_server(serve_command(port, "--workers", str(workers)))
 
 
 def start_prism(prism: Path, spec: Path, port: int) -> subprocess.Popen[bytes]:

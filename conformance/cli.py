@@ -13,11 +13,14 @@ from types import FrameType
 
 from rich.console import Console
 
+from conformance import recording_cli
 from conformance.apis import UnknownApi, discover, select
+from conformance.concurrency import DEFAULT_PARALLEL_UPDATES
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.reporting import html, json_report, junit
-from conformance.reporting.console import print_report
+from conformance.reporting.console import print_report, print_rules
 from conformance.results import ExitCode
+from conformance.rules import rule_matrix
 from conformance.run import RunOptions, SuiteChoice, execute
 from conformance.target import ORG_ID_ENV, TOKEN_ENV
 
@@ -44,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     run.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
+    run.add_argument(
+        "--parallel-updates", type=_positive, default=DEFAULT_PARALLEL_UPDATES,
+        help="partial updates the concurrency check sends at once",
+    )  # fmt: skip
+    rules = commands.add_parser("rules", help="list the API's documented rules and what checks each (unchecked first)")
+    rules.add_argument("--api", required=True, help=f"one of {', '.join(discover())}, a comma-separated list, or all")
+    recording_cli.add_commands(commands)
     return parser
 
 
@@ -57,11 +67,17 @@ def _positive(value: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
+    if args.command in recording_cli.COMMANDS:
+        return recording_cli.main(args, console)
     try:
         apis = select(args.api)
     except UnknownApi as exc:
         console.print(f"conformance: {exc}", style="red")
         return ExitCode.COULD_NOT_RUN
+    if args.command == "rules":
+        for api in apis:
+            print_rules(api.name, rule_matrix(api), console)
+        return 0
     if args.target_file is not None and len(apis) > 1:
         console.print("conformance: --target-file describes one API; use it with a single --api", style="red")
         return ExitCode.COULD_NOT_RUN
@@ -76,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         allow_writes=args.allow_writes,
         rate_limit=args.rate_limit,
+        parallel_updates=args.parallel_updates,
     )
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)

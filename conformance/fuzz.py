@@ -8,7 +8,8 @@ back), with Schemathesis' own checks. Results are grouped into one case per oper
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine.recorder import Interaction, ScenarioRecorder
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
@@ -24,8 +26,10 @@ from schemathesis.schemas import BaseSchema
 
 from conformance.apis import Api
 from conformance.http import NOISE_HEADERS, RateCap
+from conformance.invariants import UpdateModel
 from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.target import Redactor, Target
+from conformance.write_check import CHECK_NAME, before_write, watching_writes
 
 DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_STATEFUL_STEPS = 4
@@ -117,17 +121,20 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
 
 
 def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
-    schema = schemathesis.openapi.from_path(api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config))
+    schema: BaseSchema = schemathesis.openapi.from_path(
+        api.spec_path, config=SchemathesisConfig.from_dict(fuzz_plan.config)
+    )
     if fuzz_plan.excluded_methods:
         schema = schema.exclude(method=fuzz_plan.excluded_methods)
     if fuzz_plan.write_record is not None:
 
         @schema.hook
-        def filter_case(context: HookContext, case: schemathesis.Case) -> bool:
+        def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
             # The write's id is pinned to an allowed record, so a case meant to send an invalid id
             # would send a valid one and be judged as if it had not.
-            pinned = case.method.upper() in WRITE_METHODS and case.meta is not None
-            return not (pinned and case.meta.is_negative_at(ParameterLocation.PATH))
+            meta = case.meta
+            pinned = case.method.upper() in WRITE_METHODS and meta is not None
+            return not (pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH))
 
     return schema
 
@@ -140,7 +147,7 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
     removed afterwards, and ignores other schemas' calls.
     """
 
-    def before_call(context: HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    def before_call(context: HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
         if case.operation.schema is not schema:
             return
         if fuzz_plan.write_record is not None and case.method.upper() in WRITE_METHODS:
@@ -149,6 +156,7 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
                 raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the first of the target's record_ids")
         if rate_cap is not None:
             rate_cap.wait()
+        before_write(case)
 
     GLOBAL_HOOK_DISPATCHER.register_hook_with_name(before_call, "before_call")
     try:
@@ -168,9 +176,12 @@ def run_fuzz(
 ) -> list[CaseResult]:
     fuzz_plan = plan(target, options, writes_allowed=writes_allowed)
     schema = load_schema(target.api, fuzz_plan)
-    collector = Collector(target.api.name, redactor)
+    labels = _labels(schema)
+    model = UpdateModel(target.api)
+    watched = {op.label for op in target.api.operations() if op.method != "GET" and model.checked(op)}
+    collector = Collector(target.api.name, redactor, labels, watched)
     started = time.monotonic()
-    with guarded_calls(schema, fuzz_plan, rate_cap):
+    with watching_writes(target, schema, redactor), guarded_calls(schema, fuzz_plan, rate_cap):
         stream = from_schema(schema).execute()
         try:
             for event in stream:
@@ -189,19 +200,34 @@ def run_fuzz(
     return results
 
 
+def _labels(schema: BaseSchema) -> list[str]:
+    """The labels of the operations the schema will fuzz (after the plan's exclusions)."""
+    labels = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Ok):
+            labels.append(result.ok().label)
+    return labels
+
+
 @dataclass
 class _CheckCase:
     outcome: Outcome = Outcome.PASSED
     violations: list[Violation] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    positive: int = 0
+    negative: int = 0
 
 
 class Collector:
     """Turns the engine's events into one result per (operation, check)."""
 
-    def __init__(self, api: str, redactor: Redactor) -> None:
+    def __init__(
+        self, api: str, redactor: Redactor, operations: Sequence[str] = (), watched: AbstractSet[str] = frozenset()
+    ) -> None:
         self.api = api
         self.redactor = redactor
+        self.operations = list(operations)  # every operation fuzzed, by label
+        self.watched = watched  # operations the update-semantics check applies to
         self.checks: dict[tuple[str, str], _CheckCase] = {}
         self.errors: list[CaseResult] = []
         self.skipped: dict[str, str] = {}
@@ -209,7 +235,7 @@ class Collector:
     def handle(self, event: events.EngineEvent) -> None:
         if isinstance(event, events.ScenarioFinished):
             if event.status == Status.SKIP and event.label and event.skip_reason:
-                self.skipped.setdefault(event.label, event.skip_reason)
+                self.skipped.setdefault(f"{event.label} · {event.phase.value} phase", event.skip_reason)
             self._record(event.recorder)
         elif isinstance(event, events.NonFatalError):
             self.errors.append(self._error(event.label, f"{event.info.title}: {event.info.message}"))
@@ -228,9 +254,17 @@ class Collector:
 
     def _record(self, recorder: ScenarioRecorder) -> None:
         for case_id, nodes in recorder.checks.items():
-            operation = recorder.cases[case_id].value.operation.label
+            generated = recorder.cases[case_id].value
+            operation = generated.operation.label
+            negative = generated.meta is not None and generated.meta.generation.mode.is_negative
             for node in nodes:
+                if node.name == CHECK_NAME and operation not in self.watched:
+                    continue
                 case = self.checks.setdefault((operation, node.name), _CheckCase())
+                if negative:
+                    case.negative += 1
+                else:
+                    case.positive += 1
                 if node.status == Status.FAILURE and node.failure_info is not None:
                     self._add_failure(case, node.name, node.failure_info.failure, recorder, case_id)
                 elif node.status == Status.ERROR and case.outcome == Outcome.PASSED:
@@ -246,12 +280,13 @@ class Collector:
         case.seen.add(key)
         interaction = recorder.interactions.get(failure.case_id or case_id)
         operation = failure.operation or recorder.cases[case_id].value.operation.label
-        message = f"{check}: {failure.title} — {operation}"
+        rule = failure.title if check == CHECK_NAME else check
+        message = f"{check}: {failure.title} — {operation}" if rule == check else f"{operation} (fuzzed write)"
         if failure.message:
             message += f": {failure.message}"
         case.violations.append(
             Violation(
-                rule=check,
+                rule=rule,
                 message=self.redactor.text(message),
                 expected=CHECK_EXPECTATIONS.get(check, ""),
                 exchange=_exchange(interaction, self.redactor) if interaction is not None else None,
@@ -267,15 +302,22 @@ class Collector:
                 title=CHECK_EXPECTATIONS.get(check, check),
                 outcome=case.outcome,
                 violations=case.violations,
+                cases=case.positive + case.negative,
+                positive=case.positive,
+                negative=case.negative,
             )
             for (operation, check), case in sorted(self.checks.items())
         ]
         tested = {operation for operation, _ in self.checks}
+        # An operation no check ran a case on is "not run", with the engine's reason, never "passed".
+        untested = [label for label in [*self.operations, *self.skipped] if label not in tested and label]
         results.extend(
-            CaseResult(api=self.api, suite=Suite.FUZZ, name=label, title=label, outcome=Outcome.SKIPPED, detail=reason)
-            for label, reason in self.skipped.items()
-            if label not in tested
-        )
+            CaseResult(
+                api=self.api, suite=Suite.FUZZ, name=label, title=label, outcome=Outcome.NOT_RUN, cases=0,
+                detail=self.skipped.get(label, "no case was generated for this operation"),
+            )
+            for label in dict.fromkeys(untested)
+        )  # fmt: skip
         results.extend(self.errors)
         if results:
             share = duration / len(results)
@@ -299,6 +341,7 @@ CHECK_EXPECTATIONS = {
     "ignored_auth": "Requests without valid credentials are rejected with 401 or 403.",
     "use_after_free": "A deleted resource is no longer served.",
     "ensure_resource_availability": "A resource is readable right after the operation that made it.",
+    CHECK_NAME: "Every write keeps the update semantics the spec declares (x-update, x-derived-from).",
 }
 
 

@@ -1,8 +1,8 @@
-"""Start the project's own mock on a free loopback port, in a process of its own.
+"""The one way to start a server process: the mock through `contract-mock serve`, on a free loopback port.
 
-The socket is bound here and handed to uvicorn (`--fd`), so no other process can take the port
-between choosing it and serving on it. A separate process keeps the mock on the other core while
-the harness generates requests.
+The harness, the test suite and the bench all start servers here, so each judges or measures the
+stack `contract-mock serve` runs (its uvicorn configuration, its protocol, its workers). A separate
+process keeps the server on the other core while the harness generates requests.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -20,39 +20,65 @@ import httpx
 
 from conformance.apis import PROJECT_ROOT
 
+HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
-POLL_INTERVAL = 0.1
+POLL_INTERVAL = 0.05
+# A port chosen free can be taken by another process before the server binds it: try again on another.
+START_ATTEMPTS = 3
 
 
 class MockStartError(Exception):
     pass
 
 
-@contextmanager
-def bundled_mock() -> Iterator[str]:
-    """The mock's root URL (`http://127.0.0.1:<port>`) while the context is open."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # uvicorn takes an inherited socket for a Unix one and leaves Nagle on: a 40 ms stall per keep-alive request.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    command = [
-        sys.executable, "-m", "uvicorn", "mock_server.asgi:app",
-        "--fd", str(listener.fileno()), "--lifespan", "on", "--no-access-log", "--log-level", "warning",
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_command(port: int, *options: str, module: str = "mock_server.cli") -> list[str]:
+    """`contract-mock serve` on `port` of the loopback address, quiet; `options` are more `serve` flags.
+
+    The vendors' limits are off unless `options` say `--limits on`: a harness run or a benchmark sends
+    thousands of requests with one token, far past Revnue's 100 a minute. `tests/test_limits.py`
+    shows the harness honouring `Retry-After` against the mock with limits on.
+    """
+    return [
+        sys.executable, "-m", module, "serve", "--host", HOST, "--port", str(port),
+        "--no-access-log", "--log-level", "warning", "--limits", "off", *options,
     ]  # fmt: skip
-    # A file, not a pipe: a pipe nobody reads would block the mock once it fills up.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL, stderr=log
-    )
-    listener.close()
-    try:
-        _wait_until_serving(url, process, log)
-        yield url
-    finally:
-        stop_process(process)
-        log.close()
+
+
+def start_server(command: Sequence[str], log: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """Start a server process in the project root; its stderr goes to `log`."""
+    return subprocess.Popen(list(command), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+
+
+@contextmanager
+def bundled_mock(*options: str, module: str = "mock_server.cli") -> Iterator[str]:
+    """The mock's root URL (`http://127.0.0.1:<port>`) while the context is open.
+
+    `module` is a module with the same `serve` command line (a test's variant of the mock).
+    """
+    for attempt in range(START_ATTEMPTS):
+        port = free_port()
+        url = f"http://{HOST}:{port}"
+        # A file, not a pipe: a pipe nobody reads would block the mock once it fills up.
+        with tempfile.TemporaryFile() as log:
+            process = start_server(serve_command(port, *options, module=module), log)
+            try:
+                _wait_until_serving(url, process, log)
+            except MockStartError:
+                stop_process(process)
+                if attempt + 1 < START_ATTEMPTS and process.returncode is not None:
+                    continue  # it exited: most likely the port was taken in between
+                raise
+            try:
+                yield url
+            finally:
+                stop_process(process)
+            return
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -71,10 +97,10 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: IO[byte
         if process.poll() is not None:
             log.seek(0)
             stderr = log.read().decode(errors="replace")
-            raise MockStartError(f"the bundled mock exited with status {process.returncode}:\n{stderr[-2000:]}")
+            raise MockStartError(f"the mock exited with status {process.returncode}:\n{stderr[-2000:]}")
         try:
             httpx.get(f"{url}/__admin", timeout=1.0)
             return
         except httpx.TransportError:
             time.sleep(POLL_INTERVAL)
-    raise MockStartError(f"the bundled mock did not answer within {STARTUP_TIMEOUT:.0f}s")
+    raise MockStartError(f"the mock did not answer within {STARTUP_TIMEOUT:.0f}s")

@@ -1,7 +1,8 @@
 """pytest plugin: `pytest --conformance-api=zoho-desk [--conformance-base-url=...]` runs the scenarios as items.
 
 Installed as a `pytest11` entry point, so it is loaded in every pytest run of the environment: it
-does nothing unless `--conformance-api` is given.
+does nothing unless `--conformance-api` is given. Targets, clients (with the rate cap) and the
+bundled mock come from `conformance.run`, the pipeline `conformance run` uses.
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance.apis import Api, UnknownApi, select
-from conformance.http import Client
-from conformance.mock import bundled_mock
 from conformance.reporting.console import MAX_SHOWN_PER_RULE
 from conformance.results import CaseResult, Outcome
-from conformance.run import CouldNotRun, check_reachable
+from conformance.run import CouldNotRun, RunOptions, SuiteChoice, connect, root_url, target_for
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.runner import ScenarioSession, run_scenario
-from conformance.target import Redactor, TargetError, resolve_target
+from conformance.target import TargetError
 
 STASH_KEY = pytest.StashKey["ConformanceSessions"]()
 
@@ -35,45 +35,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-org-id", help="organisation id, where needed (default: $CONFORMANCE_ORG_ID)")
     group.addoption("--conformance-target-file", type=Path, help="target file (default: fixtures/<api>/target.yaml)")
     group.addoption(
+        "--conformance-rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)"
+    )
+    group.addoption(
         "--conformance-allow-writes", action="store_true", help="run scenarios that change state on a real target"
     )
 
 
 class ConformanceSessions:
-    """Targets and HTTP clients, made on first use and closed when pytest finishes."""
+    """One connection per API, made on first use through the run pipeline and closed when pytest finishes."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.stack = ExitStack()
         self.root: str | None = None
+        self.root_open = False
         self.sessions: dict[str, ScenarioSession] = {}
         self.tenant = f"pytest-{secrets.token_hex(4)}"
 
-    def session_for(self, api: Api, scenarios: list[Scenario]) -> ScenarioSession:
-        if api.name not in self.sessions:
-            self.sessions[api.name] = self._open(api, scenarios)
-        return self.sessions[api.name]
-
-    def _open(self, api: Api, scenarios: list[Scenario]) -> ScenarioSession:
+    def options(self, api: Api) -> RunOptions:
         option = self.config.getoption
-        base_url = option("conformance_base_url")
-        bundled = base_url is None
-        if bundled and self.root is None:
-            self.root = self.stack.enter_context(bundled_mock())
-        target = resolve_target(
-            api,
-            base_url=f"{self.root}/{api.name}" if bundled else base_url,
-            bundled=bundled,
-            target_file=option("conformance_target_file"),
+        return RunOptions(
+            apis=[api],
+            base_url=option("conformance_base_url"),
+            suite=SuiteChoice.SCENARIOS,
             token=option("conformance_token"),
             org_id=option("conformance_org_id"),
-            tenant=self.tenant,
+            target_file=option("conformance_target_file"),
+            allow_writes=bool(option("conformance_allow_writes")),
+            rate_limit=option("conformance_rate_limit"),
         )
-        auth_variables = {str(step.request["auth"]) for s in scenarios for step in s.steps if "auth" in step.request}
-        client = Client(target.base_url, redactor=Redactor(frozenset(target.secrets(auth_variables))))
-        self.stack.callback(client.close)
-        check_reachable(target, client)
-        return ScenarioSession(target, client, writes_allowed=bundled or option("conformance_allow_writes"))
+
+    def session_for(self, api: Api) -> ScenarioSession:
+        if api.name not in self.sessions:
+            options = self.options(api)
+            if not self.root_open:
+                self.root = self.stack.enter_context(root_url(options))
+                self.root_open = True
+            tenant = self.tenant if options.base_url is None else None
+            connection = connect(target_for(api, options, self.root, tenant), options)
+            self.stack.callback(connection.close)
+            self.sessions[api.name] = connection.scenario_session()
+        return self.sessions[api.name]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,7 +112,7 @@ class ApiScenarios(pytest.Collector):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.api = api
 
-    def collect(self) -> Iterator[pytest.Item]:  # type: ignore[override]
+    def collect(self) -> Iterator[pytest.Item]:
         loaded = load_directory(self.api.scenarios_dir, self.api.name)
         for error in loaded.errors:
             yield InvalidScenarioFile.from_parent(self, name=error.file.name, problem=str(error))
@@ -131,19 +134,23 @@ class ScenarioItem(pytest.Item):
         sessions: ConformanceSessions = self.config.stash[STASH_KEY]
         api: Api = self.parent.api  # type: ignore[union-attr]
         try:
-            session = sessions.session_for(api, self.scenarios)
+            session = sessions.session_for(api)
         except (CouldNotRun, TargetError) as exc:
             pytest.fail(f"could not run: {exc}", pytrace=False)
+        failures = len(session.restore_failures)
         result = run_scenario(self.scenario, session)
+        for failure in session.restore_failures[failures:]:
+            result.outcome = Outcome.FAILED if result.outcome == Outcome.FAILED else Outcome.ERROR
+            result.detail = "; ".join(filter(None, [result.detail, failure.detail]))
         if result.outcome == Outcome.SKIPPED:
             pytest.skip(result.detail)
         if result.outcome != Outcome.PASSED:
             raise ScenarioFailed(describe(result))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
             return str(excinfo.value)
-        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.scenario.file, 0, f"{self.scenario.id}: {self.scenario.title}"

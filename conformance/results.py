@@ -12,11 +12,15 @@ class Outcome(StrEnum):
     FAILED = "failed"  # the target departs from documented behaviour
     ERROR = "error"  # the harness could not judge (unreachable target, undefined variable, restore failed)
     SKIPPED = "skipped"
+    NOT_RUN = "not run"  # a check that executed no case: never reported as passed
 
 
 class Suite(StrEnum):
     FUZZ = "fuzz"
     SCENARIOS = "scenarios"
+    DRIFT = "drift"  # a recorded exchange replayed against the mock
+    BOUNDARIES = "boundaries"
+    CONCURRENCY = "concurrency"
 
 
 class ExitCode(IntEnum):
@@ -44,6 +48,7 @@ class Violation:
     message: str  # what the target did, naming the rule
     expected: str = ""  # what the documented behaviour requires
     exchange: Exchange | None = None
+    subject: str = ""  # the member the violation is about, where there is one
 
 
 @dataclass
@@ -60,6 +65,9 @@ class CaseResult:
     detail: str = ""  # why it was skipped, or what went wrong when it could not be judged
     source: str = ""  # where the rule is documented
     exchanges: list[Exchange] = field(default_factory=list)
+    cases: int | None = None  # how many cases the check ran, where it counts them
+    positive: int = 0  # of those, cases with data the spec calls valid
+    negative: int = 0  # and cases with data it calls invalid
 
 
 @dataclass

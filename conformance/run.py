@@ -10,9 +10,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from conformance.apis import Api
+from conformance.apis import Api, Operation
+from conformance.boundaries import BoundaryRun
+from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
+from conformance.invariants import UpdateModel
 from conformance.mock import MockStartError, bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Outcome, RunResult, Suite
@@ -27,6 +30,8 @@ Progress = Callable[[str], None]
 class SuiteChoice(StrEnum):
     FUZZ = "fuzz"
     SCENARIOS = "scenarios"
+    BOUNDARIES = "boundaries"
+    CONCURRENCY = "concurrency"
     ALL = "all"
 
     def includes(self, suite: Suite) -> bool:
@@ -45,6 +50,7 @@ class RunOptions:
     seed: int | None = None
     allow_writes: bool = False
     rate_limit: str | None = None
+    parallel_updates: int = DEFAULT_PARALLEL_UPDATES
 
 
 class CouldNotRun(Exception):
@@ -59,11 +65,11 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     targets: dict[str, str] = {}
     not_run: list[str] = []
     try:
-        with _root_url(options, on_progress) as root:
+        with root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
             for api in options.apis:
                 try:
-                    target = _target(api, options, root, tenant)
+                    target = target_for(api, options, root, tenant)
                     targets[api.name] = target.base_url
                     cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
                 except (CouldNotRun, TargetError) as exc:
@@ -83,7 +89,8 @@ def _not_run(api: Api, reason: str) -> CaseResult:
 
 
 @contextmanager
-def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None]:
+def root_url(options: RunOptions, on_progress: Progress = lambda message: None) -> Iterator[str | None]:
+    """The bundled mock's root while the context is open (None when a base URL is given)."""
     if options.base_url is not None:
         yield None
         return
@@ -95,14 +102,14 @@ def _root_url(options: RunOptions, on_progress: Progress) -> Iterator[str | None
         raise CouldNotRun(f"cannot start the bundled mock: {exc}") from exc
 
 
-def _target(api: Api, options: RunOptions, root: str | None, tenant: str | None) -> Target:
+def target_for(api: Api, options: RunOptions, root: str | None, tenant: str | None) -> Target:
     if root is not None:
         base_url, bundled = f"{root}/{api.name}", True
     elif len(options.apis) > 1:
         # Only the mock serves several APIs from one root: each under its own prefix.
-        base_url, bundled = f"{options.base_url.rstrip('/')}/{api.name}", False
+        base_url, bundled = f"{(options.base_url or '').rstrip('/')}/{api.name}", False
     else:
-        base_url, bundled = options.base_url, False
+        base_url, bundled = options.base_url or "", False
     return resolve_target(
         api,
         base_url=base_url,
@@ -115,20 +122,59 @@ def _target(api: Api, options: RunOptions, root: str | None, tenant: str | None)
     )
 
 
-def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
-    api = target.api
-    writes_allowed = target.bundled or options.allow_writes
-    scenarios, results = _load_scenarios(api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
+@dataclass
+class ApiConnection:
+    """What every suite of one API shares: the target, its redactor, rate cap and client, and the scenarios."""
+
+    target: Target
+    client: Client
+    redactor: Redactor
+    rate_cap: RateCap | None
+    writes_allowed: bool
+    scenarios: list[Scenario]
+    invalid_scenarios: list[CaseResult]
+
+    def scenario_session(self) -> ScenarioSession:
+        return ScenarioSession(self.target, self.client, self.writes_allowed)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def connect(target: Target, options: RunOptions) -> ApiConnection:
+    """Load the scenarios, build the client (with the rate cap) and check that the target answers."""
+    scenarios, invalid = _load_scenarios(target.api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
     redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
     rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
     client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    connection = ApiConnection(
+        target, client, redactor, rate_cap, target.bundled or options.allow_writes, scenarios, invalid
+    )
     try:
         check_reachable(target, client)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
+    api = target.api
+    connection = connect(target, options)
+    client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
+    writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
+    restore_failures: list[CaseResult] = []
+    try:
         if options.suite.includes(Suite.SCENARIOS):
-            session = ScenarioSession(target, client, writes_allowed)
+            session = connection.scenario_session()
             for scenario in scenarios:
                 on_progress(f"scenarios {api.name}: {scenario.id}")
                 results.append(run_scenario(scenario, session))
+            restore_failures = session.restore_failures
+        for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
+            if options.suite.includes(suite):
+                on_progress(f"{suite.value} {api.name}")
+                results.extend(_record_checks(suite, target, client, options, writes_allowed))
         if options.suite.includes(Suite.FUZZ):
             fuzz_target = _fuzz_target(target)
             results.extend(
@@ -143,13 +189,60 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
                 )
             )
     finally:
-        client.close()
-    return results
+        connection.close()
+    # Every finding is kept; records that could not be written back are errors listed after them.
+    return results + restore_failures
 
 
-def _fuzz_target(target: Target) -> Target:
+def _record_checks(
+    suite: Suite, target: Target, client: Client, options: RunOptions, writes_allowed: bool
+) -> list[CaseResult]:
+    """Boundary acceptance cases or the concurrency check, on one writable record of each write operation."""
+    operations = _one_member_writes(target.api)
+    record = target.record_ids[0] if target.record_ids else (example_record_id(target.api) if target.bundled else None)
+    reason = (
+        "changes state: run with --allow-writes to include it"
+        if not writes_allowed
+        else "the target file lists no record_ids"
+        if record is None
+        else ""
+    )
+    if reason or not operations:
+        return [
+            CaseResult(
+                api=target.api.name, suite=suite, name=suite.value, title=suite.value, outcome=Outcome.NOT_RUN,
+                detail=reason or "the spec declares no write with `x-update` whose record can be read back",
+            )
+        ]  # fmt: skip
+    tenant_target = _fuzz_target(target, suite.value)
+    headers = {**target.headers, **tenant_target.credentials.headers()}
+    paths = [(operation, fill_path(operation.path, operation.path_parameters, record)) for operation in operations]
+    if suite == Suite.BOUNDARIES:
+        return BoundaryRun(target.api, client, headers).run(paths)
+    check = ConcurrencyCheck(target.api, client, headers, parallel=options.parallel_updates)
+    return [check.run(operation, path) for operation, path in paths]
+
+
+def _one_member_writes(api: Api) -> list[Operation]:
+    """Writes that can change one member alone (a replacement cannot) of a record that can be read back."""
+    model = UpdateModel(api)
+    return [op for op in api.operations() if model.checked(op) and model.semantics(op) in ("partial", "json-patch")]
+
+
+def example_record_id(api: Api) -> object | None:
+    """The record the spec's examples name: the example of the read operation's path parameter."""
+    for operation in api.operations():
+        if operation.method == "GET":
+            for parameter in operation.parameters:
+                if parameter.get("in") == "path" and "example" in parameter:
+                    example: object = parameter["example"]
+                    return example
+    return None
+
+
+def _fuzz_target(target: Target, name: str = "fuzz") -> Target:
     """On the bundled mock, fuzzing writes in a tenant of its own, away from the scenarios'."""
-    return replace(target, credentials=target.credentials.for_tenant(f"{target.credentials.tenant}-fuzz"))
+    return replace(target, credentials=target.credentials.for_tenant(f"{target.credentials.tenant}-{name}"))
 
 
 def _load_scenarios(api: Api) -> tuple[list[Scenario], list[CaseResult]]:
@@ -216,8 +309,9 @@ def _fuzz_restoring(
             snapshot = restorer.snapshot(path, headers)
             if snapshot is not None:
                 snapshots.append(snapshot)
+    results: list[CaseResult] = []
     try:
-        return run_fuzz(
+        results = run_fuzz(
             target,
             fuzz_options,
             writes_allowed=writes_allowed,
@@ -226,13 +320,18 @@ def _fuzz_restoring(
             on_progress=on_progress,
         )
     finally:
+        # Every result is kept: a failed restore is one more error, listed after them.
         for snapshot in snapshots:
             try:
                 restorer.restore(snapshot, headers)
             except (RestoreError, TargetUnreachable) as exc:
-                raise CouldNotRun(
-                    f"{target.api.name}: fuzzing changed {snapshot.path} and restoring it failed: {exc}"
-                ) from exc
+                results.append(
+                    CaseResult(
+                        api=target.api.name, suite=Suite.FUZZ, name=f"restore {snapshot.path}", title="restore",
+                        outcome=Outcome.ERROR, detail=f"fuzzing changed {snapshot.path} and restoring it failed: {exc}",
+                    )
+                )  # fmt: skip
+    return results
 
 
 def _writable_record_paths(target: Target) -> list[str]:

@@ -36,7 +36,7 @@ from mock_server.resilience import ResilienceMiddleware
 from mock_server.routes import RouteTable
 from mock_server.spec import SpecError, SpecView
 from mock_server.state import MockState
-from mock_server.store import InMemoryStore
+from mock_server.store import store_from_settings
 from mock_server.validation import VALIDATOR_MAP
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
@@ -86,8 +86,8 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         vendors=vendors,
         specs=specs,
         tokens={name: f.tokens for name, f in fixtures.items()},
-        store=InMemoryStore({name: f.seed for name, f in fixtures.items()}),
-        clock=Clock(settings.today),
+        store=(store := store_from_settings(settings, {name: f.seed for name, f in fixtures.items()})),
+        clock=Clock(settings.today, store),
         requests=RequestLog(settings.request_log_size),
     )
     admin_app = Flask(__name__)

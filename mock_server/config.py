@@ -31,6 +31,9 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     request_log_size: int = 200
     swagger_ui: bool = True
+    store_url: str | None = None  # None = in memory; redis://HOST:PORT/DB = shared by workers and replicas
+    max_tenants: int = 10_000
+    tenant_idle_ttl_seconds: float = 86_400.0
     limits: bool = True  # enforce the vendors' documented limits (`--limits off`)
     faults_file: Path | None = None  # faults installed at start (`--faults FILE.yaml`)
 

@@ -62,7 +62,7 @@ class Endpoint:
             tenant=token_info["sub"],
             principal=token_info["principal"],
             records=RecordsView(self.state.store, token_info["sub"], self.vendor.name),
-            clock=self.state.clock,
+            clock=self.state.clock.for_tenant(token_info["sub"]),
             spec=self.spec,
         )
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))

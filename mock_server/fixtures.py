@@ -65,8 +65,10 @@ def load_fixtures(vendor: Vendor, fixtures_dir: Path) -> VendorFixtures:
     folder = fixtures_dir / vendor.name
     seed = load_seed(folder / "seed.yaml")
     problems = dangling_references(vendor, seed)
+    if vendor.check_seed is not None:
+        problems += vendor.check_seed(seed)
     if problems:
-        raise FixtureError(f"{folder / 'seed.yaml'}: dangling references:\n  " + "\n  ".join(problems))
+        raise FixtureError(f"{folder / 'seed.yaml'}: dangling references or broken rules:\n  " + "\n  ".join(problems))
     auth = _read_yaml(folder / "auth.yaml") or {}
     try:
         tokens = TokenRegistry.from_fixture(auth)

@@ -27,7 +27,7 @@ from mock_server.routes import Route, RouteTable
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from mock_server.app import MockState
+    from mock_server.state import MockState
     from mock_server.rendering import ErrorRendering
 
 _KIND_BY_STATUS: dict[int, ErrorKind] = {

@@ -20,7 +20,7 @@ from mock_server.limits import SETTINGS_VALUE, LimitsEngine
 from mock_server.routes import RouteTable
 
 if TYPE_CHECKING:
-    from mock_server.app import MockState
+    from mock_server.state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

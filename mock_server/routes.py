@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,25 +21,21 @@ class Route:
         return f"{self.vendor.name} {self.method} {self.template} ({self.operation_id})"
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)) + "/?$")
-
-
 class RouteTable:
     def __init__(self, vendors: Mapping[str, Vendor], specs: Mapping[str, SpecView]) -> None:
         self.vendors = sorted(vendors.values(), key=lambda v: len(v.prefix), reverse=True)
         self.routes = [
             Route(
                 vendor,
-                op.path,
-                op.method,
-                op.operation_id,
-                tuple(sorted(int(code) for code in op.definition.get("responses", {}) if str(code).isdigit())),
+                operation.path,
+                operation.method,
+                operation.operation_id,
+                tuple(sorted(int(code) for code in operation.definition.get("responses", {}) if str(code).isdigit())),
             )
             for vendor in self.vendors
-            for op in specs[vendor.name].operations
+            for operation in specs[vendor.name].operations
         ]
-        self._regexes = {(r.vendor.name, r.template): _template_regex(r.template) for r in self.routes}
+        self._specs = specs
 
     def vendor_for(self, path: str) -> Vendor | None:
         for vendor in self.vendors:
@@ -53,11 +48,9 @@ class RouteTable:
         if vendor is None:
             return None
         local = path[len(vendor.prefix) :] or "/"
-        for route in self.routes:
-            if (
-                route.vendor is vendor
-                and route.method == method
-                and self._regexes[(vendor.name, route.template)].match(local)
-            ):
-                return route
-        return None
+        operation = self._specs[vendor.name].operation_for(method, local)
+        if operation is None:
+            return None
+        return next(
+            r for r in self.routes if r.vendor is vendor and r.method == method and r.template == operation.path
+        )

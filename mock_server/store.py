@@ -13,7 +13,10 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from mock_server.config import Settings
 
 Record = dict[str, Any]
 Collections = dict[str, dict[str, Record]]
@@ -466,3 +469,25 @@ class RecordsView:
 
     def transaction(self, fn: Callable[[Transaction], T]) -> T:
         return self._store.transaction(self._tenant, self._api, fn)
+
+
+class StoreUnavailable(Exception):
+    """The configured store cannot be used (an unknown URL scheme, an unreachable server)."""
+
+
+STORE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def store_from_settings(settings: Settings, seeds: Seeds) -> Store:
+    """The backend the settings name: in memory by default, Redis for `store_url`."""
+    if settings.store_url is None:
+        return InMemoryStore(seeds, settings.max_tenants, settings.tenant_idle_ttl_seconds)
+    if not settings.store_url.startswith(STORE_SCHEMES):
+        raise StoreUnavailable(f"--store must be a URL starting with {', '.join(STORE_SCHEMES)}")
+    from mock_server.redis_store import RedisStore
+
+    store = RedisStore.from_url(
+        settings.store_url, seeds, max_tenants=settings.max_tenants, tenant_idle_ttl=settings.tenant_idle_ttl_seconds
+    )
+    store.check()
+    return store

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any, Literal, cast
 
@@ -92,6 +93,17 @@ class JSONBodyValidator(AbstractRequestBodyValidator):
             raise validation_error(errors)
 
 
+def _exact_integer(coerced: Any, values: list[str]) -> Any:
+    """A `number` sent as an integer literal, kept exact as JSON keeps it (a float would round
+    79228162514264337593543950335, .NET's decimal maximum, past the schema's maximum)."""
+    if isinstance(coerced, float) and values and _INTEGER_LITERAL.fullmatch(values[-1].strip()):
+        return int(values[-1])
+    return coerced
+
+
+_INTEGER_LITERAL = re.compile(r"[+-]?\d{1,400}")
+
+
 class FormBodyValidator(AbstractRequestBodyValidator):
     """Form bodies: each field coerced to its schema type by Connexion's URI parser, then validated."""
 
@@ -109,6 +121,7 @@ class FormBodyValidator(AbstractRequestBodyValidator):
                 # A value that is not of its schema type stays text: the schema check then names the type.
                 with contextlib.suppress(TypeValidationError):
                     body.update(self._uri_parser.resolve_form({name: values}))
+            body[name] = _exact_integer(body[name], values)
         _keep_body(scope, body)
         return body
 
@@ -116,7 +129,8 @@ class FormBodyValidator(AbstractRequestBodyValidator):
         if not isinstance(body, dict):
             raise VendorError(400, "bad_request", "Form body must be a mapping")
         errors: list[FieldError] = []
-        if self._strict_validation:
+        # Like JSON bodies, a form refuses unknown members only when its schema says so.
+        if self._strict_validation and self._schema.get("additionalProperties") is False:
             declared = set(self._schema.get("properties", {}))
             errors += [
                 FieldError((name,), "Unknown field.", code=UNKNOWN, value=body[name])

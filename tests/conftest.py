@@ -2,14 +2,53 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
+import redis
 from starlette.testclient import TestClient
 
+import mock_server.app
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.store import InMemoryStore
+from mock_server.redis_store import RedisStore
+from mock_server.store import InMemoryStore, store_from_settings
 from tests.support import widgets
+from tests.support.redis_server import redis_server
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-backend",
+        choices=("memory", "redis"),
+        default="memory",
+        help="the store every app built with default settings uses (`make test` runs tests/vendors on both)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def store_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """With --store-backend redis, apps without a store URL (in-process or via mock_server.asgi) use Redis."""
+    backend = request.config.getoption("--store-backend")
+    if backend == "memory":
+        yield backend
+        return
+    with redis_server() as url, pytest.MonkeyPatch.context() as patch:
+
+        def redis_store_from_settings(settings: Settings, seeds):
+            if settings.store_url is not None:
+                return store_from_settings(settings, seeds)
+            return RedisStore.from_url(
+                url,
+                seeds,
+                prefix=f"app-{uuid.uuid4().hex[:12]}:",
+                max_tenants=settings.max_tenants,
+                tenant_idle_ttl=settings.tenant_idle_ttl_seconds,
+            )
+
+        patch.setattr(mock_server.app, "store_from_settings", redis_store_from_settings)
+        patch.setenv("CONTRACT_MOCK_STORE", url[: url.rindex("/")] + "/1")
+        yield backend
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +80,35 @@ def token() -> str:
     return f"dev-token.{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """One real redis-server for the whole session; tests keep apart by key prefix (`redis_prefix`)."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=["memory", "redis", "redis-watch"])
 def make_store(request):
     """A factory of empty stores of each backend: `make_store(seeds, max_tenants=..., tenant_idle_ttl=...)`."""
+    if request.param == "memory":
+        return InMemoryStore
+    url = request.getfixturevalue("redis_url")
+    prefix = request.getfixturevalue("redis_prefix")
+    client = redis.Redis.from_url(url)
+    request.addfinalizer(client.close)
+    strategy = "watch" if request.param == "redis-watch" else "lua"
+    return lambda seeds, **bounds: RedisStore(client, seeds, prefix=prefix, update_strategy=strategy, **bounds)
 
-    def make(seeds, **bounds):
-        return InMemoryStore(seeds, **bounds)
 
-    return make
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory):
+    """Recordings of the same calls through the proxy to each API's mock, as documented and departing."""
+    from tests.support.departures import Recordings
+
+    with ExitStack() as stack:
+        yield Recordings(tmp_path_factory.mktemp("recordings"), stack)

@@ -136,6 +136,9 @@ def test_try_it_out_updates_the_record(page, server, vendor):
     block = page.locator(f'.opblock[id$="-{operation["operationId"]}"]')
     block.locator(".opblock-summary").click()
     block.locator("button.try-out__btn").click()
+    content_type = example_update(server.state.specs[vendor.name], vendor).content_type
+    if content_type is not None:
+        block.locator(".opblock-section-request-body select.content-type").select_option(content_type)
     if example_key is not None:
         block.locator(".opblock-section-request-body .examples-select select").select_option(example_key)
     block.locator("button.execute").click()  # with the spec's example parameters and body

@@ -25,7 +25,7 @@ from tests.support.server import serving
 
 OPERATIONS = operations()
 READS = [op for op in OPERATIONS if op.method == "get"]
-WRITES = [op for op in OPERATIONS if op.examples]
+WRITES = [op for op in OPERATIONS if op.examples and op.method in ("put", "patch")]  # updates of one record
 
 
 @pytest.fixture(scope="module")

@@ -2,37 +2,27 @@
 
 import pytest
 
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
+from conformance.apis import discover as discover_apis
+from mock_server.config import DEFAULT_FIXTURES_DIR
 from mock_server.fixtures import dangling_references, load_fixtures, load_seed
-from mock_server.spec import SpecView
 from mock_server.vendors import discover
+from tests.conformance import records
 
 VENDORS = discover()
 
-# (api, path, headers beyond the token) of records that issue #2 requires to exist
-REQUIRED_RECORDS = [
-    ("elevate", "/customer-contracts/1"),
-    ("elevate", "/customer-contracts/2"),
-    ("abillity", "/api/contract/1"),
-    ("zoho-desk", "/api/v1/contracts/10000000000001"),
-    ("revnue", "/api/v2/contract/1"),
-    ("revnue", "/api/v2/contract/2"),
-]
-MISSING = {
-    "elevate": "/customer-contracts/999999",
-    "abillity": "/api/contract/999999",
-    "zoho-desk": "/api/v1/contracts/999999",
-    "revnue": "/api/v2/contract/999999",
-}
+APIS = discover_apis()
+# Records the scenarios change (their `restore:` paths) and the spec's example record must exist.
+REQUIRED_RECORDS = sorted(
+    {
+        (name, path)
+        for name, api in APIS.items()
+        for path in {records.record_path(api), *records.restored_record_paths(api)}
+    }
+)
 
 
 def headers_for(api: str, token: str = "dev-token") -> dict[str, str]:
-    vendor = VENDORS[api]
-    auth_prefix = SpecView.load(DEFAULT_SPEC_DIR / f"{api}.yaml").auth_prefix
-    headers = {"Authorization": f"{auth_prefix} {token}"}
-    if vendor.org_header:
-        headers[vendor.org_header] = "60000000001"
-    return headers
+    return records.bundled_headers(APIS[api], token)
 
 
 @pytest.mark.parametrize("api", sorted(VENDORS))
@@ -57,12 +47,12 @@ def test_required_records_exist(client, api, path):
     assert client.get(f"/{api}{path}", headers=headers_for(api)).status_code == 200
 
 
-@pytest.mark.parametrize("api", sorted(MISSING))
-def test_id_999999_exists_in_no_api(client, api):
-    assert client.get(f"/{api}{MISSING[api]}", headers=headers_for(api)).status_code == 404
+@pytest.mark.parametrize("api", sorted(APIS))
+def test_the_fixture_folders_missing_id_exists_nowhere(client, api):
+    assert client.get(f"/{api}{records.missing_record_path(APIS[api])}", headers=headers_for(api)).status_code == 404
 
 
 @pytest.mark.parametrize("api", sorted(VENDORS))
 def test_readonly_token_reads_everywhere(client, api):
-    path = next(p for a, p in REQUIRED_RECORDS if a == api)
+    path = records.record_path(APIS[api])
     assert client.get(f"/{api}{path}", headers=headers_for(api, "readonly-token")).status_code == 200

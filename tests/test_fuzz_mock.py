@@ -12,13 +12,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from conformance.apis import discover as discover_apis
 from mock_server.app import create_app, mock_state
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
 EXAMPLES_PER_OPERATION = 200
-ORG_ID = "60000000001"
 CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422"]
@@ -52,7 +52,7 @@ def fuzz_test(vendor: Vendor) -> Callable[..., None]:
         org = (case.headers or {}).get(vendor.org_header or "")
         if org is not None and re.fullmatch(r"[0-9]+", str(org)):
             # A well-formed organisation id: use the token's own, so the rules behind auth get exercised.
-            case.headers[vendor.org_header] = ORG_ID
+            case.headers[vendor.org_header] = discover_apis()[vendor.name].org_header_example()
         case.call_and_validate()
 
     return test

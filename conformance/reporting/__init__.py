@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from conformance.results import CaseResult, Violation
+from conformance.apis import discover
+from conformance.results import CaseResult, RunResult, Violation
+from conformance.rules import Rule, rule_matrix
 
 
 def violations_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[CaseResult, Violation]]]:
@@ -15,3 +17,13 @@ def violations_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[Case
         for violation in case.violations:
             grouped[violation.rule].append((case, violation))
     return dict(grouped)
+
+
+def rules_by_api(result: RunResult) -> dict[str, list[Rule]]:
+    """The rule matrix of every API the run tested, with this run's results."""
+    apis = discover()
+    return {
+        name: rule_matrix(apis[name], [case for case in result.cases if case.api == name])
+        for name in result.targets
+        if name in apis
+    }

@@ -10,8 +10,15 @@ from rich.text import Text
 
 from conformance.reporting import violations_by_rule
 from conformance.results import ExitCode, Outcome, RunResult
+from conformance.rules import Rule
 
-STYLES = {Outcome.PASSED: "green", Outcome.FAILED: "bold red", Outcome.ERROR: "yellow", Outcome.SKIPPED: "dim"}
+STYLES = {
+    Outcome.PASSED: "green",
+    Outcome.FAILED: "bold red",
+    Outcome.ERROR: "yellow",
+    Outcome.SKIPPED: "dim",
+    Outcome.NOT_RUN: "magenta",
+}
 MAX_SHOWN_PER_RULE = 3
 
 
@@ -68,8 +75,27 @@ def _print_not_judged(result: RunResult, console: Console) -> None:
         console.rule(Text("could not be judged", style="yellow"), align="left")
         for case in errors:
             console.print(Text(f"[{case.api}] {case.name}: ", style="yellow") + Text(case.detail))
-    skipped = [case for case in result.cases if case.outcome == Outcome.SKIPPED]
-    if skipped:
-        console.print(Text(f"{len(skipped)} skipped:", style="dim"))
-        for case in skipped:
-            console.print(Text(f"    [{case.api}] {case.name}: {case.detail}", style="dim"))
+    for outcome in (Outcome.NOT_RUN, Outcome.SKIPPED):
+        cases = [case for case in result.cases if case.outcome == outcome]
+        if cases:
+            console.print(Text(f"{len(cases)} {outcome.value}:", style=STYLES[outcome]))
+            for case in cases:
+                console.print(Text(f"    [{case.api}] {case.name}: {case.detail}", style=STYLES[outcome]))
+
+
+def print_rules(api: str, rules: list[Rule], console: Console) -> None:
+    """The rule matrix of one API: rule, the sentence it rests on, what checks it; unchecked first."""
+    unchecked = sum(1 for rule in rules if rule.result == "unchecked")
+    table = Table(title=f"Rules of {api}: {len(rules)} documented, {unchecked} checked by nothing", show_lines=False)
+    for column in ("result", "rule", "documented as", "checked by"):
+        table.add_column(column)
+    for rule in rules:
+        style = (
+            "bold red"
+            if rule.result == "unchecked"
+            else STYLES.get(Outcome(rule.result), "")
+            if rule.result in {o.value for o in Outcome}
+            else ""
+        )
+        table.add_row(Text(rule.result, style=style), rule.id, rule.sentence, ", ".join(rule.checked_by) or "nothing")
+    console.print(table)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conformance.reporting import rules_by_api
 from conformance.results import Outcome, RunResult
 
 FORMAT_VERSION = 1
@@ -22,6 +23,7 @@ def as_dict(result: RunResult) -> dict[str, Any]:
         "targets": result.targets,
         "summary": {outcome.value: result.count(outcome) for outcome in Outcome},
         "cases": [dataclasses.asdict(case) for case in result.cases],
+        "rules": {api: [rule.as_dict() for rule in rules] for api, rules in rules_by_api(result).items()},
     }
 
 

@@ -16,7 +16,7 @@ def render(result: RunResult) -> str:
         tests=str(len(result.cases)),
         failures=str(result.count(Outcome.FAILED)),
         errors=str(result.count(Outcome.ERROR) + (1 if result.fatal else 0)),
-        skipped=str(result.count(Outcome.SKIPPED)),
+        skipped=str(result.count(Outcome.SKIPPED) + result.count(Outcome.NOT_RUN)),
         time=f"{result.duration:.3f}",
     )
     ordered = sorted(result.cases, key=lambda case: (case.api, case.suite.value))
@@ -29,7 +29,7 @@ def render(result: RunResult) -> str:
             tests=str(len(cases)),
             failures=str(result.count(Outcome.FAILED, cases)),
             errors=str(result.count(Outcome.ERROR, cases)),
-            skipped=str(result.count(Outcome.SKIPPED, cases)),
+            skipped=str(result.count(Outcome.SKIPPED, cases) + result.count(Outcome.NOT_RUN, cases)),
             time=f"{sum(case.duration for case in cases):.3f}",
         )
         properties = ET.SubElement(element, "properties")
@@ -57,7 +57,7 @@ def _testcase(parent: ET.Element, case: CaseResult) -> None:
     elif case.outcome == Outcome.ERROR:
         first_line = case.detail.splitlines()[0] if case.detail else "error"
         ET.SubElement(element, "error", message=first_line).text = case.detail
-    elif case.outcome == Outcome.SKIPPED:
+    elif case.outcome in (Outcome.SKIPPED, Outcome.NOT_RUN):
         ET.SubElement(element, "skipped", message=case.detail)
 
 

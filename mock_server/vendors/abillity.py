@@ -16,11 +16,12 @@ from typing import Any
 
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 MODIFY_SCHEMA = "ContractModify"
 VIEW_SCHEMA = "ContractView"
+CREATE_SCHEMA = "ContractCreate"
 INT32_RANGE = (-(2**31), 2**31 - 1)
 CONTRACT_NOT_FOUND = "No contracts found with ID"
 
@@ -47,8 +48,10 @@ RECORD_NOUNS = {
 
 _DOTNET_DATE_TIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"(?:T(?P<hm>[0-9]{2}:[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,7}))?)?)?"
+    r"(?:T(?P<hm>[0-9]{2}:[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,7}))?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def get_contract(ctx: RequestContext, id: int) -> tuple[dict[str, Any], int]:
@@ -74,8 +77,35 @@ def update_contract(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, 
     return _view(ctx, ctx.records.update(CONTRACTS, id, apply)), 200
 
 
+def create_contract(ctx: RequestContext, body: Any) -> tuple[dict[str, Any], int]:
+    """A contract for a company: the update's rules, and .NET's defaults for what is not sent."""
+    changes = _normalised_changes(ctx, _members_sent(ctx, body))
+    missing = [name for name in ctx.spec.required(CREATE_SCHEMA) if name not in changes]
+    if missing:
+        raise validation_error([FieldError((name,), f"The {name} field is required.") for name in missing])
+    _require_company_permission(ctx, changes["CompanyID"])
+    defaults = {
+        name: _dotnet_default(ctx.spec.property(VIEW_SCHEMA, name)) for name in ctx.spec.property_names(VIEW_SCHEMA)
+    }
+    contract = {**defaults, **changes, "LastUpdated": dotnet_timestamp(ctx.clock.now())}
+    errors = _dangling_references(ctx, changes) or _agent_mismatch(ctx, contract, changes)
+    if errors:
+        raise validation_error(errors)
+    created = ctx.records.create(CONTRACTS, lambda new_id: {**contract, "ContractID": new_id})
+    return _view(ctx, created), 200
+
+
+def _dotnet_default(schema: Mapping[str, Any]) -> Any:
+    """What a .NET model holds for a member not sent: null for nullable ones, else false or 0."""
+    if schema.get("nullable"):
+        return None
+    return {"boolean": False, "integer": 0, "number": 0.0}.get(schema.get("type", ""))
+
+
 def _members_sent(ctx: RequestContext, body: Any) -> dict[str, Any]:
     """The ContractModify members of the body that carry a value; `null` means "not sent"."""
+    if body is None:  # the body is optional in the spec only for client generators (see its description)
+        raise VendorError(400, "bad_request", "RequestBody is required")
     if isinstance(body, bytes):  # text/json reaches the handler undecoded (already schema-checked)
         body = json.loads(body)
     members = ctx.spec.property_names(MODIFY_SCHEMA)
@@ -88,11 +118,12 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
     errors: list[FieldError] = []
     for name, value in sent.items():
         schema = ctx.spec.property(MODIFY_SCHEMA, name)
-        if schema.get("x-dotnet-type") == "DateTime":
+        dotnet_type = schema.get("x-dotnet-type")
+        if dotnet_type == "DateTime":
             value = dotnet_date_time(value)
-        elif (schema.get("format") == "int32" and not INT32_RANGE[0] <= value <= INT32_RANGE[1]) or (
-            schema.get("type") == "number" and not math.isfinite(value)
-        ):
+        elif dotnet_type == "Int32":
+            value = dotnet_int32(value)
+        elif schema.get("type") == "number" and not math.isfinite(value):
             value = None
         if value is None:
             errors.append(FieldError((name,), f"The value '{sent[name]}' is not valid for {name}."))
@@ -103,19 +134,34 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
     return changes
 
 
+def dotnet_int32(value: int | str) -> int | None:
+    """An integer, or a string of digits as ASP.NET binds it to an `Int32`; None outside its range."""
+    if isinstance(value, str):
+        if _INTEGER_TEXT.fullmatch(value) is None:
+            return None
+        value = int(value)
+    return value if INT32_RANGE[0] <= value <= INT32_RANGE[1] else None
+
+
 def dotnet_date_time(text: str) -> str | None:
     """`2025-11-02` or `2025-11-02T02:15:07.5950` as .NET writes it back (`2025-11-02T02:15:07.595`).
 
-    None when it is not a real calendar date and time.
+    A zone (`Z`, `+01:00`) is accepted and the time stored in UTC without one (likely: the
+    vendor's .NET DateTime keeps no zone). None when it is not a real calendar date and time.
     """
     match = _DOTNET_DATE_TIME.fullmatch(text)
     if match is None:
         return None
     seconds = f"{match['date']}T{match['hm'] or '00:00'}:{match['s'] or '00'}"
     try:
-        dt.datetime.fromisoformat(seconds)
+        moment = dt.datetime.fromisoformat(seconds + (match["zone"] or ""))
     except ValueError:
         return None
+    if moment.tzinfo is not None:
+        try:
+            seconds = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC moment .NET has
+            return None
     fraction = (match["fraction"] or "").rstrip("0")
     return f"{seconds}.{fraction}" if fraction else seconds
 
@@ -213,9 +259,13 @@ def _model_state(error: VendorError) -> dict[str, list[str]]:
 def _dotnet_message(field: FieldError) -> str:
     """A field's problem in the words of .NET's model binding (values it cannot bind) and data annotations."""
     member = field.dotted or "model"
+    if field.code == "minProperties" and not field.location:  # an empty form body
+        return "RequestBody is required"
+    if field.code == "required":  # the [Required] attribute's message
+        return f"The {member} field is required."
     if field.code == "maxLength":
         return f"The field {member} must be a string with a maximum length of {field.limit}."
-    if field.code in ("type", "pattern"):
+    if field.code in ("type", "pattern", "anyOf"):
         return f"The value is not valid for {member}."
     return field.message
 
@@ -223,7 +273,8 @@ def _dotnet_message(field: FieldError) -> str:
 VENDOR = Vendor(
     name="abillity",
     title="Union Street aBILLity",
-    operations={"getContract": get_contract, "updateContract": update_contract},
+    operations={"getContract": get_contract, "updateContract": update_contract, "createContract": create_contract},
     render_error=render_error,
     references=REFERENCES,
+    resources={"/api/contract/{id}": Resource(CONTRACTS, VIEW_SCHEMA, id_member="ContractID")},
 )

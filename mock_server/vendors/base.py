@@ -17,6 +17,8 @@ ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
 # field path (dotted, `[]` = each list element) -> collection it refers to, per collection
 References = Mapping[str, Mapping[str, str]]
 ClockHook = Callable[["RecordsView", dt.date], None]
+# seed (collection -> id -> record) -> what is wrong with it, one line each, beyond dangling references
+SeedCheck = Callable[[Mapping[str, Mapping[str, Any]]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,28 @@ class Limits:
         return self.rate is not None or bool(self.editions)
 
 
+# (records, a record as a client reads it, the stored record or None) -> the record to store
+ViewToRecord = Callable[["RecordsView", Mapping[str, Any], "Mapping[str, Any] | None"], dict[str, Any]]
+# a record as a client reads it -> the value a derived member must have (None: cannot be told)
+DerivedMember = Callable[[Mapping[str, Any]], Any]
+
+
+def merge_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The default `ViewToRecord`: what the client sees is what is stored; internal members are kept."""
+    return {**(stored or {}), **view}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A record clients address by one path of the spec: what the proxy, drift and the admin API need."""
+
+    collection: str  # where the store keeps it
+    view_schema: str  # the component schema of the record as clients read it
+    id_member: str = "id"  # the member of the record that holds its id
+    to_record: ViewToRecord = merge_view
+    derived: Mapping[str, DerivedMember] = field(default_factory=dict)  # member -> how it follows from others
+
+
 @dataclass(frozen=True)
 class OAuthServer:
     """A vendor whose clients get tokens from an OAuth server: the engine serves a mock of it.
@@ -74,6 +98,8 @@ class Vendor:
     references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
     limits: Limits = field(default_factory=Limits)
+    check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
+    resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
     oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
 
     @property

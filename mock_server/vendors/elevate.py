@@ -11,7 +11,6 @@ import calendar
 import datetime as dt
 import http
 import json
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,8 +20,8 @@ import jsonpointer
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
 from mock_server.spec import SpecView
-from mock_server.store import Record, RecordMissing, RecordsView
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.store import Record, RecordMissing, RecordsView, Transaction
+from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "customerContracts"
 CONTRACT_SCHEMA = "CustomerContract"
@@ -45,9 +44,6 @@ REFERENCES = {
 
 # Spring's reason phrases, where Python's differ.
 _REASONS = {413: "Payload Too Large"}
-
-# Roll-over inserts contracts with the next free id: one roll-over at a time keeps ids unique.
-_ROLL_OVER_LOCK = threading.Lock()
 
 
 def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tuple[Record, int]:
@@ -86,10 +82,14 @@ def roll_over_due(records: RecordsView, today: dt.date) -> None:
     """Renew every contract whose term has ended into a new contract on its roll-over profile."""
     if not _due_for_roll_over(records.all(CONTRACTS), today):
         return
-    with _ROLL_OVER_LOCK:
-        while due := _due_for_roll_over(records.all(CONTRACTS), today):
+
+    def roll_over(tx: Transaction) -> None:
+        # Checked again inside the transaction: another request may have renewed them meanwhile.
+        while due := _due_for_roll_over(tx.all(CONTRACTS), today):
             for contract in due:
-                _renew(records, contract, today)
+                _renew(tx, records, contract, today)
+
+    records.transaction(roll_over)
 
 
 # --- the patch ---------------------------------------------------------------------------------
@@ -266,8 +266,8 @@ def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Reco
     )
 
 
-def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
-    new_id = max(c["id"] for c in records.all(CONTRACTS)) + 1
+def _renew(tx: Transaction, records: RecordsView, contract: Record, today: dt.date) -> None:
+    new_id = tx.next_id(CONTRACTS)
     profile_id = contract["rolloverContractProfileId"]
     start = dt.date.fromisoformat(contract["endDate"]) + dt.timedelta(days=1)
     term_months = _term_months(records, profile_id)
@@ -287,8 +287,105 @@ def _renew(records: RecordsView, contract: Record, today: dt.date) -> None:
         "previousCustomerContractId": contract["id"],
         "renewedCustomerContractId": None,
     }
-    records.insert(CONTRACTS, new_id, renewal)
-    records.update(CONTRACTS, contract["id"], lambda old: {**old, "renewedCustomerContractId": new_id})
+    tx.put(CONTRACTS, new_id, renewal)
+    tx.put(CONTRACTS, contract["id"], {**contract, "renewedCustomerContractId": new_id})
+
+
+# --- the rest of the resource: list, create, delete --------------------------------------------
+
+# the members a list can be filtered on; the dates take `lt:`/`gt:` prefixes
+ID_FILTERS = ("customerId", "siteId", "contractProfileId")
+DATE_FILTERS = ("startDate", "endDate")
+_COMPARISONS = {"lt": "__lt__", "gt": "__gt__", "": "__eq__"}
+ROLL_OVER_LINKS = ("previousCustomerContractId", "renewedCustomerContractId")
+
+
+def list_customer_contracts(ctx: RequestContext, page: int, pageSize: int, **query: Any) -> tuple[Record, int]:
+    roll_over_due(ctx.records, ctx.clock.today())
+    contracts = [_public(c, ctx.spec) for c in ctx.records.all(CONTRACTS)]
+    for name in ID_FILTERS:
+        if query.get(name) is not None:
+            contracts = [c for c in contracts if c[name] == query[name]]
+    for name in DATE_FILTERS:
+        if query.get(name) is not None:
+            contracts = [c for c in contracts if _date_matches(c[name], name, query[name])]
+    contracts = _sorted(contracts, query.get("sort") or "id", ctx.spec)
+    first = (page - 1) * pageSize
+    page_of_contracts = contracts[first : first + pageSize]
+    return {"page": page, "pageSize": pageSize, "totalCount": len(contracts), "items": page_of_contracts}, 200
+
+
+def _date_matches(value: str | None, name: str, condition: str) -> bool:
+    prefix, _, text = condition.rpartition(":")
+    if prefix not in _COMPARISONS or not _is_calendar_date(text):
+        raise validation_error([FieldError((name,), f"{condition!r} is not a date, lt:date or gt:date", "query")])
+    return value is not None and bool(getattr(value, _COMPARISONS[prefix])(text))
+
+
+def _sorted(contracts: list[Record], sort: str, spec: SpecView) -> list[Record]:
+    """`sort=id,name:desc`: stable sorts from the last key to the first; nulls last."""
+    members = spec.property_names(CONTRACT_SCHEMA)
+    keys = []
+    for part in sort.split(","):
+        member, _, direction = part.partition(":")
+        if member not in members:
+            raise validation_error([FieldError(("sort",), f"cannot sort by '{member}'", "query")])
+        keys.append((member, direction == "desc"))
+    for member, descending in reversed(keys):
+        present = sorted((c for c in contracts if c[member] is not None), key=lambda c: c[member], reverse=descending)
+        contracts = present + [c for c in contracts if c[member] is None]
+    return contracts
+
+
+def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record, int]:
+    roll_over_due(ctx.records, ctx.clock.today())
+    draft: Record = {member: body.get(member) for member in ctx.spec.property_names(CONTRACT_SCHEMA)}
+    draft.update(
+        id=0,  # replaced by the id the store allocates
+        name=body.get("name") or _generated_name(ctx, body),
+        createdDate=ctx.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        renewalAlertDays=body.get("renewalAlertDays", 0),
+        noticePeriodDays=body.get("noticePeriodDays", 0),
+        previousCustomerContractId=None,
+        renewedCustomerContractId=None,
+    )
+    _raise_if_any(_invalid_dates(ctx.spec, {**draft, "endDate": draft["endDate"] or draft["startDate"]}))
+    _raise_if_any(_dangling_references(ctx.records, draft) or _site_of_other_customer(ctx.records, draft))
+    if draft["endDate"] is None:
+        start = dt.date.fromisoformat(draft["startDate"])
+        draft["endDate"] = _term_end(start, _term_months(ctx.records, draft["contractProfileId"])).isoformat()
+    elif draft["endDate"] < draft["startDate"]:
+        _raise_if_any([FieldError(("endDate",), f"must not be before startDate {draft['startDate']}")])
+    created = ctx.records.create(CONTRACTS, lambda new_id: {**draft, "id": new_id})
+    return _public(created, ctx.spec), 201
+
+
+def _generated_name(ctx: RequestContext, body: Record) -> str:
+    """The seed: `name` is a "Generated contract Name": the customer's and the profile's names."""
+    customer = ctx.records.get("customers", body["customerId"]) or {}
+    profile = ctx.records.get("contractProfiles", body["contractProfileId"]) or {}
+    name = f"{customer.get('name', body['customerId'])} — {profile.get('name', body['contractProfileId'])}"
+    return name[: ctx.spec.max_length(CONTRACT_SCHEMA, "name")]
+
+
+def delete_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tuple[None, int]:
+    """Deletes a contract; one linked to another by roll-over is refused (409), so that a chain
+    never points at a contract that is gone and an ended contract never renews a second time."""
+
+    def delete(tx: Transaction) -> None:
+        contract = tx.get(CONTRACTS, customer_contract_id)
+        if contract is None:
+            raise _contract_not_found(customer_contract_id)
+        linked = [link for link in ROLL_OVER_LINKS if contract.get(link) is not None]
+        if linked:
+            message = (
+                f"Customer contract {customer_contract_id} is linked by roll-over ({linked[0]}) and cannot be deleted"
+            )
+            raise VendorError(409, "conflict", message)
+        tx.delete(CONTRACTS, customer_contract_id)
+
+    ctx.records.transaction(delete)
+    return None, 204
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -330,8 +427,15 @@ def _raise_if_any(errors: list[FieldError]) -> None:
 VENDOR = Vendor(
     name="elevate",
     title="Elevate billing",
-    operations={"getCustomerContract": get_customer_contract, "updateCustomerContract": update_customer_contract},
+    operations={
+        "getCustomerContract": get_customer_contract,
+        "updateCustomerContract": update_customer_contract,
+        "listCustomerContracts": list_customer_contracts,
+        "createCustomerContract": create_customer_contract,
+        "deleteCustomerContract": delete_customer_contract,
+    },
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=roll_over_due,
+    resources={"/customer-contracts/{customer_contract_id}": Resource(CONTRACTS, CONTRACT_SCHEMA)},
 )

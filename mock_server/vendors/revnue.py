@@ -9,14 +9,14 @@ relations, and errors in Django REST Framework's shape.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from mock_server.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.references import dangling
-from mock_server.store import Record, RecordsView
-from mock_server.vendors.base import Limits, RateLimit, RequestContext, Vendor
+from mock_server.store import Record, RecordsView, Transaction
+from mock_server.vendors.base import Limits, RateLimit, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 WRITABLE = "ContractWritable"
@@ -43,6 +43,7 @@ CUSTOM_FIELD_SCHEMAS = {
 # the party a contract must name, by contract type
 REQUIRED_PARTY = {"buy_side": "supplier", "sell_side": "customer"}
 
+SCOPE = "company"  # the body member (and query parameter) naming the company a call is made for
 REQUIRED = "This field is required."
 WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
 NOT_A_NUMBER = "A valid number is required."
@@ -75,8 +76,9 @@ def partial_update_contract(
 
 
 def _writable_fields(ctx: RequestContext) -> list[str]:
-    # contract_type is in the writable schema only so that a change can be refused by name
-    return [name for name in ctx.spec.property_names(WRITABLE) if name != "contract_type"]
+    # contract_type is in the writable schema only so that a change can be refused by name, and
+    # company only to say which company the call is made for (see _save)
+    return [name for name in ctx.spec.property_names(WRITABLE) if name not in ("contract_type", SCOPE)]
 
 
 def _existing(ctx: RequestContext, contract_id: int, company: int | None) -> Record:
@@ -91,6 +93,10 @@ def _save(
     ctx: RequestContext, contract_id: int, company: int | None, body: dict[str, Any], merge: Merge
 ) -> tuple[Record, int]:
     _existing(ctx, contract_id, company)
+    # The seed: `company` is "the ID of the specific company your API is calling". It scopes the
+    # call like `?company=`: a contract of another (or an unknown) company is not found, and the
+    # contract never moves between companies.
+    _existing(ctx, contract_id, body.get(SCOPE))
 
     def change(current: Record) -> Record:
         updated = _normalised(ctx, merge(current))
@@ -100,6 +106,53 @@ def _save(
         return _expired_if_ended(updated, ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
+
+
+# --- the rest of the resource: create, list, delete ----------------------------------------------
+
+
+def create_contract(ctx: RequestContext, body: dict[str, Any], company: int | None = None) -> tuple[Record, int]:
+    """POST: a whole contract, as PUT sends it, plus `contract_type` (set here, once)."""
+    scope = body[SCOPE]
+    # the body's company is the company the call is made for, as on an update
+    if (company is not None and company != scope) or not ctx.records.exists("companies", scope):
+        raise not_found(f"No company {scope}")
+    draft = {name: body.get(name) for name in _writable_fields(ctx)}
+    draft.update(id=0, contract_type=body["contract_type"], company=scope)
+    draft = _normalised(ctx, draft)
+    errors = _rule_violations(ctx, draft)
+    if errors:
+        raise validation_error(errors)
+    ready = _expired_if_ended(draft, ctx.clock.today())
+    created = ctx.records.create(CONTRACTS, lambda new_id: {**ready, "id": new_id})
+    return _render(ctx, created), 201
+
+
+def list_contracts(
+    ctx: RequestContext, company: int | None = None, name: str | None = None, contract_no: str | None = None
+) -> tuple[list[Record], int]:
+    """GET /contract/: every contract (of the company, when given), filtered by exact name and number."""
+    today = ctx.clock.today()
+    contracts = sorted(ctx.records.all(CONTRACTS), key=lambda contract: contract["id"])
+    wanted = {SCOPE: company, "name": name, "number": contract_no}
+    matching = [c for c in contracts if all(v is None or c[k] == v for k, v in wanted.items())]
+    return [_render(ctx, _expired_if_ended(contract, today)) for contract in matching], 200
+
+
+def delete_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[None, int]:
+    """DELETE: the contract goes; contracts that named it as their parent keep existing without one."""
+
+    def delete(tx: Transaction) -> None:
+        contract = tx.get(CONTRACTS, id)
+        if contract is None or (company is not None and contract[SCOPE] != company):
+            raise not_found(f"No contract {id}")
+        tx.delete(CONTRACTS, id)
+        for child in tx.all(CONTRACTS):
+            if child["parent_contract"] == id:
+                tx.put(CONTRACTS, child["id"], {**child, "parent_contract": None})
+
+    ctx.records.transaction(delete)
+    return None, 204
 
 
 def _expired_if_ended(contract: Record, today: dt.date) -> Record:
@@ -196,11 +249,28 @@ def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldErr
 
 
 def _custom_value_errors(ctx: RequestContext, data_type: str, value: Any) -> list[str]:
-    schema_name = CUSTOM_FIELD_SCHEMAS[data_type]
+    schema_name = CUSTOM_FIELD_SCHEMAS.get(data_type)
+    if schema_name is None:  # a template the seed check let through cannot break a request
+        return [f'The custom field has the data type "{data_type}", not one of {", ".join(CUSTOM_FIELD_SCHEMAS)}.']
     messages = [drf_message(error) for error in ctx.spec.validate(schema_name, value)]
     if not messages and data_type == "date" and not _is_date(value):
         messages.append(WRONG_DATE)
     return messages
+
+
+def template_problems(seed: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Custom fields whose data type is not one of the four the seed lists (money, number, date, text)."""
+    problems = []
+    for key, template in seed.get("custom_field_templates", {}).items():
+        for index, field in enumerate(template.get("fields") or []):
+            data_type = field.get("type") if isinstance(field, dict) else None
+            if data_type not in CUSTOM_FIELD_SCHEMAS:
+                known = ", ".join(CUSTOM_FIELD_SCHEMAS)
+                problems.append(
+                    f"custom_field_templates[{key}].fields[{index}].type: {data_type!r} is not a custom field"
+                    f" data type ({known})"
+                )
+    return problems
 
 
 def _malformed_dates(ctx: RequestContext, contract: Record) -> list[FieldError]:
@@ -291,6 +361,25 @@ def _related(ctx: RequestContext, collection: str, key: int | None, schema_name:
 def _country_name(ctx: RequestContext, code: int) -> str:
     country = ctx.records.get("countries", code)
     return country["name"] if country else str(code)
+
+
+# relations a response expands into an object, stored as the related record's id
+EXPANDED_RELATIONS = ("parent_contract", "customer", "supplier", "business_unit")
+
+
+def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
+    """The stored contract for a contract as a client reads it: relations back to ids, the country to its code."""
+    record: Record = {**(stored or {}), **view}
+    for name in EXPANDED_RELATIONS:
+        related = view.get(name)
+        record[name] = related.get("id") if isinstance(related, dict) else related
+    category = view.get("category")
+    if isinstance(category, dict):
+        record["category"] = {"id": category.get("id"), "subcategory": category.get("subcategory")}
+    country = view.get("country")
+    codes = {c["name"]: c["code"] for c in records.all("countries")}
+    record["country"] = codes.get(country, int(str(country)) if str(country).isdigit() else country)
+    return record
 
 
 # --- errors, Django REST Framework style -------------------------------------------------------
@@ -390,9 +479,19 @@ VENDOR = Vendor(
         "getContract": get_contract,
         "updateContract": update_contract,
         "partialUpdateContract": partial_update_contract,
+        "createContract": create_contract,
+        "listContracts": list_contracts,
+        "deleteContract": delete_contract,
+        # the vendor's Django routes answer the single-record paths with a trailing slash too
+        "getContractWithSlash": get_contract,
+        "updateContractWithSlash": update_contract,
+        "partialUpdateContractWithSlash": partial_update_contract,
+        "deleteContractWithSlash": delete_contract,
     },
     render_error=render_error,
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
     limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
+    check_seed=template_problems,
+    resources={"/api/v2/contract/{id}": Resource(CONTRACTS, RESPONSE, to_record=record_of_view)},
 )

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.errors import FieldError, VendorError, validation_error
 from mock_server.references import dangling
-from mock_server.store import Record, RecordMissing, RecordsView
-from mock_server.vendors.base import Edition, Limits, OAuthServer, RequestContext, Vendor
+from mock_server.store import Record, RecordsView, Transaction
+from mock_server.vendors.base import Edition, Limits, OAuthServer, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"
 CUSTOM_FIELDS = "contractFields"
@@ -49,10 +48,6 @@ INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
 _EXTRA = "UNPROCESSABLE_ENTITY"
 
-# The overlap rule spans records: one contract write at a time, so that two concurrent updates of
-# different contracts cannot create an overlap together.
-_CONTRACT_WRITES = threading.Lock()
-
 
 @dataclass
 class ZohoError(VendorError):
@@ -70,18 +65,67 @@ def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
 
 
 def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
-    def apply(stored: Record) -> Record:
+    # The overlap rule spans records, so the whole check-then-write is one store transaction: two
+    # concurrent updates of different contracts cannot create an overlap together. Reads through
+    # ctx.records inside it are covered too (the transaction spans the tenant's Zoho data).
+    def apply(tx: Transaction) -> Record:
+        stored = tx.get(CONTRACTS, contract_id)
+        if stored is None:
+            raise _contract_not_found(contract_id)
         updated = _updated_contract(ctx.records, stored, body)
         updated["modifiedBy"] = ctx.principal
         updated["modifiedTime"] = _timestamp(ctx.clock.now())
+        tx.put(CONTRACTS, contract_id, updated)
         return updated
 
-    try:
-        with _CONTRACT_WRITES:
-            updated = ctx.records.update(CONTRACTS, contract_id, apply)
-    except RecordMissing:
-        raise _contract_not_found(contract_id) from None
+    updated = ctx.records.transaction(apply)
     return _rendered(ctx.records, updated), 200
+
+
+# --- list and create ----------------------------------------------------------------------------
+
+LIST_FILTERS = ("departmentId", "accountId", "ownerId")
+# attributes a new contract has before the body is applied: optional ones start empty
+_BLANK: Record = {
+    "contractNumber": None,
+    "description": None,
+    "productId": None,
+    "notifyBefore": None,
+    "endDate": None,
+    "notificationAgentIds": [],
+    "cf": {},
+}
+
+
+def list_contracts(ctx: RequestContext, limit: int = 10, sortBy: str | None = None, **query: Any) -> tuple[Record, int]:
+    """`{"data": [...]}`: `limit` contracts from index `from`, filtered by department, account and
+    owner, sorted by `sortBy` (`-` before it for descending; by id when not given)."""
+    first = int(query.get("from_", query.get("from")) or 0)
+    contracts = ctx.records.all(CONTRACTS)
+    for name in LIST_FILTERS:
+        if query.get(name) is not None:
+            contracts = [c for c in contracts if c.get(name) == str(query[name])]
+    contracts.sort(key=lambda c: int(c["id"]))
+    if sortBy:
+        attribute, descending = sortBy.lstrip("-"), sortBy.startswith("-")
+        present = sorted((c for c in contracts if c.get(attribute) is not None), key=lambda c: c[attribute])
+        contracts = (present[::-1] if descending else present) + [c for c in contracts if c.get(attribute) is None]
+    return {"data": [_rendered(ctx.records, c) for c in contracts[first : first + limit]]}, 200
+
+
+def create_contract(ctx: RequestContext, body: dict[str, Any]) -> tuple[Record, int]:
+    """The rules of an update apply to the new contract; its id is the next free one."""
+
+    def create(tx: Transaction) -> Record:
+        new_id = str(tx.next_id(CONTRACTS))
+        created = _updated_contract(ctx.records, {"id": new_id, **_BLANK}, body)
+        moment = _timestamp(ctx.clock.now())
+        created.update(createdBy=ctx.principal, createdTime=moment, modifiedBy=ctx.principal, modifiedTime=moment)
+        tx.put(CONTRACTS, new_id, created)
+        return created
+
+    created = ctx.records.transaction(create)
+    return _rendered(ctx.records, created), 200
 
 
 # --- the update ---------------------------------------------------------------------------------
@@ -126,11 +170,18 @@ def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dic
     by_label = {f["displayLabel"]: name for name, f in fields.items()}
     values: dict[tuple[str, str], Any] = {}
     for attribute, known in (("customFields", by_label), ("cf", {name: name for name in fields})):
-        for key, value in (body.get(attribute) or {}).items():
+        for key, value in _as_mapping(body.get(attribute)).items():
             if key not in known:
                 raise ZohoError(422, "validation", _extra_parameter_message(f"{attribute}.{key}"), error_code=_EXTRA)
             values[(attribute, known[key])] = value
     return values
+
+
+def _as_mapping(values: Mapping[str, Any] | list[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """`cf` and `customFields` are documented as `<list>`: a list of objects applies them in order."""
+    if isinstance(values, list):
+        return {key: value for mapping in values for key, value in mapping.items()}
+    return dict(values or {})
 
 
 def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str, str], Any]) -> list[FieldError]:
@@ -281,6 +332,22 @@ def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
     return None if record is None else {key: record.get(key) for key in keys}
 
 
+def notify_on_of_view(view: Mapping[str, Any]) -> str | None:
+    """`notifyOn` as it follows from the `endDate` and `notifyBefore` a client reads."""
+    notify_before = view.get("notifyBefore")
+    if notify_before is None or not str(notify_before).isdigit():
+        return None
+    return _notify_on({"endDate": view.get("endDate"), "notifyBefore": int(notify_before)})
+
+
+def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
+    """The stored contract for a contract as a client reads it: derived members dropped, notifyBefore a number."""
+    record = {**(stored or {}), **{k: v for k, v in view.items() if k not in (*ECHOED_RELATIONS, "notifyOn")}}
+    notify_before = view.get("notifyBefore")
+    record["notifyBefore"] = None if notify_before is None else int(notify_before)
+    return record
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 # kind -> (status, errorCode, message); messages follow the vendor's documentation of each code.
@@ -391,10 +458,20 @@ OAUTH = OAuthServer(
 VENDOR = Vendor(
     name="zoho-desk",
     title="Zoho Desk",
-    operations={"getContract": get_contract, "updateContract": update_contract},
+    operations={
+        "getContract": get_contract,
+        "updateContract": update_contract,
+        "listContracts": list_contracts,
+        "createContract": create_contract,
+    },
     render_error=render_error,
     org_header="orgId",
     references=REFERENCES,
     limits=Limits(editions=EDITIONS, default_edition="enterprise"),
+    resources={
+        "/api/v1/contracts/{contract_id}": Resource(
+            CONTRACTS, "Contract", to_record=record_of_view, derived={"notifyOn": notify_on_of_view}
+        )
+    },
     oauth=OAUTH,
 )

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 import pytest
 
 from conformance.apis import discover
+from conformance.boundaries import VALID_VALUE_REFUSED
+from conformance.concurrency import LOST_UPDATE
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
-from conformance.results import CaseResult, Outcome, Suite
+from conformance.invariants import UNSENT_UNCHANGED, UpdateModel
+from conformance.mock import bundled_mock
+from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
 from tests.conformance import variants
-from tests.support.server import serving
 
 SEED = 20261122
 MAX_EXAMPLES = DEFAULT_MAX_EXAMPLES
@@ -31,15 +34,18 @@ class Variant:
     suite: SuiteChoice
     build: Callable[[pytest.MonkeyPatch], variants.ASGIApp]
     rules: frozenset[str]  # each must be flagged
+    words: tuple[str, ...] = ()  # what the messages must also name (the member, the value)
+    error: str = ""  # the one error the run must also report, after the results (a failed restore)
 
 
-def judge(app: variants.ASGIApp, api_name: str, suite: SuiteChoice) -> list[CaseResult]:
-    """Run the harness against `app`, trusted like the bundled mock (writes allowed, a tenant per scenario)."""
-    api = discover()[api_name]
-    with serving(app) as url:
+def judge(variant: Variant) -> list[CaseResult]:
+    """Run the harness against the variant, started like the mock (`contract-mock serve`, its own process),
+    trusted like the bundled mock (writes allowed, a tenant per scenario)."""
+    api = discover()[variant.api]
+    with bundled_mock("--variant", variant.id, module="tests.conformance.variant_server") as url:
         tenant = f"variant-{uuid.uuid4().hex[:8]}"
         target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=tenant)
-        options = RunOptions(apis=[api], suite=suite, max_examples=MAX_EXAMPLES, seed=SEED)
+        options = RunOptions(apis=[api], suite=variant.suite, max_examples=MAX_EXAMPLES, seed=SEED)
         return run_api(target, options, seed=SEED, on_progress=lambda message: None)
 
 
@@ -105,6 +111,53 @@ def org_id_not_checked(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
     return variants.ReplaceRequestHeader(variants.mock("zoho-desk"), "orgId", "60000000001")
 
 
+def notes_cleared_when_not_sent(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    return variants.with_operation("abillity", "updateContract", variants.clearing_unsent("Notes", ""))
+
+
+def enum_value_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    refuse = variants.sets("status", lambda value: value == "archived")
+    return variants.RefuseWrites(
+        variants.mock("revnue"), refuse, body={"status": ['"archived" is not a valid choice.']}
+    )
+
+
+def maximum_amount_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    refuse = variants.sets("first_offer_value", lambda value: value == 999999999999999)
+    return variants.RefuseWrites(variants.mock("revnue"), refuse, body={"first_offer_value": ["Too large."]})
+
+
+def alert_days_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    """Refuses renewalAlertDays of exactly its minimum (a violation), and of 14, the seeded value of the
+    spec's example contract, so that the contract cannot be written back after the maximum was accepted."""
+    refuse = variants.sets("renewalAlertDays", lambda value: value in (0, 14))
+    return variants.RefuseWrites(variants.mock("elevate"), refuse, body={"error": "bad_request", "message": "no"})
+
+
+def max_length_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    refuse = variants.sets("DisplayName", lambda value: isinstance(value, str) and len(value) == 100)
+    return variants.RefuseWrites(variants.mock("abillity"), refuse, body={"Message": "The request is invalid."})
+
+
+def numeric_ids_refused(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    refuse = variants.sets("accountId", lambda value: isinstance(value, int))
+    return variants.RefuseWrites(variants.mock("zoho-desk"), refuse, status=422, body={"errorCode": "INVALID_DATA"})
+
+
+def unknown_ids_400(monkeypatch: pytest.MonkeyPatch, api: str) -> variants.ASGIApp:
+    def bad_request(scope: variants.Scope, status: int, body: object) -> tuple[int, object]:
+        return (400, body) if status == 404 else (status, body)
+
+    return variants.RewriteResponses(variants.mock(api), variants.json_rewrite(bad_request))
+
+
+def read_modify_write(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
+    api = discover()["abillity"]
+    operation = next(op for op in api.operations() if op.method == "PATCH")
+    writable = list(UpdateModel(api).request_members(operation, "application/json"))
+    return variants.ReadModifyWrite(variants.mock("abillity"), writable)
+
+
 VARIANTS = [
     Variant("rule switched off: contract_type may change", "revnue", SuiteChoice.SCENARIOS, contract_type_rule_off,
             frozenset({"revnue.contract-type-cannot-change"})),
@@ -128,23 +181,55 @@ VARIANTS = [
             frozenset({"abillity.patch-text-json"})),
     Variant("orgId not checked", "zoho-desk", SuiteChoice.SCENARIOS, org_id_not_checked,
             frozenset({"zoho-desk.org-mismatch"})),
+    Variant("a member cleared when not sent", "abillity", SuiteChoice.SCENARIOS, notes_cleared_when_not_sent,
+            frozenset({UNSENT_UNCHANGED}), ("Notes",)),
+    Variant("boundary refused: an enum value", "revnue", SuiteChoice.BOUNDARIES, enum_value_refused,
+            frozenset({VALID_VALUE_REFUSED}), ("status", '"archived"', "enum")),
+    Variant("boundary refused: an amount of exactly the maximum", "revnue", SuiteChoice.BOUNDARIES,
+            maximum_amount_refused, frozenset({VALID_VALUE_REFUSED}), ("first_offer_value", "999999999999999")),
+    Variant("boundary refused: exactly maxLength", "abillity", SuiteChoice.BOUNDARIES, max_length_refused,
+            frozenset({VALID_VALUE_REFUSED}), ("DisplayName", "maxLength")),
+    Variant("boundary refused: an id as a JSON number", "zoho-desk", SuiteChoice.BOUNDARIES, numeric_ids_refused,
+            frozenset({VALID_VALUE_REFUSED}), ("accountId", "alternative type integer")),
+    Variant("failed restore after a found violation", "elevate", SuiteChoice.BOUNDARIES, alert_days_refused,
+            frozenset({VALID_VALUE_REFUSED}), ("renewalAlertDays=0",), error="restore failed"),
+    Variant("400 for unknown ids (Zoho Desk)", "zoho-desk", SuiteChoice.SCENARIOS,
+            lambda monkeypatch: unknown_ids_400(monkeypatch, "zoho-desk"),
+            frozenset({"zoho-desk.unknown-contract-404"})),
+    Variant("400 for unknown ids (Revnue)", "revnue", SuiteChoice.SCENARIOS,
+            lambda monkeypatch: unknown_ids_400(monkeypatch, "revnue"), frozenset({"revnue.unknown-contract-404"})),
+    Variant("lost update under concurrency", "abillity", SuiteChoice.CONCURRENCY, read_modify_write,
+            frozenset({LOST_UPDATE}), ("lost update",)),
 ]  # fmt: skip
 
 
+def variant_named(id: str) -> Variant:
+    return next(variant for variant in VARIANTS if variant.id == id)
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.id for variant in VARIANTS])
-def test_harness_flags_broken_variant(variant: Variant, monkeypatch: pytest.MonkeyPatch) -> None:
-    results = judge(variant.build(monkeypatch), variant.api, variant.suite)
+def test_harness_flags_broken_variant(variant: Variant) -> None:
+    results = judge(variant)
 
     flagged = {violation.rule: violation for result in results for violation in result.violations}
     missing = variant.rules - set(flagged)
     assert not missing, f"not flagged: {sorted(missing)}; flagged: {sorted(flagged)}"
     for rule in variant.rules:
         assert rule in flagged[rule].message, "the message names the rule"
-    assert not [result.name for result in results if result.outcome == Outcome.ERROR]
+    messages = " ".join(violation.message for result in results for violation in result.violations)
+    assert all(word in messages for word in variant.words), messages
+    errors = [result for result in results if result.outcome == Outcome.ERROR]
+    if variant.error:
+        # Every finding is kept; the failed restore is one more error, listed after them; the run exits 1.
+        assert errors and all(variant.error in error.detail for error in errors)
+        assert results.index(errors[0]) > max(i for i, r in enumerate(results) if r.outcome == Outcome.FAILED)
+        assert RunResult(cases=results, duration=0, targets={}).exit_code == ExitCode.VIOLATIONS
+    else:
+        assert not [result.name for result in errors]
 
 
 def test_scenario_violation_explains_request_expectation_and_response(monkeypatch: pytest.MonkeyPatch) -> None:
-    results = judge(not_found_as_200(monkeypatch), "abillity", SuiteChoice.SCENARIOS)
+    results = judge(variant_named("404 returned as 200"))
 
     (result,) = [result for result in results if result.name == "abillity.unknown-contract-404"]
     (violation,) = result.violations

@@ -51,7 +51,7 @@ def test_429_retries_are_bounded(sleeps: list[float]) -> None:
 
 
 def test_rate_cap_spaces_requests() -> None:
-    client, sent = client_answering(*[200] * 3)
+    client, _sent = client_answering(*[200] * 3)
     client.rate_cap = RateCap("2/s")
     started = time.monotonic()
 

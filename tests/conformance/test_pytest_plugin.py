@@ -5,9 +5,8 @@ import uuid
 import pytest
 
 from conformance.apis import discover
+from conformance.mock import bundled_mock
 from conformance.scenarios.loader import scenario_files
-from tests.conformance.test_broken_variants import not_found_as_200
-from tests.support.server import serving
 
 pytest_plugins = ["pytester"]
 
@@ -38,7 +37,7 @@ def test_scenarios_run_against_the_bundled_mock(pytester: pytest.Pytester) -> No
 def test_a_broken_target_fails_the_item_naming_the_rule(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with serving(not_found_as_200(monkeypatch)) as url:
+    with bundled_mock("--variant", "404 returned as 200", module="tests.conformance.variant_server") as url:
         result = pytester.runpytest_inprocess(
             "--conformance-api=abillity",
             f"--conformance-base-url={url}/abillity",

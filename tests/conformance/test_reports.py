@@ -85,7 +85,7 @@ def test_json_report_round_trips_the_run() -> None:
     document = json.loads(json_report.render(a_run()))
 
     assert document["exit_code"] == 1
-    assert document["summary"] == {"passed": 1, "failed": 1, "error": 1, "skipped": 1}
+    assert document["summary"] == {"passed": 1, "failed": 1, "error": 1, "skipped": 1, "not run": 0}
     assert document["cases"][0]["violations"][0]["exchange"]["status"] == 200
 
 
@@ -94,11 +94,11 @@ def test_html_groups_violations_by_rule_with_request_expected_and_actual(tmp_pat
     html.write(a_run(), path)
     page = path.read_text(encoding="utf-8")
 
-    assert page.count("<section class=rule>") == 1
+    assert page.count('<section class="rule">') == 1
     assert "<code>revnue.patch-keeps-untouched-fields</code> — PATCH changes only the fields sent" in page
     assert "<h4>Request</h4>" in page and "<h4>Expected</h4>" in page and "<h4>Actual response</h4>" in page
     assert "&lt;script&gt;" in page and "<script>" not in page
-    assert "&quot;description&quot;: null" in page
+    assert "&#34;description&#34;: null" in page
 
 
 def test_console_summary_names_rules_and_verdict() -> None:
@@ -110,3 +110,17 @@ def test_console_summary_names_rules_and_verdict() -> None:
     assert "revnue.patch-keeps-untouched-fields — 1 violation(s)" in text
     assert "[elevate] engine: boom" in text
     assert "1 violation(s) of 1 rule(s) (seed 42" in text
+
+
+def test_reports_carry_case_counts_and_the_rule_matrix(tmp_path: Path) -> None:
+    run = a_run()
+    run.cases[0].cases, run.cases[0].positive, run.cases[0].negative = 7, 3, 4
+    page = html.render(run)
+    document = json.loads(json_report.render(run))
+
+    assert "7 (3 / 4)" in page
+    assert "Rules of revnue" in page and "unchecked" in page
+    rules = document["rules"]["revnue"]
+    assert rules and {"id", "sentence", "checked_by", "result"} <= set(rules[0])
+    results = [rule["result"] for rule in rules]
+    assert results == sorted(results, key=lambda result: result != "unchecked"), "unchecked rules come first"

@@ -39,7 +39,18 @@ def with_operation(api: str, operation_id: str, wrap: Callable[[Callable[..., An
     return mock(api, operations=operations)
 
 
-class RewriteResponses:
+class Middleware:
+    """An ASGI middleware around the mock that still answers for it (`app.state`, which `serve` reads)."""
+
+    app: ASGIApp
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "app":
+            raise AttributeError(name)
+        return getattr(self.app, name)
+
+
+class RewriteResponses(Middleware):
     """ASGI middleware that buffers each HTTP response and lets `rewrite` change its status and body."""
 
     def __init__(self, app: ASGIApp, rewrite: ResponseRewrite) -> None:
@@ -69,7 +80,7 @@ class RewriteResponses:
         await self.app(scope, receive, buffered)
 
 
-class AddDefaultHeaders:
+class AddDefaultHeaders(Middleware):
     """ASGI middleware that adds request headers the client did not send."""
 
     def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
@@ -83,7 +94,7 @@ class AddDefaultHeaders:
         await self.app(scope, receive, send)
 
 
-class ReplaceRequestHeader:
+class ReplaceRequestHeader(Middleware):
     """ASGI middleware that overwrites one request header whenever it is sent."""
 
     def __init__(self, app: ASGIApp, name: str, value: str) -> None:
@@ -166,7 +177,7 @@ def vendor(api: str) -> Vendor:
     return discover()[api]
 
 
-class RecordRequests:
+class RecordRequests(Middleware):
     """ASGI middleware that notes the method and path of every HTTP request."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -181,3 +192,136 @@ class RecordRequests:
 
 def get_json(url: str, token: str) -> Any:
     return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).json()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def request_document(scope: Scope, body: bytes) -> Any:
+    """A request body as data: JSON, or a form as a mapping of text values."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"").decode()
+    if "form-urlencoded" in content_type:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(body.decode(), keep_blank_values=True))
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+class RefuseWrites(Middleware):
+    """ASGI middleware that refuses every write whose body `refuse` picks, as a server refusing valid data would."""
+
+    def __init__(self, app: ASGIApp, refuse: Callable[[Any], bool], status: int = 400, body: object = None) -> None:
+        self.app = app
+        self.refuse = refuse
+        self.status = status
+        self.body = json.dumps(body if body is not None else {"message": "refused"}).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("PATCH", "PUT", "POST"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if self.refuse(request_document(scope, body)):
+            await _answer(send, self.status, self.body)
+            return
+        await self.app(scope, _replay(body), send)
+
+
+def sets(member: str, predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Whether a merge body or a JSON Patch sets `member` to a value `predicate` accepts."""
+
+    def picks(document: Any) -> bool:
+        if isinstance(document, dict):
+            return member in document and predicate(document[member])
+        if isinstance(document, list):
+            return any(
+                isinstance(op, dict) and op.get("path") == f"/{member}" and predicate(op.get("value"))
+                for op in document
+            )
+        return False
+
+    return picks
+
+
+def clearing_unsent(member: str, cleared: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A partial-update handler that resets `member` to `cleared` whenever the request leaves it out."""
+
+    def wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
+        def patch(ctx: RequestContext, body: dict[str, Any], **params: Any) -> Any:
+            return handler(ctx, body={member: cleared, **body} if member not in body else body, **params)
+
+        return patch
+
+    return wrap
+
+
+class ReadModifyWrite(Middleware):
+    """ASGI middleware that turns each partial update into read, pause, write-everything: no lock, so
+    updates sent at the same moment overwrite each other with the stale values they read."""
+
+    def __init__(self, app: ASGIApp, writable: list[str], pause: float = 0.05) -> None:
+        self.app = app
+        self.writable = writable
+        self.pause = pause
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "PATCH":
+            await self.app(scope, receive, send)
+            return
+        import asyncio
+
+        body = await _read_body(receive)
+        document = (
+            request_document(scope, body) if b"json" in dict(scope["headers"]).get(b"content-type", b"") else None
+        )
+        current = await self._read(scope)
+        await asyncio.sleep(self.pause)
+        if isinstance(document, dict) and isinstance(current, dict):
+            stale = {name: current[name] for name in self.writable if current.get(name) is not None}
+            body = json.dumps({**stale, **document}).encode()
+        headers = [(n, v) for n, v in scope["headers"] if n != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.app({**scope, "headers": headers}, _replay(body), send)
+
+    async def _read(self, scope: Scope) -> Any:
+        chunks: list[bytes] = []
+        status = 0
+
+        async def collect(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            else:
+                chunks.append(message.get("body", b""))
+
+        headers = [(n, v) for n, v in scope["headers"] if n not in (b"content-type", b"content-length")]
+        await self.app({**scope, "method": "GET", "headers": headers}, _replay(b""), collect)
+        return json.loads(b"".join(chunks)) if status == 200 else None

@@ -26,14 +26,15 @@ class Operation:
     org: str | None
     examples: tuple[Any, ...] = ()  # the spec's request examples (JSON media types first)
     template: str = ""
+    auth_prefix: str = "Bearer"  # the spec's word before the token (x-auth-prefix)
 
     def with_token(self, token: str, media_type: str | None = None) -> dict[str, str]:
         headers = self.headers(media_type)
-        headers["Authorization"] = f"{self.vendor.auth_prefix} {token}"
+        headers["Authorization"] = f"{self.auth_prefix} {token}"
         return headers
 
     def headers(self, media_type: str | None = None) -> dict[str, str]:
-        headers = {"Authorization": f"{self.vendor.auth_prefix} dev-token.hostile-{next(_tokens)}"}
+        headers = {"Authorization": f"{self.auth_prefix} dev-token.hostile-{next(_tokens)}"}
         if self.vendor.org_header and self.org:
             headers[self.vendor.org_header] = self.org
         if media_type:
@@ -54,16 +55,25 @@ def operations() -> list[Operation]:
         spec = SpecView.load(Settings().spec_dir / f"{name}.yaml")
         grant = load_fixtures(vendor, DEFAULT_FIXTURES_DIR).tokens.lookup("dev-token")
         org = sorted(grant.orgs)[0] if grant and grant.orgs else None
-        for template, method, operation in spec.operations():
-            parameters = operation.get("parameters", []) + spec.resolved["paths"][template].get("parameters", [])
+        for op in spec.operations:
+            template, method, operation = op.path, op.method.lower(), op.definition
             path = template
-            for parameter in parameters:
+            query = []
+            for parameter in op.parameters:
+                example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
                 if parameter["in"] == "path":
-                    example = parameter.get("example", parameter.get("schema", {}).get("example", 1))
                     path = path.replace("{" + parameter["name"] + "}", str(example))
+                elif parameter["in"] == "query" and parameter.get("required"):
+                    query.append(f"{parameter['name']}={example}")
+            if query:
+                path += "?" + "&".join(query)
             content = operation.get("requestBody", {}).get("content", {})
             schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
-            found.append(Operation(vendor, method, path, tuple(content), schema, org, _examples(content), template))
+            found.append(
+                Operation(
+                    vendor, method, path, tuple(content), schema, org, _examples(content), template, spec.auth_prefix
+                )
+            )
     return found
 
 

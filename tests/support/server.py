@@ -1,8 +1,12 @@
-"""Serving an app on a free loopback port for tests that need a real HTTP server."""
+"""Serving an app object of this process on a free loopback port, for tests that must reach into it
+(the requests a wrapper recorded, the engine's own protocol tests).
+
+Everything else starts servers as processes with `conformance.mock.bundled_mock`: the mock as
+`contract-mock serve` runs it, or a broken variant of it (`tests/conformance/variant_server.py`).
+"""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,11 +15,9 @@ from typing import Any
 
 import uvicorn
 
+from conformance.mock import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["free_port", "serving"]
 
 
 @contextmanager

@@ -54,7 +54,9 @@ def example_request(
     content_type, body = None, None
     content = operation.get("requestBody", {}).get("content", {})
     if content:
-        content_type, media = next(iter(content.items()))
+        # a JSON body where the operation takes one: what Swagger UI fills in from the examples
+        content_type = next((ct for ct in content if "json" in ct), next(iter(content)))
+        media = content[content_type]
         if "example" in media:
             body = media["example"]
         else:
@@ -70,7 +72,8 @@ def example_update(spec: SpecView, vendor: Vendor, example_key: str | None = Non
 def update_example_keys(spec: SpecView) -> list[str]:
     """The named examples of the update's first request content type (empty for a single `example`)."""
     _, _, operation = update_operation(spec)
-    media = next(iter(operation["requestBody"]["content"].values()))
+    content = operation["requestBody"]["content"]
+    media = content[next((ct for ct in content if "json" in ct), next(iter(content)))]
     return list(media.get("examples", {}))
 
 

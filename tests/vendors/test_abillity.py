@@ -389,7 +389,9 @@ def test_tenants_do_not_see_each_others_writes(client):
         ("2024-02-29", "2024-02-29T00:00:00"),
         ("2025-02-29", None),
         ("0000-01-01", None),
-        ("2025-11-02T02:15:07Z", None),
+        ("2025-11-02T02:15:07Z", "2025-11-02T02:15:07"),
+        ("2025-11-02T02:15:07.50+01:00", "2025-11-02T01:15:07.5"),
+        ("0001-01-01T00:00:00+01:00", None),
     ],
 )
 def test_dotnet_date_time(text, stored):
@@ -400,3 +402,57 @@ def test_dotnet_timestamp_drops_the_zone_and_trailing_zeros():
     moment = dt.datetime(2026, 11, 1, 9, 30, 5, 120000, tzinfo=dt.UTC)
     assert dotnet_timestamp(moment) == "2026-11-01T09:30:05.12"
     assert dotnet_timestamp(moment.replace(microsecond=0)) == "2026-11-01T09:30:05"
+
+
+# --- what ASP.NET's model binding accepts (issue 9) -----------------------------------------------
+
+
+def test_unknown_form_members_are_ignored_like_json_ones(client, auth):
+    headers = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.patch(CONTRACT, headers=headers, content=b"NotAMember=1&DisplayName=Form+with+extras")
+    assert response.status_code == 200, response.text
+    assert get(client, auth)["DisplayName"] == "Form with extras"
+    assert "NotAMember" not in response.json()
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        ("2025-11-02T02:15:07Z", "2025-11-02T02:15:07"),
+        ("2025-11-02T02:15:07.595+01:00", "2025-11-02T01:15:07.595"),
+        ("2025-11-02T02:15-05:00", "2025-11-02T07:15:00"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_date_times_with_a_zone_are_stored_in_utc(client, auth, sent, stored, content_type):
+    body = {"StartDate": sent}
+    content = json.dumps(body).encode() if content_type.endswith("json") else urlencode(body).encode()
+    response = client.patch(CONTRACT, headers={**auth, "Content-Type": content_type}, content=content)
+    assert response.status_code == 200, response.text
+    assert get(client, auth)["StartDate"] == stored
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/json"])
+def test_integers_sent_as_strings_are_bound(client, auth, content_type):
+    body = json.dumps({"ContractTerm": "48", "MaxCLIs": "+7"}).encode()
+    response = client.patch(CONTRACT, headers={**auth, "Content-Type": content_type}, content=body)
+    assert response.status_code == 200, response.text
+    assert (get(client, auth)["ContractTerm"], get(client, auth)["MaxCLIs"]) == (48, 7)
+
+
+@pytest.mark.parametrize("value", ["two", "2147483648", "1.5"])
+def test_integer_strings_must_be_int32(client, auth, value):
+    before = get(client, auth)
+    response = patch_json(client, auth, {"ContractTerm": value})
+    assert response.status_code == 400
+    assert list(response.json()["ModelState"]) == ["model.ContractTerm"]
+    assert get(client, auth) == before
+
+
+def test_an_empty_body_is_still_refused(client, auth):
+    before = get(client, auth)
+    for content_type in ("application/json", "application/x-www-form-urlencoded"):
+        response = client.patch(CONTRACT, headers={**auth, "Content-Type": content_type}, content=b"")
+        assert response.status_code == 400, (content_type, response.text)
+        assert response.json()["Message"] == INVALID
+    assert get(client, auth) == before

@@ -515,10 +515,10 @@ def test_body_over_one_mebibyte_is_413(api: Elevate) -> None:
 
 
 def test_unsupported_method_is_405_with_allow(api: Elevate) -> None:
-    response = api.client.delete(f"/elevate/customer-contracts/{NOT_BILLING}", headers=api.headers())
+    response = api.client.put(f"/elevate/customer-contracts/{NOT_BILLING}", headers=api.headers(), json={})
     assert response.status_code == 405
     assert response.json()["error"] == "Method Not Allowed"
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "PATCH"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
 
 
 # --- concurrency ---------------------------------------------------------------------------------

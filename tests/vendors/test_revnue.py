@@ -429,7 +429,7 @@ def test_custom_field_must_belong_to_the_template(api: Revnue) -> None:
 INVALID_PK = [f'Invalid pk "{MISSING}" - object does not exist.']
 
 
-@pytest.mark.parametrize("field", ["company", "parent_contract", "customer", "supplier", "country", "business_unit"])
+@pytest.mark.parametrize("field", ["parent_contract", "customer", "supplier", "country", "business_unit"])
 def test_referenced_record_must_exist(api: Revnue, field: str) -> None:
     assert api.rejected("PATCH", BUY_SIDE, {field: MISSING}) == {field: INVALID_PK}
 
@@ -529,3 +529,51 @@ def test_auto_expiring_contract_expires_when_the_clock_passes_its_end(revnue_app
 def test_ending_an_auto_expiring_contract_in_the_past_expires_it(api: Revnue) -> None:
     body = {"contract_start_date": "2020-01-01", "contract_end_date": "2021-01-01", "service_start_date": "2020-01-01"}
     assert api.accepted("PATCH", SELL_SIDE, body)["status"] == "expired"
+
+
+# --- company scope and custom-field data types (issue 9) ------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+@pytest.mark.parametrize("company", [2, MISSING])
+def test_company_in_the_body_scopes_the_call_and_never_moves_the_contract(
+    api: Revnue, method: str, company: int
+) -> None:
+    body = {**full_body(api.contract(BUY_SIDE)), "company": company}
+    assert api.rejected(method, BUY_SIDE, body, status=404) == {"detail": "Not found."}
+
+
+def test_company_of_the_contract_in_the_body_is_accepted(api: Revnue) -> None:
+    updated = api.accepted("PATCH", BUY_SIDE, {"company": 1, "name": "Same company"})
+    assert (updated["company"], updated["name"]) == (1, "Same company")
+
+
+def test_template_with_an_unknown_data_type_is_a_clear_start_up_error(tmp_path: Any) -> None:
+    import shutil
+
+    import yaml
+
+    from mock_server.config import DEFAULT_FIXTURES_DIR
+    from mock_server.fixtures import FixtureError, load_fixtures
+
+    shutil.copytree(DEFAULT_FIXTURES_DIR / "revnue", tmp_path / "revnue")
+    seed = yaml.safe_load((tmp_path / "revnue" / "seed.yaml").read_text())
+    seed["custom_field_templates"][1]["fields"][0]["type"] = "percentage"
+    (tmp_path / "revnue" / "seed.yaml").write_text(yaml.safe_dump(seed))
+    with pytest.raises(FixtureError, match=r"custom_field_templates\[1\]\.fields\[0\]\.type: 'percentage'"):
+        load_fixtures(VENDOR, tmp_path)
+
+
+def test_template_with_an_unknown_data_type_is_a_400_not_a_500(api: Revnue, revnue_app: Any) -> None:
+    from mock_server.app import mock_state
+    from mock_server.auth import fingerprint
+
+    store = mock_state(revnue_app).store
+    api.contract(BUY_SIDE)  # the tenant exists
+    tenant = fingerprint(api.token)
+    template = store.get(tenant, "revnue", "custom_field_templates", 1) or {}
+    template["fields"][0]["type"] = "percentage"
+    store.insert(tenant, "revnue", "custom_field_templates", 1, template)
+    body = api.rejected("PATCH", BUY_SIDE, template_body(1, 5))
+    (message,) = body["template"]["fields"][1]["value"]
+    assert message.startswith('The custom field has the data type "percentage"')

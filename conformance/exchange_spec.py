@@ -1,0 +1,91 @@
+"""What the exchange checks read from an API's spec and its vendor module, in one place.
+
+Operations, declared responses and resolved schemas come from the spec (`openapi_model`, the model
+the mock reads too, so the proxy, drift and the mock read one document the same way); the resources a
+path addresses and the members derived from others come from the vendor module, when there is one.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from jsonschema import Draft4Validator
+
+from conformance.apis import Api, Operation
+from mock_server.vendors import discover as discover_vendors
+from mock_server.vendors.base import Resource, Vendor
+
+FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A request's operation, the path as the spec writes it (after any base path) and its parameters."""
+
+    operation: Operation
+    path: str  # the request path from the API's root: /api/v1/contracts/1
+    definition: dict[str, Any]  # the operation with every $ref resolved
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        template = self.operation.path.strip("/").split("/")
+        actual = self.path.strip("/").split("/")
+        return {t[1:-1]: a for t, a in zip(template, actual, strict=True) if t.startswith("{")}
+
+
+class ApiContract:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.view = api.model
+        self.vendor: Vendor | None = discover_vendors().get(api.name)
+
+    def match(self, method: str, path: str) -> Matched | None:
+        """The operation for `path`, trying it whole and then without leading segments (a base path)."""
+        segments = path.split("?", 1)[0].strip("/").split("/")
+        for start in range(len(segments)):
+            candidate = "/" + "/".join(segments[start:])
+            operation = self.api.operation_for(method, candidate)
+            if operation is not None:
+                definition = self.view.resolved["paths"][operation.path][method.lower()]
+                return Matched(operation, candidate, definition)
+        return None
+
+    def response(self, matched: Matched, status: int) -> dict[str, Any] | None:
+        """The declared response for `status`: exact, `4XX`-style, or `default`."""
+        responses: dict[str, Any] = matched.definition.get("responses", {})
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in responses:
+                return dict(responses[key])
+        return None
+
+    def request_schema(self, matched: Matched, media_type: str) -> dict[str, Any] | None:
+        content = matched.definition.get("requestBody", {}).get("content", {})
+        found = content.get(media_type)
+        return None if found is None else found.get("schema")
+
+    def request_media_types(self, matched: Matched) -> list[str]:
+        return list(matched.definition.get("requestBody", {}).get("content", {}))
+
+    def resource(self, matched: Matched) -> Resource | None:
+        return None if self.vendor is None else self.vendor.resources.get(matched.operation.path)
+
+    def resource_schema(self, resource: Resource) -> dict[str, Any]:
+        return self.view.schema(resource.view_schema)
+
+    def errors(self, schema: dict[str, Any], instance: Any, *, response: bool) -> list[tuple[str, str]]:
+        """(JSON pointer, message) for every violation of `schema`."""
+        validator = Draft4ResponseValidator if response else Draft4RequestValidator
+        found = validator(schema, format_checker=FORMAT_CHECKER).iter_errors(instance)
+        return sorted(("/" + "/".join(map(str, error.absolute_path)), error.message) for error in found)
+
+
+@functools.cache
+def contract_for(api: Api) -> ApiContract:
+    return ApiContract(api)
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()

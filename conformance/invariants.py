@@ -1,0 +1,324 @@
+"""The documented update semantics, checked around every write the harness makes.
+
+What each write operation does with the members it is sent, and which response members the
+service derives, is declared in the spec, never here:
+
+- `x-update` on a write operation: `partial` (members not sent stay unchanged), `replace`
+  (members not sent become null or their default) or `json-patch` (RFC 6902 applied to the record).
+- `x-null-means-unsent: true` on a write operation: a member sent as `null` is kept.
+- `x-derived-from: [member, ...]` on a response member: the service computes it from those members
+  (`["*"]`: from any change); it is never compared as "unchanged" and, when exactly one of its
+  inputs changes, it must change too.
+- `x-read-form: name` on a response member: it reads back as the name of the record sent by id, so
+  read-after-write cannot compare it.
+- `x-immutable: true` on a request member: set when the record is created; a replacement keeps it.
+- `readOnly` response members are never compared.
+
+`check_write` compares the record read before a write with the record read after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jsonpatch
+
+from conformance.apis import Api, Operation
+from openapi_model import properties
+
+READ_AFTER_WRITE = "invariant:read-after-write"
+UNSENT_UNCHANGED = "invariant:unsent-member-unchanged"
+REPLACE_NULLS_UNSENT = "invariant:replace-nulls-unsent"
+REJECTED_CHANGES_NOTHING = "invariant:rejected-write-changes-nothing"
+DERIVED_RECOMPUTED = "invariant:derived-member-recomputed"
+
+INVARIANTS = {
+    READ_AFTER_WRITE: "Every member a write sends is read back as sent.",
+    UNSENT_UNCHANGED: "A partial update leaves every member it does not send unchanged.",
+    REPLACE_NULLS_UNSENT: "A full replacement sets every writable member it does not send to null or its default.",
+    REJECTED_CHANGES_NOTHING: "A rejected write leaves the record exactly as it was.",
+    DERIVED_RECOMPUTED: "A derived member is recomputed when one of the members it is derived from changes.",
+}
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str
+    member: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write as sent and answered: the operation, its media type and body, and the status."""
+
+    operation: Operation
+    media_type: str
+    body: Any
+    status: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.operation.method} {self.operation.path}"
+
+
+class UpdateModel:
+    """The spec's word on one API's writes: semantics per operation, derived and read-only members."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def semantics(self, operation: Operation) -> str | None:
+        value = operation.definition.get("x-update")
+        return str(value) if value is not None else None
+
+    def checked(self, operation: Operation) -> bool:
+        """Writes whose record the harness can read back (a GET on the same path) and whose semantics are declared."""
+        return self.semantics(operation) is not None and self.api.operation_for("GET", operation.path) is not None
+
+    def record_members(self, operation: Operation) -> dict[str, Any]:
+        read = self.api.operation_for("GET", operation.path)
+        if read is None:
+            return {}
+        response = read.definition.get("responses", {}).get("200", {})
+        content: dict[str, Any] = response.get("content", {})
+        first: dict[str, Any] = next(iter(content.values()), {})
+        schema = first.get("schema", {})
+        return {name: dict(member) for name, member in properties(schema).items()}
+
+    def derived(self, operation: Operation) -> dict[str, list[str]]:
+        return {
+            name: list(member["x-derived-from"])
+            for name, member in self.record_members(operation).items()
+            if "x-derived-from" in member
+        }
+
+    def compared(self, operation: Operation) -> set[str]:
+        """Record members an unchanged-check compares: neither read-only nor derived."""
+        return {
+            name
+            for name, member in self.record_members(operation).items()
+            if not member.get("readOnly") and "x-derived-from" not in member
+        }
+
+    def request_members(self, operation: Operation, media_type: str) -> dict[str, Any]:
+        body = operation.definition.get("requestBody", {})
+        schema = body.get("content", {}).get(media_type, {}).get("schema", {})
+        return {name: member for name, member in properties(schema).items()}
+
+
+def parse_body(content: bytes | None, media_type: str) -> Any:
+    """A request body as data: JSON, or a form as a mapping of its last values per name."""
+    if not content:
+        return None
+    if "form-urlencoded" in media_type:
+        return dict(parse_qsl(content.decode("utf-8", errors="replace"), keep_blank_values=True))
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def check_write(model: UpdateModel, write: Write, before: Any, after: Any) -> list[Finding]:
+    """Every way the record read after `write` departs from the documented semantics."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    if write.status >= 400:
+        if before == after:
+            return []
+        changed = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+        return [
+            Finding(
+                REJECTED_CHANGES_NOTHING,
+                name,
+                f"{write.label} was refused with {write.status} but changed {name}: "
+                f"{_show(before.get(name))} → {_show(after.get(name))}",
+            )
+            for name in changed
+        ]
+    if not 200 <= write.status < 300:
+        return []
+    semantics = model.semantics(write.operation)
+    if semantics == "json-patch":
+        findings = _json_patch(model, write, before, after)
+    elif semantics in ("partial", "replace"):
+        findings = _merge(model, write, semantics, before, after)
+    else:
+        return []
+    return findings + _derived(model, write, before, after)
+
+
+def _merge(
+    model: UpdateModel, write: Write, semantics: str, before: dict[str, Any], after: dict[str, Any]
+) -> list[Finding]:
+    if not isinstance(write.body, dict):
+        return []
+    null_keeps = bool(write.operation.definition.get("x-null-means-unsent"))
+    # A form has no null: its empty value (and the word `null`, which form decoders read as null) stands for it.
+    nulls = (None, "", "null") if "form-urlencoded" in write.media_type else (None,)
+    sent = {name: value for name, value in write.body.items() if not (null_keeps and value in nulls)}
+    compared = model.compared(write.operation)
+    comparable = {name for name, member in model.record_members(write.operation).items() if "x-read-form" not in member}
+    findings = []
+    for name, value in sent.items():
+        if name in compared & comparable and name in after and not same_value(value, after[name]):
+            findings.append(
+                Finding(
+                    READ_AFTER_WRITE,
+                    name,
+                    f"{write.label} sent {name}={_show(value)} but it reads back as {_show(after[name])}",
+                )
+            )
+    writable = model.request_members(write.operation, write.media_type)
+    for name in sorted(compared - set(sent)):
+        if name not in before or name not in after:
+            continue
+        if semantics == "partial" and before[name] != after[name]:
+            findings.append(
+                Finding(
+                    UNSENT_UNCHANGED,
+                    name,
+                    f"{write.label} did not send {name}, yet it changed: {_show(before[name])} → {_show(after[name])}",
+                )
+            )
+        elif (
+            semantics == "replace"
+            and name in writable
+            and not writable[name].get("x-immutable")
+            and not _null_or_default(after[name], writable[name])
+        ):
+            findings.append(
+                Finding(
+                    REPLACE_NULLS_UNSENT,
+                    name,
+                    f"{write.label} replaces the record without {name}, yet it reads {_show(after[name])}, "
+                    "not null or its default",
+                )
+            )
+    return findings
+
+
+def _json_patch(model: UpdateModel, write: Write, before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
+    if not isinstance(write.body, list):
+        return []
+    try:
+        expected = jsonpatch.JsonPatch(write.body).apply(before)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError, ValueError):
+        return []  # the target accepted what RFC 6902 cannot apply: other checks judge the status
+    if not isinstance(expected, dict):
+        return []
+    touched = {_top_member(op.get(key)) for op in write.body if isinstance(op, dict) for key in ("path", "from")}
+    findings = []
+    for name in sorted(model.compared(write.operation)):
+        if expected.get(name) == after.get(name):
+            continue
+        if name in touched:
+            message = (
+                f"{write.label} set {name} to {_show(expected.get(name))}, "
+                f"but it reads back as {_show(after.get(name))}"
+            )
+            findings.append(Finding(READ_AFTER_WRITE, name, message))
+        else:
+            message = (
+                f"{write.label} did not touch {name}, yet it changed: "
+                f"{_show(before.get(name))} → {_show(after.get(name))}"
+            )
+            findings.append(Finding(UNSENT_UNCHANGED, name, message))
+    return findings
+
+
+def _derived(model: UpdateModel, write: Write, before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
+    findings = []
+    sent = _sent_members(write)
+    for name, inputs in model.derived(write.operation).items():
+        if "*" in inputs or name in sent or name not in after or after[name] is None:
+            continue
+        changed = [member for member in inputs if before.get(member) != after.get(member)]
+        if len(changed) == 1 and before.get(name) == after.get(name):
+            findings.append(
+                Finding(
+                    DERIVED_RECOMPUTED,
+                    name,
+                    f"{write.label} changed {changed[0]} ({_show(before.get(changed[0]))} → "
+                    f"{_show(after.get(changed[0]))}), yet {name}, derived from it, still reads {_show(after[name])}",
+                )
+            )
+    return findings
+
+
+def _sent_members(write: Write) -> set[str]:
+    if isinstance(write.body, dict):
+        return set(write.body)
+    if isinstance(write.body, list):
+        return {_top_member(op.get(key)) for op in write.body if isinstance(op, dict) for key in ("path", "from")}
+    return set()
+
+
+def _top_member(pointer: Any) -> str:
+    if not isinstance(pointer, str):
+        return ""
+    return pointer.lstrip("/").split("/", 1)[0].replace("~1", "/").replace("~0", "~")
+
+
+def same_value(sent: Any, read: Any) -> bool:
+    """Whether a value as read is the value as sent, in the read forms the specs document.
+
+    A reference sent as an id reads back expanded (`3` → `{"id": 3, ...}`), a number may be sent as
+    digits (forms, Zoho's string ids), a bare date reads back with a time of midnight, and a nested
+    object reads back with members the request did not send.
+    """
+    if sent == read:
+        return True
+    if isinstance(read, dict):
+        if isinstance(sent, dict):
+            # Members the service does not know are ignored (the frameworks' default).
+            return all(same_value(value, read[name]) for name, value in sent.items() if name in read)
+        return "id" in read and same_value(sent, read["id"])
+    if isinstance(sent, bool) or isinstance(read, bool):
+        return str(sent).lower() == str(read).lower()
+    if isinstance(sent, int | float | str) and isinstance(read, int | float | str):
+        if _number(sent) is not None and _number(sent) == _number(read):
+            return True
+        if isinstance(sent, str) and isinstance(read, str):
+            return _same_moment(sent, read)
+    if isinstance(sent, list) and isinstance(read, list):
+        return len(sent) == len(read) and all(same_value(a, b) for a, b in zip(sent, read, strict=True))
+    return False
+
+
+def _same_moment(sent: str, read: str) -> bool:
+    """A date or date-time read back in a longer form (`2025-11-02` → `2025-11-02T00:00:00`, `T20:49` → `T20:49:00`)."""
+    if not _DATE_TIME.match(sent) or not _DATE_TIME.match(read):
+        return False
+    try:
+        return _moment(sent) == _moment(read)
+    except ValueError:
+        return False
+
+
+def _moment(text: str) -> dt.datetime:
+    # .NET writes up to seven fraction digits; Python reads six.
+    return dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
+
+
+def _number(value: int | float | str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _null_or_default(value: Any, schema: Mapping[str, Any]) -> bool:
+    return value is None or ("default" in schema and value == schema["default"])
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:80] + "…"
