@@ -22,7 +22,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from flask import Flask
 
-from mock_server import admin
+from mock_server import admin, landing, oauth
 from mock_server.auth import security_handler
 from mock_server.clock import Clock
 from mock_server.config import Settings
@@ -95,6 +95,8 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
     middleware = ConnexionMiddleware(dispatcher, import_name=__name__)
+    oauth.register(middleware, state)  # first: it rewrites the served specs and must wrap the request log
+    landing.register(middleware, state, admin_app)
     for vendor in vendors.values():
         _add_vendor_api(middleware, state, vendor)
     rendering = ErrorRendering(vendors, specs)

@@ -73,6 +73,22 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class OAuthServer:
+    """A vendor whose clients get tokens from an OAuth server: the engine serves a mock of it.
+
+    Paths are below the vendor's prefix. Issued access tokens carry the grants (and the tenant) of
+    the fixture token they were issued for, and expire on the mock's clock.
+    """
+
+    token_path: str  # e.g. /oauth/v2/token: authorization_code and refresh_token grants
+    authorize_path: str  # the authorization page of the authorization code flow
+    expired_token: VendorError  # what the API answers to an expired access token
+    access_token_lifetime: dt.timedelta = dt.timedelta(hours=1)
+    code_lifetime: dt.timedelta = dt.timedelta(minutes=2)
+    error_status: int = 400  # status of the token endpoint's `{"error": ...}` answers (RFC 6749: 400)
+
+
+@dataclass(frozen=True)
 class Vendor:
     name: str  # the API name: spec openapi/<name>.yaml, fixtures/<name>/, mounted at /<name>
     title: str
@@ -84,6 +100,7 @@ class Vendor:
     limits: Limits = field(default_factory=Limits)
     check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
     resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
+    oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
 
     @property
     def prefix(self) -> str:

@@ -1,0 +1,117 @@
+"""`GET /`: what a newcomer needs in their first minute, as a page or (Accept: application/json) as JSON.
+
+Everything shown is derived from the running mock: the vendors it serves, their fixture tokens
+(fixtures/<api>/auth.yaml), their OAuth endpoints, and the admin routes registered on the app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connexion.middleware import MiddlewarePosition
+from flask import Flask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from mock_server.auth import TokenRegistry
+from mock_server.oauth import PAGES
+from mock_server.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    from connexion import ConnexionMiddleware
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from mock_server.state import MockState
+
+ADMIN_PREFIX = "/__admin"
+ADMIN_TOKEN_HEADER = "X-Admin-Token"
+
+
+def register(middleware: ConnexionMiddleware, state: MockState, admin_app: Flask) -> None:
+    """Serve `GET /`; `admin_app` is the Flask app of the admin API, whose routes the page lists."""
+    middleware.add_middleware(
+        LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, admin_app=admin_app
+    )
+
+
+class LandingPage:
+    def __init__(self, app: ASGIApp, *, state: MockState, admin_app: Flask) -> None:
+        self.app = app
+        self.state = state
+        self.admin_app = admin_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        await self._page(Request(scope))(scope, receive, send)
+
+    def _page(self, request: Request) -> Response:
+        overview = describe(self.state, f"{request.url.scheme}://{request.url.netloc}", self.admin_app)
+        accepted = parse_accept_header(request.headers.get("accept", ""), MIMEAccept)
+        if accepted.best_match(["text/html", "application/json"]) == "application/json":
+            return JSONResponse(overview)
+        return HTMLResponse(PAGES.get_template("landing.html").render(overview=overview))
+
+
+def describe(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+    return {
+        "title": "contract-mock-kit",
+        "root": root,
+        "today": state.clock.today().isoformat(),
+        "apis": [
+            _api(vendor, state.specs[name].auth_prefix, state.tokens[name], root)
+            for name, vendor in state.vendors.items()
+        ],
+        "admin": _admin(state, root, admin_app),
+    }
+
+
+def _api(vendor: Vendor, auth_prefix: str, registry: TokenRegistry, root: str) -> dict[str, Any]:
+    base_url = root + vendor.prefix
+    described: dict[str, Any] = {
+        "name": vendor.name,
+        "title": vendor.title,
+        "baseUrl": base_url,
+        "swaggerUi": f"{base_url}/ui/",
+        "spec": f"{base_url}/openapi.json",
+        "authorization": f"Authorization: {auth_prefix} <token>",
+        "orgHeader": vendor.org_header,
+        "tokens": [_token(token, registry) for token in registry.tokens()],
+        "oauth": None,
+    }
+    if vendor.oauth is not None:
+        described["oauth"] = {
+            "tokenUrl": base_url + vendor.oauth.token_path,
+            "authorizationUrl": base_url + vendor.oauth.authorize_path,
+            "grantTypes": ["authorization_code", "refresh_token"],
+            "accessTokenLifetimeSeconds": int(vendor.oauth.access_token_lifetime.total_seconds()),
+        }
+    return described
+
+
+def _token(token: str, registry: TokenRegistry) -> dict[str, Any]:
+    grant = registry.lookup(token)
+    assert grant is not None  # every listed token has a grant
+    return {"token": token, "scopes": sorted(grant.scopes), "orgs": sorted(grant.orgs), "principal": grant.principal}
+
+
+def _admin(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+    if not state.settings.admin_enabled:
+        return {"enabled": False, "url": None, "header": None, "endpoints": []}
+    endpoints = sorted(
+        {
+            (rule.rule, method)
+            for rule in admin_app.url_map.iter_rules()
+            if rule.rule.startswith(ADMIN_PREFIX)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        }
+    )
+    return {
+        "enabled": True,
+        "url": f"{root}{ADMIN_PREFIX}",
+        "header": ADMIN_TOKEN_HEADER if state.settings.admin_token else None,
+        "endpoints": [f"{method} {path}" for path, method in endpoints],
+    }

@@ -1,0 +1,366 @@
+"""A mock of a vendor's OAuth server, for vendors whose module declares one (`Vendor.oauth`).
+
+Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`):
+
+- the authorization page lists the fixture tokens (fixtures/<api>/auth.yaml); choosing one (or typing
+  a derived token `<token>.<anything>`) redirects back with a one-time grant code bound to it;
+- the token endpoint takes the `authorization_code` and `refresh_token` grants, with parameters in the
+  query string, a form body or (client credentials) a Basic header. A refresh token is one the
+  endpoint issued or any token the API knows, so a test can refresh with `dev-token.ci-42`;
+- an issued access token stands for the token it was issued for: the same grants and the same tenant,
+  so writes survive a refresh. It expires on the mock's clock (`POST /__admin/clock` moves it); an
+  expired one gets the vendor's own error (`OAuthServer.expired_token`).
+
+`token_type` in the answers is the scheme the API expects in `Authorization` (the spec's
+`x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
+
+Both middlewares sit outside the request log: codes, secrets and tokens sent to the endpoints are
+never logged, and an issued token is replaced before the log, limits and faults see the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+import threading
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from connexion.middleware import MiddlewarePosition
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from mock_server.auth import TokenRegistry
+from mock_server.clock import Clock
+from mock_server.vendors.base import OAuthServer, Vendor
+
+if TYPE_CHECKING:
+    from connexion import ConnexionMiddleware
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from mock_server.app import MockState
+
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
+PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
+
+
+def register(middleware: ConnexionMiddleware, state: MockState) -> None:
+    """Serve the OAuth servers the vendors declare. Call before the APIs and any middleware are added:
+    the served specs must name the mock's endpoints, and this middleware must wrap the request log."""
+    servers = [
+        OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix)
+        for name, vendor in state.vendors.items()
+        if vendor.oauth
+    ]
+    for server in servers:
+        point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
+    if servers:
+        middleware.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+        middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+
+
+def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
+    """Rewrite the OAuth2 flows of the served copy of a spec to the mock's endpoints."""
+    assert vendor.oauth is not None
+    urls = {
+        "authorizationUrl": vendor.prefix + vendor.oauth.authorize_path,
+        "tokenUrl": vendor.prefix + vendor.oauth.token_path,
+        "refreshUrl": vendor.prefix + vendor.oauth.token_path,
+    }
+    for scheme in spec.get("components", {}).get("securitySchemes", {}).values():
+        if scheme.get("type") != "oauth2":
+            continue
+        for flow in scheme.get("flows", {}).values():
+            flow.update({key: url for key, url in urls.items() if key in flow})
+
+
+class OAuthError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str  # the fixture (or derived) token it stands for
+    expires: dt.datetime
+    client_id: str = ""
+    redirect_uri: str = ""
+
+
+class IssuedStore:
+    """Codes, access and refresh tokens the mock issued, bounded, safe across threads."""
+
+    def __init__(self, limit: int = MAX_ISSUED) -> None:
+        self._items: OrderedDict[str, Issued] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def issue(self, issued: Issued) -> str:
+        key = f"{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._items[key] = issued
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> Issued | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def pop(self, key: str) -> Issued | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+
+class OAuthMock:
+    """One vendor's OAuth server: grants in, tokens out; and the meaning of the tokens it issued."""
+
+    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock, auth_prefix: str) -> None:
+        assert vendor.oauth is not None
+        self.vendor = vendor
+        self.auth_prefix = auth_prefix
+        self.config: OAuthServer = vendor.oauth
+        self.registry = registry
+        self.clock = clock
+        self.codes = IssuedStore()
+        self.access_tokens = IssuedStore()
+        self.refresh_tokens = IssuedStore()
+
+    def issue_code(self, token: str, client_id: str, redirect_uri: str) -> str:
+        if self.registry.lookup(token) is None:
+            raise OAuthError("invalid_token")
+        expires = self.clock.now() + self.config.code_lifetime
+        return self.codes.issue(Issued(token, expires, client_id, redirect_uri))
+
+    def exchange(self, params: Mapping[str, str], api_domain: str) -> dict[str, Any]:
+        """The token endpoint's answer to a grant, or an OAuthError naming what is wrong."""
+        grant_type = params.get("grant_type", "")
+        if not params.get("client_id"):
+            raise OAuthError("invalid_client")
+        if grant_type == "authorization_code":
+            token = self._redeem_code(params)
+            refresh = self.refresh_tokens.issue(Issued(token, dt.datetime.max.replace(tzinfo=dt.UTC)))
+            return {"access_token": self._access_token(token), "refresh_token": refresh, **self._common(api_domain)}
+        if grant_type == "refresh_token":
+            return {"access_token": self._access_token(self._refreshed(params)), **self._common(api_domain)}
+        raise OAuthError("unsupported_grant_type")
+
+    def stands_for(self, access_token: str) -> tuple[str, bool] | None:
+        """(the token an issued access token stands for, whether it has expired); None if not issued here."""
+        issued = self.access_tokens.get(access_token)
+        if issued is None:
+            return None
+        return issued.token, self.clock.now() >= issued.expires
+
+    def _redeem_code(self, params: Mapping[str, str]) -> str:
+        issued = self.codes.pop(params.get("code", ""))
+        if issued is None or self.clock.now() >= issued.expires:
+            raise OAuthError("invalid_code")
+        if issued.client_id != params["client_id"]:
+            raise OAuthError("invalid_client")
+        if issued.redirect_uri != params.get("redirect_uri", ""):
+            raise OAuthError("invalid_redirect_uri")
+        return issued.token
+
+    def _refreshed(self, params: Mapping[str, str]) -> str:
+        refresh = params.get("refresh_token", "")
+        issued = self.refresh_tokens.get(refresh)
+        if issued is not None:
+            return issued.token
+        if refresh and self.registry.lookup(refresh) is not None:
+            return refresh
+        raise OAuthError("invalid_code")
+
+    def _access_token(self, token: str) -> str:
+        return self.access_tokens.issue(Issued(token, self.clock.now() + self.config.access_token_lifetime))
+
+    def _common(self, api_domain: str) -> dict[str, Any]:
+        return {
+            "api_domain": api_domain,
+            "token_type": self.auth_prefix,
+            "expires_in": int(self.config.access_token_lifetime.total_seconds()),
+        }
+
+
+class _ForOAuthVendors:
+    def __init__(self, app: ASGIApp, *, servers: list[OAuthMock]) -> None:
+        self.app = app
+        self.servers = servers
+
+    def _server_for(self, scope: Scope) -> OAuthMock | None:
+        if scope["type"] != "http":
+            return None
+        path: str = scope["path"]
+        return next((s for s in self.servers if path.startswith(s.vendor.prefix + "/")), None)
+
+
+class OAuthEndpoints(_ForOAuthVendors):
+    """Serves the token endpoint and the authorization page; outside the request log."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self._server_for(scope)
+        local = scope["path"][len(server.vendor.prefix) :] if server else ""
+        if server is not None and local == server.config.token_path:
+            response = await _token_endpoint(server, scope, receive)
+        elif server is not None and local == server.config.authorize_path:
+            response = await _authorize_endpoint(server, scope, receive)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+
+class IssuedTokens(_ForOAuthVendors):
+    """Replaces an issued access token by the token it stands for, or answers the vendor's expiry error.
+
+    Outside the request log and the limits and faults, which read the tenant from the Authorization
+    header: a request made with an issued token is the tenant's. The expiry error itself is not logged.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self._server_for(scope)
+        if server is not None and _translate_token(server, scope):
+            status, body = server.vendor.render_error(server.config.expired_token)
+            await JSONResponse(body, status_code=status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _translate_token(server: OAuthMock, scope: Scope) -> bool:
+    """Put the token an issued one stands for in the scope's Authorization; True if it has expired."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for index, (name, value) in enumerate(headers):
+        if name.lower() != b"authorization":
+            continue
+        word, _, token = value.decode("latin-1").strip().partition(" ")
+        found = server.stands_for(token.strip())
+        if found is None:
+            return False
+        stands_for, expired = found
+        replaced = (name, f"{word} {stands_for}".encode("latin-1"))
+        scope["headers"] = [*headers[:index], replaced, *headers[index + 1 :]]
+        return expired
+    return False
+
+
+async def _token_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> Response:
+    if scope["method"] != "POST":
+        return JSONResponse({"error": "method_not_allowed"}, status_code=405, headers={"Allow": "POST"})
+    try:
+        params = await _parameters(scope, receive)
+        answer = server.exchange(params, api_domain=_origin(scope) + server.vendor.prefix)
+    except OAuthError as exc:
+        return JSONResponse({"error": exc.code}, status_code=server.config.error_status, headers=_NO_STORE)
+    return JSONResponse(answer, headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def _authorize_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> Response:
+    """GET: the page to choose a token; POST (the page's form): a code, by redirect to the client."""
+    if scope["method"] not in ("GET", "POST"):
+        return HTMLResponse("Method not allowed", status_code=405, headers={"Allow": "GET, POST"})
+    try:
+        params = await _parameters(scope, receive)
+    except OAuthError as exc:
+        return _authorize_page(server, {}, problem=exc.code, status=400)
+    missing = [name for name in ("response_type", "client_id", "redirect_uri") if not params.get(name)]
+    if missing:
+        return _authorize_page(server, params, problem=f"missing parameter {', '.join(missing)}", status=400)
+    if params["response_type"] != "code":
+        return _authorize_page(server, params, problem="response_type must be code", status=400)
+    if scope["method"] == "GET":
+        return _authorize_page(server, params)
+    try:
+        # A typed derived token wins: pressing Enter in its field also sends the first token button.
+        token = params.get("derived_token", "").strip() or params.get("token", "").strip()
+        code = server.issue_code(token, params["client_id"], params["redirect_uri"])
+    except OAuthError:
+        return _authorize_page(server, params, problem="unknown token: choose one below", status=400)
+    return RedirectResponse(_with_query(params["redirect_uri"], code=code, state=params.get("state")), status_code=302)
+
+
+def _authorize_page(server: OAuthMock, params: Mapping[str, str], problem: str = "", status: int = 200) -> Response:
+    tokens = [
+        {"token": token, "grant": server.registry.lookup(token)} for token in server.registry.tokens()
+    ]  # fmt: skip
+    hidden = {key: value for key, value in params.items() if key not in ("token", "derived_token")}
+    page = PAGES.get_template("oauth_authorize.html").render(
+        vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+async def _parameters(scope: Scope, receive: Receive) -> dict[str, str]:
+    """Query string, then the form body, then client credentials from a Basic header."""
+    body = await _bounded_body(scope, receive)
+    request = Request(scope, _replay(body))
+    params = dict(request.query_params)
+    if body:
+        try:
+            form = await request.form(max_files=0, max_fields=100)
+        except (HTTPException, MultiPartException) as exc:  # a broken or file-carrying multipart body
+            raise OAuthError("invalid_request") from exc
+        params.update({key: value for key, value in form.items() if isinstance(value, str)})
+    params.update(_basic_credentials(request.headers.get("authorization", "")))
+    return params
+
+
+async def _bounded_body(scope: Scope, receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise OAuthError("invalid_request")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _basic_credentials(header: str) -> dict[str, str]:
+    word, _, encoded = header.strip().partition(" ")
+    if word.lower() != "basic":
+        return {}
+    try:
+        client_id, _, client_secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return {}
+    return {"client_id": client_id, "client_secret": client_secret}
+
+
+def _origin(scope: Scope) -> str:
+    request = Request(scope)
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _with_query(url: str, **params: str | None) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query) + [(k, v) for k, v in params.items() if v is not None]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+__all__ = ["IssuedTokens", "OAuthEndpoints", "OAuthMock", "point_flows_at_mock", "register"]
