@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance import har
 from conformance.apis import Api
@@ -307,16 +308,11 @@ _ABSENT = object()
 
 
 def _at(document: Any, pointer: str) -> Any:
-    node = document
-    for part in pointer.lstrip("/").split("/") if pointer else []:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _ABSENT
-    return node
+    """The member a JSON pointer names, or `_ABSENT`."""
+    try:
+        return resolve_pointer(document, pointer, _ABSENT)
+    except JsonPointerException:  # not a pointer, or it walks through a scalar
+        return _ABSENT
 
 
 def _error_fields(expected: Any, actual: Any) -> list[Difference]:

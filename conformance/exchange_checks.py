@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
+from jsonpointer import JsonPointerException, resolve_pointer
+
 from conformance.exchange_spec import ApiContract, Matched, media_type
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -208,16 +210,11 @@ def sent_values(sent: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _at(document: Any, pointer: str) -> Any:
-    node = document
-    for part in pointer.lstrip("/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-    return node
+    """The member a JSON pointer names, or `_MISSING`."""
+    try:
+        return resolve_pointer(document, pointer, _MISSING)
+    except JsonPointerException:  # not a pointer, or it walks through a scalar
+        return _MISSING
 
 
 def _echoes(sent: Any, got: Any) -> bool:

@@ -29,6 +29,21 @@ ErrorKind = Literal[
 ]
 
 
+# The kind of error each HTTP status stands for, when a library answers with a bare status.
+KIND_BY_STATUS: dict[int, ErrorKind] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "throttled",
+}
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field, as data: vendor modules word it from `code`, `limit` and `value`.

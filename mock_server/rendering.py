@@ -19,22 +19,11 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from mock_server.errors import FieldError, VendorError
+from mock_server.errors import KIND_BY_STATUS, FieldError, VendorError
 from mock_server.spec import SpecView
 from mock_server.vendors.base import Vendor
 
 logger = logging.getLogger("mock_server")
-
-_KIND_BY_STATUS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
 
 
 class ErrorRendering:
@@ -102,9 +91,9 @@ def as_vendor_error(exc: Exception, content_type: str | None = None) -> VendorEr
         return VendorError(403, "forbidden", str(exc.detail))
     if isinstance(exc, (ProblemException, StarletteHTTPException)):
         status = exc.status_code
-        kind = _KIND_BY_STATUS.get(status)
+        kind = KIND_BY_STATUS.get(status)
         if kind is not None:
-            return VendorError(status, kind, str(exc.detail or kind))  # type: ignore[arg-type]
+            return VendorError(status, kind, str(exc.detail or kind))
     logger.exception("unexpected error", exc_info=exc)
     return VendorError(500, "internal", "Internal error in the mock")
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_server import _compat
 from mock_server.auth import fingerprint
-from mock_server.errors import ErrorKind, VendorError
+from mock_server.errors import KIND_BY_STATUS, VendorError
 from mock_server.faults import MAX_DELAY_MS, Faults, Firing
 from mock_server.guard import NOTES, SERVER_RECEIVE
 from mock_server.limits import LimitsEngine
@@ -29,19 +29,6 @@ if TYPE_CHECKING:
 
     from mock_server.rendering import ErrorRendering
     from mock_server.state import MockState
-
-_KIND_BY_STATUS: dict[int, ErrorKind] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation",
-    429: "throttled",
-}
 
 
 class ResilienceMiddleware:
@@ -97,7 +84,7 @@ class ResilienceMiddleware:
             retry_after.setdefault("Retry-After", "1")
         if firing.kind == "status":
             status = int(fault["status"])
-            kind = _KIND_BY_STATUS.get(status, "internal")
+            kind = KIND_BY_STATUS.get(status, "internal")
             error = VendorError(status, kind, f"Injected fault: HTTP {status}", headers=retry_after)
             await self._answer_error(scope, send, error, status=status)
         elif firing.kind == "throttle":
