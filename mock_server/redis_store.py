@@ -346,11 +346,11 @@ class RedisStore:
                     pipe.watch(records)  # type: ignore[no-untyped-call]
                     raw = pipe.hget(records, key)
                     if raw is None:
-                        seeded = pipe.exists(version)
                         pipe.reset()
-                        if seeded:
+                        # Not there, or the tenant's seed copy not made yet: asked again atomically (the
+                        # read script makes the copy first), since another worker may be making it now.
+                        if self._raw_one(tenant, api, collection, key) is None:
                             raise RecordMissing(key)
-                        self._seeded(tenant, api)
                         continue
                     updated = change(_record(raw))
                     pipe.multi()
