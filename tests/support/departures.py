@@ -117,6 +117,10 @@ class Departing:
             await self.apps[AS_DOCUMENTED](scope, receive, send)
             return
         slug, _, rest = scope["path"].lstrip("/").partition("/")
+        if slug not in self.apps:  # e.g. drift asking this upstream for /__admin: it has none
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         scope = {**scope, "path": "/" + rest, "raw_path": raw_path[len(slug) + 1 :]}
         await self.apps[slug](scope, receive, send)
