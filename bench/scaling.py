@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from mix import MixBuilder, Target
+from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import LoadSettings, machine, run_load, served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             probe = f"GET {first.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
             seconds_to_first_success(process, time.perf_counter(), ports[name], probe)
         for api, vendor in vendors.items():
-            targets = {name: Target(HOST, port, vendor.prefix, vendor.auth_prefix) for name, port in ports.items()}
+            scheme = auth_scheme(vendor.name, DEFAULT_SPEC_DIR)
+            targets = {name: Target(HOST, port, vendor.prefix, scheme) for name, port in ports.items()}
             mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
             print(f"{api}: measuring ...", file=sys.stderr)
             results["apis"][api] = run_load(targets, mix, load)

@@ -14,7 +14,7 @@ import sys
 import time
 
 from loadgen import read_response
-from mix import MixBuilder, Target
+from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         probe = f"GET {vendor.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
         seconds_to_first_success(process, time.perf_counter(), port, probe)
-        target = Target(HOST, port, vendor.prefix, vendor.auth_prefix)
+        target = Target(HOST, port, vendor.prefix, auth_scheme(vendor.name, DEFAULT_SPEC_DIR))
         mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(target)
         update = next(r for r in mix.raw_requests(target, "dev-token.mem-TOKEN") if r["kind"] == "valid update")
         baseline = rss_mib(process.pid)
