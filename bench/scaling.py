@@ -22,7 +22,7 @@ from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import LoadSettings, machine, run_load, served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
-from conformance.mock import stop_process
+from conformance.mock import serve_command, start_server, stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -48,13 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def start_mock(port: int, workers: int, store: str | None) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "mock_server.cli", "serve", "--host", HOST, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    if store:
-        command += ["--store", store]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """`contract-mock serve` as the harness starts it (limits off), with `workers` and the store."""
+    options = ["--workers", str(workers), *(["--store", store] if store else [])]
+    return start_server(serve_command(port, *options))
 
 
 @contextmanager
