@@ -17,7 +17,7 @@ import uuid
 import redis
 
 from mock_server.config import PROJECT_ROOT
-from mock_server.redis_store import RedisStore, UpdateStrategy
+from mock_server.state.redis_store import RedisStore, UpdateStrategy
 
 sys.path.insert(0, str(PROJECT_ROOT))
 from tests.support.redis_server import redis_server

@@ -1,7 +1,7 @@
 """The app factory: Connexion's middleware (routing, security, validation, errors) around the vendors' handlers.
 
 One `ConnexionMiddleware` serves every vendor's spec under its prefix. It wraps our `Dispatcher`,
-which calls the handler of the operation Connexion routed (mock_server/dispatch.py); what Connexion
+which calls the handler of the operation Connexion routed (mock_server/engine/dispatch.py); what Connexion
 does not route (the admin API) goes on to a small Flask app. docs/ARCHITECTURE.md says why this
 shape and not FlaskApp or AsyncApp (measured in bench/README.md).
 """
@@ -22,25 +22,26 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from flask import Flask
 
-from mock_server import admin, landing, oauth
-from mock_server.auth import security_handler
-from mock_server.clock import Clock
+from mock_server.admin import api as admin
 from mock_server.config import Settings
-from mock_server.dispatch import Dispatcher, Endpoint
-from mock_server.errors import VendorError
-from mock_server.faults import FaultError, Faults
-from mock_server.fixtures import load_fixtures
-from mock_server.guard import GuardMiddleware, RequestLog
-from mock_server.rendering import ErrorRendering
-from mock_server.resilience import ResilienceMiddleware
-from mock_server.routes import RouteTable
-from mock_server.spec import SpecError, SpecView
-from mock_server.state import MockState
-from mock_server.store import store_from_settings
-from mock_server.validation import VALIDATOR_MAP
+from mock_server.edge import landing, oauth
+from mock_server.edge.guard import GuardMiddleware, RequestLog
+from mock_server.edge.routes import RouteTable
+from mock_server.edge.wsgi import InlineWSGI
+from mock_server.engine.auth import security_handler
+from mock_server.engine.dispatch import Dispatcher, Endpoint
+from mock_server.engine.errors import VendorError
+from mock_server.engine.rendering import ErrorRendering
+from mock_server.engine.spec import SpecError, SpecView
+from mock_server.engine.validation import VALIDATOR_MAP
+from mock_server.resilience.faults import FaultError, Faults
+from mock_server.resilience.middleware import ResilienceMiddleware
+from mock_server.state.clock import Clock
+from mock_server.state.fixtures import load_fixtures
+from mock_server.state.mock_state import MockState
+from mock_server.state.store import store_from_settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
-from mock_server.wsgi import InlineWSGI
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 # Connexion logs a warning on every request to an operation with several request content types.
 logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
-ADMIN_PREFIX = "/__admin"  # where mock_server/admin.py mounts its blueprint
+ADMIN_PREFIX = "/__admin"  # where mock_server/admin/api.py mounts its blueprint
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 

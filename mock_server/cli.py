@@ -147,9 +147,9 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     import uvicorn
 
     from mock_server.app import StartupError, create_app
-    from mock_server.fixtures import FixtureError
-    from mock_server.spec import SpecError
-    from mock_server.store import StoreUnavailable
+    from mock_server.engine.spec import SpecError
+    from mock_server.state.fixtures import FixtureError
+    from mock_server.state.store import StoreUnavailable
 
     try:
         app = create_app(settings)

@@ -27,8 +27,8 @@ import uvicorn
 from a2wsgi import ASGIMiddleware
 
 from mock_server.app import MockApp, MockState, create_app, mock_state
-from mock_server.auth import Grant, TokenRegistry
 from mock_server.config import Settings
+from mock_server.engine.auth import Grant, TokenRegistry
 from mock_server.vendors.base import Vendor
 
 STARTUP_TIMEOUT = 30.0

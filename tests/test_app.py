@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from mock_server import validation
 from mock_server.app import StartupError, create_app
 from mock_server.config import Settings
-from mock_server.fixtures import FixtureError
-from mock_server.spec import SpecError
+from mock_server.engine import validation
+from mock_server.engine.spec import SpecError
+from mock_server.state.fixtures import FixtureError
 from tests.support import widgets
 
 URL = "/widgets/widgets/1"

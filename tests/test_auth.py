@@ -1,4 +1,4 @@
-from mock_server.auth import Grant, TokenRegistry, fingerprint, required_scopes_for
+from mock_server.engine.auth import Grant, TokenRegistry, fingerprint, required_scopes_for
 
 REGISTRY = TokenRegistry.from_fixture(
     {"tokens": [{"token": "dev-token", "principal": "42", "scopes": ["read", "write"], "orgs": [1]}]}

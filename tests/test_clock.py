@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_TODAY
-from mock_server.store import RecordsView
+from mock_server.state.store import RecordsView
 from tests.support import widgets
 
 URL = "/widgets/widgets/1"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from mock_server.store import RecordsView
+from mock_server.state.store import RecordsView
 from tests.support.server import serving
 
 URL = "/widgets/widgets/1"

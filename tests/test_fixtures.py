@@ -4,7 +4,7 @@ import pytest
 
 from conformance.apis import discover as discover_apis
 from mock_server.config import DEFAULT_FIXTURES_DIR
-from mock_server.fixtures import dangling_references, load_fixtures, load_seed
+from mock_server.state.fixtures import dangling_references, load_fixtures, load_seed
 from mock_server.vendors import discover
 from tests.conformance import records
 

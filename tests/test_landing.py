@@ -10,7 +10,7 @@ import yaml
 
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
 
 VENDORS = discover()

@@ -13,9 +13,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app, mock_state
-from mock_server.auth import fingerprint
 from mock_server.config import Settings
-from mock_server.spec import SpecView
+from mock_server.engine.auth import fingerprint
+from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
 from mock_server.vendors.base import OAuthServer, Vendor
 from tests.support.spec_examples import example_read, example_update

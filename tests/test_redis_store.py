@@ -8,7 +8,7 @@ import uuid
 import pytest
 import redis
 
-from mock_server.redis_store import RedisStore
+from mock_server.state.redis_store import RedisStore
 
 SEEDS = {"api": {"items": {"1": {"id": 1, "count": 0}}}}
 PROCESSES, UPDATES = 4, 40

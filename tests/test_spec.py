@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
 from openapi_model import SpecError
 
 SCHEMAS = {

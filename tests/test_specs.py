@@ -8,7 +8,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from mock_server.config import DEFAULT_SPEC_DIR
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
 from openapi_model import examples
 

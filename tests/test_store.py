@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mock_server.store import SERVER_WIDE, InMemoryStore, RecordMissing, RecordsView, Transaction, clone
+from mock_server.state.store import SERVER_WIDE, InMemoryStore, RecordMissing, RecordsView, Transaction, clone
 
 SEEDS = {
     "shop": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from mock_server.app import create_app
-from mock_server.auth import fingerprint
+from mock_server.engine.auth import fingerprint
 from tests.support import widgets
 
 URL = "/widgets/widgets/1"

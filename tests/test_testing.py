@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mock_server.auth import fingerprint
+from mock_server.engine.auth import fingerprint
 from mock_server.testing import ContractMock
 from mock_server.vendors import discover
 from tests.support.spec_examples import example_read, example_update

@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from mock_server.wsgi import InlineWSGI, wsgi_environ
+from mock_server.edge.wsgi import InlineWSGI, wsgi_environ
 
 SCOPE = {
     "type": "http",

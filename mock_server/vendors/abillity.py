@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.errors import FieldError, VendorError, validation_error
-from mock_server.references import dangling
+from mock_server.engine.errors import FieldError, VendorError, validation_error
+from mock_server.engine.references import dangling
 from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"

@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.clock import Clock
-from mock_server.errors import VendorError
-from mock_server.spec import SpecView
-from mock_server.store import RecordsView
+from mock_server.engine.errors import VendorError
+from mock_server.engine.spec import SpecView
+from mock_server.state.clock import Clock
+from mock_server.state.store import RecordsView
 
 Handler = Callable[..., Any]
 ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
@@ -39,7 +39,7 @@ class Edition:
 
 @dataclass(frozen=True)
 class Limits:
-    """The vendor's documented limits, enforced by `mock_server.limits` (on unless `--limits off`)."""
+    """The vendor's documented limits, enforced by `mock_server.resilience.limits` (on unless `--limits off`)."""
 
     rate: RateLimit | None = None
     editions: Mapping[str, Edition] = field(default_factory=dict)

@@ -17,10 +17,10 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from mock_server.errors import FieldError, VendorError, not_found, validation_error
-from mock_server.references import dangling
-from mock_server.spec import SpecView
-from mock_server.store import Record, RecordMissing, RecordsView, Transaction
+from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
+from mock_server.engine.references import dangling
+from mock_server.engine.spec import SpecView
+from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction
 from mock_server.vendors.base import RequestContext, Resource, Vendor
 
 CONTRACTS = "customerContracts"

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from mock_server.errors import FieldError, VendorError, not_found, validation_error
-from mock_server.references import dangling
-from mock_server.store import Record, RecordsView, Transaction
+from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
+from mock_server.engine.references import dangling
+from mock_server.state.store import Record, RecordsView, Transaction
 from mock_server.vendors.base import Limits, RateLimit, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.errors import FieldError, VendorError, validation_error
-from mock_server.references import dangling
-from mock_server.store import Record, RecordsView, Transaction
+from mock_server.engine.errors import FieldError, VendorError, validation_error
+from mock_server.engine.references import dangling
+from mock_server.state.store import Record, RecordsView, Transaction
 from mock_server.vendors.base import Edition, Limits, OAuthServer, RequestContext, Resource, Vendor
 
 CONTRACTS = "contracts"

@@ -12,8 +12,8 @@ from connexion import FlaskApp
 
 from mock_server.app import create_app, mock_state
 from mock_server.config import Settings
-from mock_server.errors import VendorError
-from mock_server.store import RecordMissing, Store
+from mock_server.engine.errors import VendorError
+from mock_server.state.store import RecordMissing, Store
 from mock_server.vendors import discover
 from mock_server.vendors.base import RequestContext, Vendor
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
-from mock_server.fixtures import load_fixtures
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
+from mock_server.state.fixtures import load_fixtures
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
 
 

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
-from mock_server.fixtures import dangling_references, load_seed
+from mock_server.state.fixtures import dangling_references, load_seed
 from mock_server.vendors.elevate import VENDOR
 
 PATCH_TYPE = "application/json-patch+json"

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, Settings
-from mock_server.fixtures import dangling_references, load_seed
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
+from mock_server.state.fixtures import dangling_references, load_seed
 from mock_server.vendors.revnue import VENDOR
 
 BUY_SIDE = 1  # opex, supplier 1, custom field template 1
@@ -554,7 +554,7 @@ def test_template_with_an_unknown_data_type_is_a_clear_start_up_error(tmp_path: 
     import yaml
 
     from mock_server.config import DEFAULT_FIXTURES_DIR
-    from mock_server.fixtures import FixtureError, load_fixtures
+    from mock_server.state.fixtures import FixtureError, load_fixtures
 
     shutil.copytree(DEFAULT_FIXTURES_DIR / "revnue", tmp_path / "revnue")
     seed = yaml.safe_load((tmp_path / "revnue" / "seed.yaml").read_text())
@@ -566,7 +566,7 @@ def test_template_with_an_unknown_data_type_is_a_clear_start_up_error(tmp_path: 
 
 def test_template_with_an_unknown_data_type_is_a_400_not_a_500(api: Revnue, revnue_app: Any) -> None:
     from mock_server.app import mock_state
-    from mock_server.auth import fingerprint
+    from mock_server.engine.auth import fingerprint
 
     store = mock_state(revnue_app).store
     api.contract(BUY_SIDE)  # the tenant exists

@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app, mock_state
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, Settings
-from mock_server.fixtures import dangling_references, load_seed
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
+from mock_server.state.fixtures import dangling_references, load_seed
 from mock_server.vendors.zoho_desk import VENDOR
 
 SPEC_PATH = DEFAULT_SPEC_DIR / "zoho-desk.yaml"

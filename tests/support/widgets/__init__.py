@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.config import Settings
-from mock_server.errors import VendorError, not_found
+from mock_server.engine.errors import VendorError, not_found
 from mock_server.vendors.base import RequestContext, Vendor
 
 HERE = Path(__file__).parent

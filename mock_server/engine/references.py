@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from mock_server.errors import FieldError
+from mock_server.engine.errors import FieldError
 
 Exists = Callable[[str, object], bool]  # (collection, id) -> does it exist?
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from mock_server.auth import TokenRegistry
-from mock_server.references import dangling
-from mock_server.spec import FAST_YAML_LOADER
-from mock_server.store import Collections
+from mock_server.engine.auth import TokenRegistry
+from mock_server.engine.references import dangling
+from mock_server.engine.spec import FAST_YAML_LOADER
+from mock_server.state.store import Collections
 from mock_server.vendors.base import Vendor
 
 

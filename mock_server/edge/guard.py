@@ -1,8 +1,8 @@
 """The outermost ASGI middleware: refuses what must never reach Connexion, and logs requests.
 
-- Paths no router should see (control characters, empty segments) get a 4xx (`mock_server.hostile`).
+- Paths no router should see (control characters, empty segments) get a 4xx (`mock_server.edge.hostile`).
 - Bodies over the size limit get a 413 before anything parses them, and JSON nested deeper than any
-  parser should be asked to recurse gets a 400 (`mock_server.hostile`).
+  parser should be asked to recurse gets a 400 (`mock_server.edge.hostile`).
 - Every API request and its response go to a bounded log for `GET /__admin/requests`,
   with credentials redacted and the tenant given only as the token's fingerprint.
 """
@@ -15,17 +15,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mock_server.auth import fingerprint
-from mock_server.errors import VendorError
-from mock_server.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds, path_error
+from mock_server.edge.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds, path_error
+from mock_server.engine.auth import fingerprint
+from mock_server.engine.errors import VendorError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from mock_server.rendering import ErrorRendering
+    from mock_server.engine.rendering import ErrorRendering
 
 LOGGED_BODY_BYTES = 4096
-# Keys the guard puts in the scope of an API request, for the middleware inside it (mock_server.resilience):
+# Keys the guard puts in the scope of an API request, for the middleware inside it (mock_server.resilience.middleware):
 NOTES = "contract_mock.notes"  # a dict whose items join the request's log entry (e.g. the fault injected)
 SERVER_RECEIVE = "contract_mock.server_receive"  # the server's own `receive`, before the guard replays the body
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mock_server.auth import TokenRegistry
-from mock_server.clock import Clock
 from mock_server.config import Settings
-from mock_server.guard import RequestLog
-from mock_server.spec import SpecView
-from mock_server.store import Store
+from mock_server.edge.guard import RequestLog
+from mock_server.engine.auth import TokenRegistry
+from mock_server.engine.spec import SpecView
+from mock_server.state.clock import Clock
+from mock_server.state.store import Store
 from mock_server.vendors.base import Vendor
 
 

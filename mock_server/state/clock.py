@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mock_server.store import SERVER_WIDE, InMemoryStore, Store
+from mock_server.state.store import SERVER_WIDE, InMemoryStore, Store
 
 CLOCK_VALUE = "clock"
 

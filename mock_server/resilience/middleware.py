@@ -5,8 +5,8 @@ front of Connexion, so it only uses the ASGI interface. Per request:
 1. `Prefer: code=NNN` / `Prefer: delay=MS` (Prism's convention): a status the spec declares for the
    operation, answered with the vendor's error body (an undeclared one is a 400 naming the declared
    ones); a delay before the request is served.
-2. The limits (`mock_server.limits`), for requests that carry a token: a refused request gets no fault.
-3. The first installed fault that fires (`mock_server.faults`): the tenant's, then those for all.
+2. The limits (`mock_server.resilience.limits`), for requests that carry a token: a refused request gets no fault.
+3. The first installed fault that fires (`mock_server.resilience.faults`): the tenant's, then those for all.
    A request waiting out a delay counts as in flight for the concurrency caps.
 """
 
@@ -17,18 +17,18 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from mock_server import _compat
-from mock_server.auth import fingerprint
-from mock_server.errors import KIND_BY_STATUS, VendorError
-from mock_server.faults import MAX_DELAY_MS, Faults, Firing
-from mock_server.guard import NOTES, SERVER_RECEIVE
-from mock_server.limits import LimitsEngine
-from mock_server.routes import Route, RouteTable
+from mock_server.edge.guard import NOTES, SERVER_RECEIVE
+from mock_server.edge.routes import Route, RouteTable
+from mock_server.engine.auth import fingerprint
+from mock_server.engine.errors import KIND_BY_STATUS, VendorError
+from mock_server.resilience.faults import MAX_DELAY_MS, Faults, Firing
+from mock_server.resilience.limits import LimitsEngine
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from mock_server.rendering import ErrorRendering
-    from mock_server.state import MockState
+    from mock_server.engine.rendering import ErrorRendering
+    from mock_server.state.mock_state import MockState
 
 
 class ResilienceMiddleware:

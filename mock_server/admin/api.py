@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from mock_server import admin_records, resilience_admin
-from mock_server.auth import fingerprint
-from mock_server.clock import Clock
-from mock_server.store import SERVER_WIDE, RecordsView
+from mock_server.admin import records as admin_records
+from mock_server.admin import resilience as resilience_admin
+from mock_server.engine.auth import fingerprint
+from mock_server.state.clock import Clock
+from mock_server.state.store import SERVER_WIDE, RecordsView
 
 if TYPE_CHECKING:
-    from mock_server.state import MockState
+    from mock_server.state.mock_state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

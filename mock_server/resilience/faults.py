@@ -25,9 +25,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft7Validator
 
-from mock_server.auth import fingerprint
-from mock_server.routes import Route, RouteTable
-from mock_server.store import Store
+from mock_server.edge.routes import Route, RouteTable
+from mock_server.engine.auth import fingerprint
+from mock_server.state.store import Store
 
 FAULTS_VALUE = "faults"
 SERVER_WIDE = "*"

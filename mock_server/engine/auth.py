@@ -15,7 +15,7 @@ from typing import Any
 
 from connexion.security import AbstractSecurityHandler
 
-from mock_server.errors import VendorError
+from mock_server.engine.errors import VendorError
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

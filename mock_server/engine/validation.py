@@ -29,8 +29,8 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.formparsers import FormParser
 from starlette.types import Scope
 
-from mock_server.errors import FieldError, VendorError, validation_error
-from mock_server.spec import request_validator
+from mock_server.engine.errors import FieldError, VendorError, validation_error
+from mock_server.engine.spec import request_validator
 from openapi_model import UNKNOWN, violations
 
 ParameterSource = Literal["path", "query", "header"]

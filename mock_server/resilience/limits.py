@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.errors import VendorError
-from mock_server.store import Store
+from mock_server.engine.errors import VendorError
+from mock_server.state.store import Store
 from mock_server.vendors.base import Edition, Vendor
 
 SETTINGS_VALUE = "limits"  # Store value (per tenant, or "*" for all): {"enabled": bool, "editions": {api: name}}

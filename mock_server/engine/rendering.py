@@ -19,8 +19,8 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from mock_server.errors import KIND_BY_STATUS, FieldError, VendorError
-from mock_server.spec import SpecView
+from mock_server.engine.errors import KIND_BY_STATUS, FieldError, VendorError
+from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
 
 logger = logging.getLogger("mock_server")

@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeVar
 
 import redis
 
-from mock_server.store import (
+from mock_server.state.store import (
     DEFAULT_MAX_TENANTS,
     DEFAULT_TENANT_IDLE_TTL,
     SERVER_WIDE,

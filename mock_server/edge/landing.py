@@ -15,15 +15,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from mock_server.auth import TokenRegistry
-from mock_server.oauth import PAGES
+from mock_server.edge.oauth import PAGES
+from mock_server.engine.auth import TokenRegistry
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from mock_server.state import MockState
+    from mock_server.state.mock_state import MockState
 
 ADMIN_PREFIX = "/__admin"
 ADMIN_TOKEN_HEADER = "X-Admin-Token"

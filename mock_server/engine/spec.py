@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from mock_server.errors import FieldError
+from mock_server.engine.errors import FieldError
 from openapi_model import YAML_LOADER, ApiSpec, SpecError, violations
 
 FAST_YAML_LOADER = YAML_LOADER  # for the fixtures

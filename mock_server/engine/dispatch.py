@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from connexion.context import context, operation
 
-from mock_server.errors import VendorError
-from mock_server.store import RecordsView
-from mock_server.validation import RequestParameters, parsed_body
+from mock_server.engine.errors import VendorError
+from mock_server.engine.validation import RequestParameters, parsed_body
+from mock_server.state.store import RecordsView
 from mock_server.vendors.base import RequestContext, Vendor
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from connexion.uri_parsing import AbstractURIParser
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from mock_server.state import MockState
+    from mock_server.state.mock_state import MockState
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 

@@ -38,8 +38,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from mock_server.auth import TokenRegistry
-from mock_server.clock import Clock
+from mock_server.engine.auth import TokenRegistry
+from mock_server.state.clock import Clock
 from mock_server.vendors.base import OAuthServer, Vendor
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """State of the mock: every tenant's records, values, counters and throttles, and the request journal.
 
 `Store` is the interface the rest of the mock uses; `InMemoryStore` (one process) and `RedisStore`
-(`mock_server.redis_store`, several workers or replicas) implement it with the same guarantees, which
+(`mock_server.state.redis_store`, several workers or replicas) implement it with the same guarantees, which
 `tests/test_store.py` states once for both. The store is the only place atomicity lives: vendor
 modules never lock anything themselves (docs/ARCHITECTURE.md, "Concurrency").
 """
@@ -484,7 +484,7 @@ def store_from_settings(settings: Settings, seeds: Seeds) -> Store:
         return InMemoryStore(seeds, settings.max_tenants, settings.tenant_idle_ttl_seconds)
     if not settings.store_url.startswith(STORE_SCHEMES):
         raise StoreUnavailable(f"--store must be a URL starting with {', '.join(STORE_SCHEMES)}")
-    from mock_server.redis_store import RedisStore
+    from mock_server.state.redis_store import RedisStore
 
     store = RedisStore.from_url(
         settings.store_url, seeds, max_tenants=settings.max_tenants, tenant_idle_ttl=settings.tenant_idle_ttl_seconds

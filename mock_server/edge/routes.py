@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mock_server.spec import SpecView
+from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
 
 

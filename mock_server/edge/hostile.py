@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from mock_server.errors import VendorError
+from mock_server.engine.errors import VendorError
 
 MAX_JSON_DEPTH = 64
 

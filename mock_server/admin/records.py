@@ -17,12 +17,12 @@ from connexion.json_schema import Draft4ResponseValidator
 from flask import Blueprint, Response, jsonify, request
 
 from conformance import har
-from mock_server.auth import fingerprint
-from mock_server.spec import FORMAT_CHECKER
-from mock_server.store import RecordsView
+from mock_server.engine.auth import fingerprint
+from mock_server.engine.spec import FORMAT_CHECKER
+from mock_server.state.store import RecordsView
 
 if TYPE_CHECKING:
-    from mock_server.state import MockState
+    from mock_server.state.mock_state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

@@ -2,7 +2,7 @@
 
 - `GET|POST|DELETE /__admin/faults`, `DELETE /__admin/faults/<id>`: one tenant's faults (named by
   `X-Tenant-Token` or `?tenant=<fingerprint>`), or those for every tenant when none is named.
-  POST takes one fault or `{"faults": [...]}` (schema in `mock_server.faults`).
+  POST takes one fault or `{"faults": [...]}` (schema in `mock_server.resilience.faults`).
 - `GET|POST /__admin/limits`: the limits each API declares, whether they are on, the tenant's
   edition, calls in flight and API credits used today; POST `{"enabled": bool}` and/or
   `{"editions": {"<api>": "<edition>"}}` for one tenant, or `{"enabled": bool}` for all.
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_server.auth import fingerprint
-from mock_server.faults import SERVER_WIDE, FaultError, Faults
-from mock_server.limits import SETTINGS_VALUE, LimitsEngine
-from mock_server.routes import RouteTable
+from mock_server.edge.routes import RouteTable
+from mock_server.engine.auth import fingerprint
+from mock_server.resilience.faults import SERVER_WIDE, FaultError, Faults
+from mock_server.resilience.limits import SETTINGS_VALUE, LimitsEngine
 
 if TYPE_CHECKING:
-    from mock_server.state import MockState
+    from mock_server.state.mock_state import MockState
 
 TENANT_TOKEN_HEADER = "X-Tenant-Token"
 

@@ -1,0 +1,1 @@
+"""The vendors' documented limits and injected faults, applied around the API."""

@@ -1,0 +1,1 @@
+"""What the mock remembers: the store (memory or Redis), tenants, clocks and seed fixtures."""
