@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
-from conformance import har
+from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import Exchange as CheckedExchange
 from conformance.exchange_checks import judge, sent_values

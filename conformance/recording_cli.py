@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from conformance import har
+from recordings import har
 from conformance.apis import UnknownApi, discover, select
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 
-from conformance import har
+from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import sent_values
 from conformance.exchange_spec import Matched, contract_for, media_type

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from conformance import har
+from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import Exchange, Finding, judge
 from conformance.exchange_spec import contract_for

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from connexion.json_schema import Draft4ResponseValidator
 from flask import Blueprint, Response, jsonify, request
 
-from conformance import har
+from recordings import har
 from mock_server.engine.auth import fingerprint
 from mock_server.engine.spec import FORMAT_CHECKER
 from mock_server.state.store import RecordsView

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import har
+from recordings import har
 
 STARTED = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)
 
