@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
-from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import Exchange as CheckedExchange
 from conformance.exchange_checks import judge, sent_values
@@ -31,6 +30,7 @@ from conformance.exchange_spec import ApiContract, Matched, contract_for
 from conformance.mock import MockStartError, bundled_mock
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
 from conformance.target import BUNDLED_MOCK_TOKEN, Target, resolve_target
+from recordings import har
 
 Progress = Callable[[str], None]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

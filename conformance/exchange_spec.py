@@ -2,7 +2,8 @@
 
 Operations, declared responses and resolved schemas come from the spec (`openapi_model`, the model
 the mock reads too, so the proxy, drift and the mock read one document the same way); the resources a
-path addresses and the members derived from others come from the vendor module, when there is one.
+path addresses and the members derived from others come from the vendor's facts (`vendor_facts`),
+which the mock reads too, when there are any.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidato
 from jsonschema import Draft4Validator
 
 from conformance.apis import Api, Operation
-from mock_server.vendors import discover as discover_vendors
-from mock_server.vendors.base import Resource, Vendor
+from vendor_facts import Resource, VendorFacts
+from vendor_facts import discover as discover_vendors
 
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 
@@ -40,7 +41,7 @@ class ApiContract:
     def __init__(self, api: Api) -> None:
         self.api = api
         self.view = api.model
-        self.vendor: Vendor | None = discover_vendors().get(api.name)
+        self.vendor: VendorFacts | None = discover_vendors().get(api.name)
 
     def match(self, method: str, path: str) -> Matched | None:
         """The operation for `path`, trying it whole and then without leading segments (a base path)."""

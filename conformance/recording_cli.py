@@ -7,12 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from recordings import har
 from conformance.apis import UnknownApi, discover, select
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report
 from conformance.results import ExitCode
 from conformance.scenarios.loader import ScenarioError
+from recordings import har
 
 # drift and scenario export load the specs' validators: imported when used, so `conformance run` starts as fast
 

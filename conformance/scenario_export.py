@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl
 
 import yaml
 
-from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import sent_values
 from conformance.exchange_spec import Matched, contract_for, media_type
@@ -25,6 +24,7 @@ from conformance.scenarios.loader import load_file
 from conformance.scenarios.matchers import DATE, DATETIME, DIGITS
 from conformance.scenarios.model import SAFE_METHODS, Scenario
 from conformance.target import load_target_file
+from recordings import har
 
 DEFAULT_MEDIA_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 

@@ -32,10 +32,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from recordings import har
 from conformance.apis import Api
 from conformance.exchange_checks import Exchange, Finding, judge
 from conformance.exchange_spec import contract_for
+from recordings import har
 
 VIOLATIONS_HEADER = "x-contract-violations"
 # Headers of one connection, not of the message: never forwarded (RFC 9110 §7.6.1), nor Host.

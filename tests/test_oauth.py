@@ -17,8 +17,9 @@ from mock_server.config import Settings
 from mock_server.engine.auth import fingerprint
 from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
-from mock_server.vendors.base import OAuthServer, Vendor
+from mock_server.vendors.base import Vendor
 from tests.support.spec_examples import example_read, example_update
+from vendor_facts import OAuthDescription
 
 OAUTH_VENDORS = [vendor for vendor in discover().values() if vendor.oauth is not None]
 CLIENT = {"client_id": "test-client", "client_secret": "test-secret"}
@@ -40,7 +41,7 @@ def client(oauth_app: Any) -> Iterator[TestClient]:
     test_client.post("/__admin/clock", json={"today": Settings().today.isoformat()})  # type: ignore[union-attr]
 
 
-def config(vendor: Vendor) -> OAuthServer:
+def config(vendor: Vendor) -> OAuthDescription:
     assert vendor.oauth is not None
     return vendor.oauth
 
@@ -134,7 +135,7 @@ def test_expired_access_token_gets_the_vendors_error_until_refreshed(client, oau
     client.post("/__admin/clock", json={"advanceDays": 1})
 
     expired = api_call(client, oauth_app, vendor, access)
-    status, body = vendor.render_error(config(vendor).expired_token)
+    status, body = vendor.render_error(vendor.expired_token_error())
     assert (expired.status_code, expired.json()) == (status, body)
     assert status == 401
     logged = client.get("/__admin/requests", params={"tenant": fingerprint(base)}).json()["requests"]
@@ -266,7 +267,7 @@ def test_tokens_of_the_api_that_were_not_issued_here_pass_unchanged(client, oaut
     assert api_call(client, oauth_app, vendor, derived(oauth_app, vendor)).status_code == 200
     unknown = api_call(client, oauth_app, vendor, "never-issued-token")
     assert unknown.status_code == 401
-    assert unknown.json() != vendor.render_error(config(vendor).expired_token)[1]
+    assert unknown.json() != vendor.render_error(vendor.expired_token_error())[1]
 
 
 def test_multipart_forms_are_read_and_files_refused(client, oauth_app, vendor):

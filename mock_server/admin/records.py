@@ -16,10 +16,10 @@ from urllib.parse import quote
 from connexion.json_schema import Draft4ResponseValidator
 from flask import Blueprint, Response, jsonify, request
 
-from recordings import har
 from mock_server.engine.auth import fingerprint
 from mock_server.engine.spec import FORMAT_CHECKER
 from mock_server.state.store import RecordsView
+from recordings import har
 
 if TYPE_CHECKING:
     from mock_server.state.mock_state import MockState
@@ -59,7 +59,7 @@ def _put_record(state: MockState, api: str, collection: str, record_id: str) -> 
         return _error(400, f"the record's {resource.id_member} {given_id!r} is not the id in the path {record_id!r}")
     records = RecordsView(state.store, tenant, api)
     stored = records.get(collection, record_id)
-    records.insert(collection, record_id, resource.to_record(records, view, stored))
+    records.insert(collection, record_id, vendor.record_of_view(collection)(records, view, stored))
     body = {"tenant": tenant, "api": api, "collection": collection, "id": record_id, "created": stored is None}
     response = jsonify(body)
     response.status_code = 201 if stored is None else 200

@@ -9,7 +9,7 @@ Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`
   endpoint issued or any token the API knows, so a test can refresh with `dev-token.ci-42`;
 - an issued access token stands for the token it was issued for: the same grants and the same tenant,
   so writes survive a refresh. It expires on the mock's clock (`POST /__admin/clock` moves it); an
-  expired one gets the vendor's own error (`OAuthServer.expired_token`).
+  expired one gets the vendor's own error (`Vendor.expired_token_error`).
 
 `token_type` in the answers is the scheme the API expects in `Authorization` (the spec's
 `x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
@@ -40,13 +40,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from mock_server.engine.auth import TokenRegistry
 from mock_server.state.clock import Clock
-from mock_server.vendors.base import OAuthServer, Vendor
+from mock_server.vendors.base import Vendor
+from vendor_facts import OAuthDescription
 
 if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from mock_server.app import MockState
+    from mock_server.state.mock_state import MockState
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
@@ -129,7 +130,7 @@ class OAuthMock:
         assert vendor.oauth is not None
         self.vendor = vendor
         self.auth_prefix = auth_prefix
-        self.config: OAuthServer = vendor.oauth
+        self.config: OAuthDescription = vendor.oauth
         self.registry = registry
         self.clock = clock
         self.codes = IssuedStore()
@@ -230,7 +231,7 @@ class IssuedTokens(_ForOAuthVendors):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = self._server_for(scope)
         if server is not None and _translate_token(server, scope):
-            status, body = server.vendor.render_error(server.config.expired_token)
+            status, body = server.vendor.render_error(server.vendor.expired_token_error())
             await JSONResponse(body, status_code=status)(scope, receive, send)
             return
         await self.app(scope, receive, send)

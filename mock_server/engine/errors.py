@@ -10,38 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from openapi_model import Violation
-
-ErrorKind = Literal[
-    "unauthorized",  # no credentials
-    "invalid_token",  # credentials not recognised
-    "forbidden",  # valid credentials, missing scope/permission
-    "org_mismatch",  # token not valid for the organisation header
-    "not_found",
-    "validation",  # the request is well-formed but its content breaks a rule or the schema
-    "bad_request",  # the request cannot be read (malformed JSON, bad encoding, control characters)
-    "unsupported_media_type",
-    "payload_too_large",
-    "method_not_allowed",
-    "conflict",
-    "throttled",  # a rate or concurrency limit: 429, with a Retry-After header when the wait is known
-    "quota_exceeded",  # a quota of the day (API credits) is used up: 429
-    "internal",  # a bug in the mock; never expected
-]
-
-
-# The kind of error each HTTP status stands for, when a library answers with a bare status.
-KIND_BY_STATUS: dict[int, ErrorKind] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation",
-    429: "throttled",
-}
+from vendor_facts import KIND_BY_STATUS, ErrorKind
 
 
 @dataclass(frozen=True)
@@ -95,3 +64,6 @@ def validation_error(fields: list[FieldError], message: str = "Validation failed
 
 def not_found(message: str = "Not found") -> VendorError:
     return VendorError(404, "not_found", message)
+
+
+__all__ = ["KIND_BY_STATUS", "ErrorKind", "FieldError", "VendorError", "not_found", "validation_error"]

@@ -16,26 +16,17 @@ from typing import Any
 
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.references import dangling
-from mock_server.vendors.base import RequestContext, Resource, Vendor
+from mock_server.vendors.base import RequestContext, Vendor
+from vendor_facts import abillity as facts
 
-CONTRACTS = "contracts"
+CONTRACTS = facts.CONTRACTS
 MODIFY_SCHEMA = "ContractModify"
-VIEW_SCHEMA = "ContractView"
+VIEW_SCHEMA = facts.VIEW_SCHEMA
 CREATE_SCHEMA = "ContractCreate"
 INT32_RANGE = (-(2**31), 2**31 - 1)
 CONTRACT_NOT_FOUND = "No contracts found with ID"
 
-REFERENCES = {
-    CONTRACTS: {
-        "CompanyID": "companies",
-        "AccountManagerID": "account_managers",
-        "AgentCompanyID": "agent_companies",
-        "AgentContactID": "agent_contacts",
-        "NetworkProviderID": "network_providers",
-    },
-    "agent_contacts": {"AgentCompanyID": "agent_companies"},
-    "users": {"CompanyIDs[]": "companies"},
-}
+REFERENCES = facts.REFERENCES
 
 # The plural nouns of aBILLity's documented "No contracts found with ID x", for the other records.
 RECORD_NOUNS = {
@@ -270,11 +261,8 @@ def _dotnet_message(field: FieldError) -> str:
     return field.message
 
 
-VENDOR = Vendor(
-    name="abillity",
-    title="Union Street aBILLity",
+VENDOR = Vendor.behaving(
+    facts.FACTS,
     operations={"getContract": get_contract, "updateContract": update_contract, "createContract": create_contract},
     render_error=render_error,
-    references=REFERENCES,
-    resources={"/api/contract/{id}": Resource(CONTRACTS, VIEW_SCHEMA, id_member="ContractID")},
 )

@@ -1,59 +1,31 @@
-"""What a vendor module provides to the engine, and what its handlers receive."""
+"""What a vendor module provides to the engine, and what its handlers receive.
+
+What a vendor *is* (resources, references, limits, OAuth) is `vendor_facts`; a `Vendor` adds how the
+mock behaves as it: handlers, error rendering, clock hooks, seed checks, view-to-record mappings.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mock_server.engine.errors import VendorError
 from mock_server.engine.spec import SpecView
 from mock_server.state.clock import Clock
 from mock_server.state.store import RecordsView
+from vendor_facts import Edition, ErrorAnswer, Limits, OAuthDescription, RateLimit, References, Resource, VendorFacts
 
 Handler = Callable[..., Any]
 ErrorRenderer = Callable[[VendorError], tuple[int, Any]]
-# field path (dotted, `[]` = each list element) -> collection it refers to, per collection
-References = Mapping[str, Mapping[str, str]]
 ClockHook = Callable[["RecordsView", dt.date], None]
 # seed (collection -> id -> record) -> what is wrong with it, one line each, beyond dangling references
 SeedCheck = Callable[[Mapping[str, Mapping[str, Any]]], list[str]]
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    """At most `requests` per `window_seconds` per tenant, as a sliding window (DRF's throttling)."""
-
-    requests: int
-    window_seconds: float
-
-
-@dataclass(frozen=True)
-class Edition:
-    """What one edition (plan) of the vendor allows a tenant; None = no such limit."""
-
-    concurrent_calls: int | None = None
-    daily_credits: int | None = None  # one credit per call, counted per UTC day
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The vendor's documented limits, enforced by `mock_server.resilience.limits` (on unless `--limits off`)."""
-
-    rate: RateLimit | None = None
-    editions: Mapping[str, Edition] = field(default_factory=dict)
-    default_edition: str | None = None  # the edition a tenant has until the admin API sets another
-
-    @property
-    def any(self) -> bool:
-        return self.rate is not None or bool(self.editions)
-
-
 # (records, a record as a client reads it, the stored record or None) -> the record to store
 ViewToRecord = Callable[["RecordsView", Mapping[str, Any], "Mapping[str, Any] | None"], dict[str, Any]]
-# a record as a client reads it -> the value a derived member must have (None: cannot be told)
-DerivedMember = Callable[[Mapping[str, Any]], Any]
 
 
 def merge_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -61,50 +33,32 @@ def merge_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[st
     return {**(stored or {}), **view}
 
 
-@dataclass(frozen=True)
-class Resource:
-    """A record clients address by one path of the spec: what the proxy, drift and the admin API need."""
+@dataclass(frozen=True, kw_only=True)
+class Vendor(VendorFacts):
+    """A vendor's facts (`vendor_facts`) and how the mock behaves as that vendor."""
 
-    collection: str  # where the store keeps it
-    view_schema: str  # the component schema of the record as clients read it
-    id_member: str = "id"  # the member of the record that holds its id
-    to_record: ViewToRecord = merge_view
-    derived: Mapping[str, DerivedMember] = field(default_factory=dict)  # member -> how it follows from others
-
-
-@dataclass(frozen=True)
-class OAuthServer:
-    """A vendor whose clients get tokens from an OAuth server: the engine serves a mock of it.
-
-    Paths are below the vendor's prefix. Issued access tokens carry the grants (and the tenant) of
-    the fixture token they were issued for, and expire on the mock's clock.
-    """
-
-    token_path: str  # e.g. /oauth/v2/token: authorization_code and refresh_token grants
-    authorize_path: str  # the authorization page of the authorization code flow
-    expired_token: VendorError  # what the API answers to an expired access token
-    access_token_lifetime: dt.timedelta = dt.timedelta(hours=1)
-    code_lifetime: dt.timedelta = dt.timedelta(minutes=2)
-    error_status: int = 400  # status of the token endpoint's `{"error": ...}` answers (RFC 6749: 400)
-
-
-@dataclass(frozen=True)
-class Vendor:
-    name: str  # the API name: spec openapi/<name>.yaml, fixtures/<name>/, mounted at /<name>
-    title: str
     operations: Mapping[str, Handler]  # operationId -> handler(ctx, **params)
     render_error: ErrorRenderer
-    org_header: str | None = None  # a header naming the organisation the token must belong to
-    references: References = field(default_factory=dict)
     on_clock_change: ClockHook | None = None  # moves records forward when "today" changes
-    limits: Limits = field(default_factory=Limits)
     check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
-    resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
-    oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
+    to_record: Mapping[str, ViewToRecord] = field(default_factory=dict)  # collection -> view to stored record
+    expired_token: VendorError | None = None  # what the API answers to an expired OAuth access token
 
-    @property
-    def prefix(self) -> str:
-        return f"/{self.name}"
+    @classmethod
+    def behaving(cls, facts: VendorFacts, **behaviour: Any) -> Vendor:
+        """The vendor `facts` describe, with the mock's `behaviour` (the fields of this class)."""
+        described = {f.name: getattr(facts, f.name) for f in fields(VendorFacts)}
+        return cls(**described, **behaviour)
+
+    def expired_token_error(self) -> VendorError:
+        """What the API answers to an expired OAuth access token: the vendor's own error, or the facts' answer."""
+        if self.expired_token is not None:
+            return self.expired_token
+        answer = self.oauth.expired_token if self.oauth else ErrorAnswer(401, "invalid_token", "The token has expired.")
+        return VendorError(answer.status, answer.kind, answer.message)
+
+    def record_of_view(self, collection: str) -> ViewToRecord:
+        return self.to_record.get(collection, merge_view)
 
 
 @dataclass(frozen=True)
@@ -115,3 +69,22 @@ class RequestContext:
     records: RecordsView
     clock: Clock
     spec: SpecView
+
+
+__all__ = [
+    "ClockHook",
+    "Edition",
+    "ErrorRenderer",
+    "Handler",
+    "Limits",
+    "OAuthDescription",
+    "RateLimit",
+    "References",
+    "RequestContext",
+    "Resource",
+    "SeedCheck",
+    "Vendor",
+    "VendorFacts",
+    "ViewToRecord",
+    "merge_view",
+]

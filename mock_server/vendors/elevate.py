@@ -21,26 +21,17 @@ from mock_server.engine.errors import FieldError, VendorError, not_found, valida
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import SpecView
 from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction
-from mock_server.vendors.base import RequestContext, Resource, Vendor
+from mock_server.vendors.base import RequestContext, Vendor
+from vendor_facts import elevate as facts
 
-CONTRACTS = "customerContracts"
-CONTRACT_SCHEMA = "CustomerContract"
+CONTRACTS = facts.CONTRACTS
+CONTRACT_SCHEMA = facts.CONTRACT_SCHEMA
 
 # The seed: "once billing starts, only roll-over profile, renewal alert days, and notice period days
 # can be edited. End date can be set to terminate and renew with a new contract prior to roll-over".
 EDITABLE_ONCE_BILLING = ("rolloverContractProfileId", "renewalAlertDays", "noticePeriodDays", "endDate")
 
-REFERENCES = {
-    CONTRACTS: {
-        "customerId": "customers",
-        "siteId": "sites",
-        "contractProfileId": "contractProfiles",
-        "rolloverContractProfileId": "contractProfiles",
-        "previousCustomerContractId": CONTRACTS,
-        "renewedCustomerContractId": CONTRACTS,
-    },
-    "sites": {"customerId": "customers"},
-}
+REFERENCES = facts.REFERENCES
 
 # Spring's reason phrases, where Python's differ.
 _REASONS = {413: "Payload Too Large"}
@@ -424,9 +415,8 @@ def _raise_if_any(errors: list[FieldError]) -> None:
         raise validation_error(errors)
 
 
-VENDOR = Vendor(
-    name="elevate",
-    title="Elevate billing",
+VENDOR = Vendor.behaving(
+    facts.FACTS,
     operations={
         "getCustomerContract": get_customer_contract,
         "updateCustomerContract": update_customer_contract,
@@ -435,7 +425,5 @@ VENDOR = Vendor(
         "deleteCustomerContract": delete_customer_contract,
     },
     render_error=render_error,
-    references=REFERENCES,
     on_clock_change=roll_over_due,
-    resources={"/customer-contracts/{customer_contract_id}": Resource(CONTRACTS, CONTRACT_SCHEMA)},
 )

@@ -16,23 +16,13 @@ from typing import Any
 from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.engine.references import dangling
 from mock_server.state.store import Record, RecordsView, Transaction
-from mock_server.vendors.base import Limits, RateLimit, RequestContext, Resource, Vendor
+from mock_server.vendors.base import RequestContext, Vendor
+from vendor_facts import revnue as facts
 
-CONTRACTS = "contracts"
+CONTRACTS = facts.CONTRACTS
 WRITABLE = "ContractWritable"
-RESPONSE = "Contract"
-REFERENCES = {
-    CONTRACTS: {
-        "company": "companies",
-        "parent_contract": "contracts",
-        "customer": "customers",
-        "supplier": "suppliers",
-        "country": "countries",
-        "category.id": "categories",
-        "business_unit": "business_units",
-        "template.id": "custom_field_templates",
-    }
-}
+RESPONSE = facts.RESPONSE
+REFERENCES = facts.REFERENCES
 # custom field data type (fixtures: custom_field_templates[].fields[].type) -> schema of its values
 CUSTOM_FIELD_SCHEMAS = {
     "money": "CustomFieldMoney",
@@ -363,8 +353,7 @@ def _country_name(ctx: RequestContext, code: int) -> str:
     return country["name"] if country else str(code)
 
 
-# relations a response expands into an object, stored as the related record's id
-EXPANDED_RELATIONS = ("parent_contract", "customer", "supplier", "business_unit")
+EXPANDED_RELATIONS = facts.EXPANDED_RELATIONS
 
 
 def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
@@ -472,9 +461,8 @@ def _insert(node: dict[str, Any], location: Location, message: str) -> None:
     _insert(nested, rest, message)
 
 
-VENDOR = Vendor(
-    name="revnue",
-    title="Revnue",
+VENDOR = Vendor.behaving(
+    facts.FACTS,
     operations={
         "getContract": get_contract,
         "updateContract": update_contract,
@@ -489,9 +477,7 @@ VENDOR = Vendor(
         "deleteContractWithSlash": delete_contract,
     },
     render_error=render_error,
-    references=REFERENCES,
     on_clock_change=expire_ended_contracts,
-    limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
     check_seed=template_problems,
-    resources={"/api/v2/contract/{id}": Resource(CONTRACTS, RESPONSE, to_record=record_of_view)},
+    to_record={CONTRACTS: record_of_view},
 )

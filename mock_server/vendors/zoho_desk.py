@@ -18,29 +18,16 @@ from typing import Any
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.references import dangling
 from mock_server.state.store import Record, RecordsView, Transaction
-from mock_server.vendors.base import Edition, Limits, OAuthServer, RequestContext, Resource, Vendor
+from mock_server.vendors.base import RequestContext, Vendor
+from vendor_facts import zoho_desk as facts
 
-CONTRACTS = "contracts"
+CONTRACTS = facts.CONTRACTS
 CUSTOM_FIELDS = "contractFields"
 
-REFERENCES = {
-    CONTRACTS: {
-        "associatedSLAId": "slas",
-        "accountId": "accounts",
-        "departmentId": "departments",
-        "productId": "products",
-        "ownerId": "agents",
-        "notificationAgentIds[]": "agents",
-        "createdBy": "agents",
-        "modifiedBy": "agents",
-    },
-    "slas": {"departmentId": "departments"},
-    "agents": {"associatedDepartmentIds[]": "departments"},
-}
+REFERENCES = facts.REFERENCES
 
 ID_ATTRIBUTES = ("associatedSLAId", "accountId", "departmentId", "productId", "ownerId")
-# Request attributes that echo the related records: the service derives them from the ids.
-ECHOED_RELATIONS = ("sla", "account", "product")
+ECHOED_RELATIONS = facts.ECHOED_RELATIONS
 # A change to any of these can make two contracts of one account and SLA overlap.
 OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
 
@@ -285,10 +272,7 @@ def _brief(contract: Record) -> Record:
 
 
 def _parsed_date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        return None
+    return facts.parsed_date(value)
 
 
 def _date_or_none(value: str | None) -> dt.date | None:
@@ -322,22 +306,11 @@ def _rendered(records: RecordsView, contract: Record) -> Record:
 
 
 def _notify_on(contract: Record) -> str | None:
-    end, notify_before = _date_or_none(contract.get("endDate")), contract.get("notifyBefore")
-    if end is None or notify_before is None:
-        return None
-    return (end - dt.timedelta(days=notify_before)).isoformat()
+    return facts.notify_on(contract.get("endDate"), contract.get("notifyBefore"))
 
 
 def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
     return None if record is None else {key: record.get(key) for key in keys}
-
-
-def notify_on_of_view(view: Mapping[str, Any]) -> str | None:
-    """`notifyOn` as it follows from the `endDate` and `notifyBefore` a client reads."""
-    notify_before = view.get("notifyBefore")
-    if notify_before is None or not str(notify_before).isdigit():
-        return None
-    return _notify_on({"endDate": view.get("endDate"), "notifyBefore": int(notify_before)})
 
 
 def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
@@ -384,11 +357,6 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "quota_exceeded": (429, "THRESHOLD_EXCEEDED", "The API credits of the day are used up."),
 }
 _INTERNAL = (500, "INTERNAL_SERVER_ERROR", "Internal Server Error")
-# Editions documented with their limits (the ones between Free and Enterprise are not).
-EDITIONS = {
-    "free": Edition(concurrent_calls=5, daily_credits=5_000),
-    "enterprise": Edition(concurrent_calls=25, daily_credits=100_000),
-}
 
 
 def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:
@@ -442,22 +410,16 @@ def _contract_not_found(contract_id: str) -> VendorError:
     return VendorError(404, "not_found", f"No contract with id {contract_id}")
 
 
-# Zoho accounts (accounts.zoho.com/oauth/v2/...): access tokens live an hour; a bad or used grant code
-# or refresh token is `{"error": "invalid_code"}`, answered with a 200 (x-likely: widely reported, not
-# in the seed); an expired access token is INVALID_OAUTHTOKEN on the API.
-OAUTH = OAuthServer(
-    token_path="/oauth/v2/token",
-    authorize_path="/oauth/v2/auth",
-    expired_token=ZohoError(
-        401, "invalid_token", "The OAuth Token you provided is invalid or has expired.", error_code="INVALID_OAUTHTOKEN"
-    ),
-    access_token_lifetime=dt.timedelta(hours=1),
-    error_status=200,
+# What the API answers to an expired OAuth access token (the facts say which code and words).
+EXPIRED_TOKEN = ZohoError(
+    facts.OAUTH.expired_token.status,
+    facts.OAUTH.expired_token.kind,
+    facts.OAUTH.expired_token.message,
+    error_code=facts.OAUTH.expired_token.code or "",
 )
 
-VENDOR = Vendor(
-    name="zoho-desk",
-    title="Zoho Desk",
+VENDOR = Vendor.behaving(
+    facts.FACTS,
     operations={
         "getContract": get_contract,
         "updateContract": update_contract,
@@ -465,13 +427,6 @@ VENDOR = Vendor(
         "createContract": create_contract,
     },
     render_error=render_error,
-    org_header="orgId",
-    references=REFERENCES,
-    limits=Limits(editions=EDITIONS, default_edition="enterprise"),
-    resources={
-        "/api/v1/contracts/{contract_id}": Resource(
-            CONTRACTS, "Contract", to_record=record_of_view, derived={"notifyOn": notify_on_of_view}
-        )
-    },
-    oauth=OAUTH,
+    to_record={CONTRACTS: record_of_view},
+    expired_token=EXPIRED_TOKEN,
 )
