@@ -36,19 +36,16 @@ from mock_server.engine.spec import SpecError, SpecView
 from mock_server.engine.validation import VALIDATOR_MAP
 from mock_server.resilience.faults import FaultError, Faults
 from mock_server.resilience.middleware import ResilienceMiddleware
+from mock_server.state.backends import StoreFactory, store_from_settings
 from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
 from mock_server.state.mock_state import MockState
-from mock_server.state.store import store_from_settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
     from starlette.types import Receive, Scope, Send
-
-# Connexion logs a warning on every request to an operation with several request content types.
-logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
 ADMIN_PREFIX = "/__admin"  # where mock_server/admin/api.py mounts its blueprint
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
@@ -76,9 +73,18 @@ class MockApp:
         return TestClient(self, **kwargs)
 
 
-def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] | None = None) -> MockApp:
-    """The mock. `vendors` replaces the discovered vendor modules (tests use it for variants)."""
+def create_app(
+    settings: Settings | None = None,
+    store: StoreFactory | None = None,
+    vendors: Mapping[str, Vendor] | None = None,
+) -> MockApp:
+    """The mock, configured by `settings` alone. Its state lives in the store `store` opens for the seeds:
+    by default the one the settings name (`store_from_settings`). `vendors` replaces the discovered vendor
+    modules (tests use it for variants).
+    """
     settings = settings or Settings()
+    # Connexion logs a warning on every request to an operation with several request content types.
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
     specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml") for name in vendors}
     fixtures = {name: load_fixtures(vendor, settings.fixtures_dir) for name, vendor in vendors.items()}
@@ -87,8 +93,8 @@ def create_app(settings: Settings | None = None, vendors: Mapping[str, Vendor] |
         vendors=vendors,
         specs=specs,
         tokens={name: f.tokens for name, f in fixtures.items()},
-        store=(store := store_from_settings(settings, {name: f.seed for name, f in fixtures.items()})),
-        clock=Clock(settings.today, store),
+        store=(opened := (store or store_from_settings)(settings, {name: f.seed for name, f in fixtures.items()})),
+        clock=Clock(settings.today, opened),
         requests=RequestLog(settings.request_log_size),
     )
     admin_app = Flask(__name__)

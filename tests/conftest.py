@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 import mock_server.app
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.state.backends import store_from_settings
 from mock_server.state.redis_store import RedisStore
-from mock_server.state.store import InMemoryStore, store_from_settings
+from mock_server.state.store import InMemoryStore
 from tests.support import widgets
 from tests.support.redis_server import redis_server
 

@@ -1,7 +1,8 @@
 """State of the mock: every tenant's records, values, counters and throttles, and the request journal.
 
 `Store` is the interface the rest of the mock uses; `InMemoryStore` (one process) and `RedisStore`
-(`mock_server.state.redis_store`, several workers or replicas) implement it with the same guarantees, which
+(`mock_server.state.redis_store`, several workers or replicas) implement it with the same guarantees
+(`mock_server.state.backends` picks one), which
 `tests/test_store.py` states once for both. The store is the only place atomicity lives: vendor
 modules never lock anything themselves (docs/ARCHITECTURE.md, "Concurrency").
 """
@@ -13,10 +14,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-if TYPE_CHECKING:
-    from mock_server.config import Settings
+from typing import Any, Protocol, TypeVar
 
 Record = dict[str, Any]
 Collections = dict[str, dict[str, Record]]
@@ -473,21 +471,3 @@ class RecordsView:
 
 class StoreUnavailable(Exception):
     """The configured store cannot be used (an unknown URL scheme, an unreachable server)."""
-
-
-STORE_SCHEMES = ("redis://", "rediss://", "unix://")
-
-
-def store_from_settings(settings: Settings, seeds: Seeds) -> Store:
-    """The backend the settings name: in memory by default, Redis for `store_url`."""
-    if settings.store_url is None:
-        return InMemoryStore(seeds, settings.max_tenants, settings.tenant_idle_ttl_seconds)
-    if not settings.store_url.startswith(STORE_SCHEMES):
-        raise StoreUnavailable(f"--store must be a URL starting with {', '.join(STORE_SCHEMES)}")
-    from mock_server.state.redis_store import RedisStore
-
-    store = RedisStore.from_url(
-        settings.store_url, seeds, max_tenants=settings.max_tenants, tenant_idle_ttl=settings.tenant_idle_ttl_seconds
-    )
-    store.check()
-    return store
