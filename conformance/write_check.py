@@ -1,7 +1,8 @@
 """The update-semantics invariants as a Schemathesis check, for every fuzzed and stateful write.
 
-Schemathesis registers checks and the `before_call` hook globally: `watching_writes` activates the
-check for one schema while its run is open, and the check passes every case of any other schema.
+Schemathesis registers checks and the `before_call` hook globally: `watching_writes` registers the
+check for the time of one schema's run only (nothing is registered on import), and the check passes
+every case of any other schema.
 Before each write of an operation the spec declares `x-update` for, the record is read; the check
 reads it again after the response and holds the pair to `conformance.invariants.check_write`.
 """
@@ -16,6 +17,7 @@ import schemathesis
 from schemathesis.core.failures import Failure
 from schemathesis.schemas import BaseSchema
 
+from conformance._compat import registered_check
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import UpdateModel, Write, check_write, parse_body
 from conformance.target import Redactor, Target
@@ -84,7 +86,6 @@ class WriteWatcher:
 _ACTIVE: dict[int, WriteWatcher] = {}
 
 
-@schemathesis.check
 def update_semantics(ctx: Any, response: Any, case: schemathesis.Case[Any]) -> bool | None:
     """Documented update semantics hold around the write (no-op for schemas not being watched)."""
     watcher = _ACTIVE.get(id(case.operation.schema))
@@ -109,7 +110,8 @@ def watching_writes(target: Target, schema: BaseSchema, redactor: Redactor) -> I
     watcher = WriteWatcher(target, schema, redactor)
     _ACTIVE[id(schema)] = watcher
     try:
-        yield watcher
+        with registered_check(update_semantics):
+            yield watcher
     finally:
         del _ACTIVE[id(schema)]
         watcher.close()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -17,6 +19,16 @@ def test_plugin_is_inert_without_conformance_api(pytester: pytest.Pytester) -> N
     result = pytester.runpytest_inprocess("-q")
 
     result.assert_outcomes(passed=1)
+
+
+def test_plugin_imports_nothing_of_the_harness_until_asked() -> None:
+    """pytest loads the plugin in every run: the harness, Schemathesis' checks and the mock stay unimported."""
+    check = (
+        "import sys, conformance.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.startswith(('conformance', 'mock_server', 'schemathesis'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "['conformance', 'conformance.pytest_plugin']"
 
 
 def test_scenarios_are_collected_as_items(pytester: pytest.Pytester) -> None:
