@@ -21,7 +21,7 @@ from mix import BASE_TOKEN, MixBuilder, Target, auth_scheme
 from mock_throughput import LoadSettings, run_load
 from servers import HOST, free_port, seconds_to_first_success
 
-from conformance.mock import stop_process
+from launcher.servers import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.vendors import discover
 

@@ -36,7 +36,7 @@ from servers import (
     start_prism,
 )
 
-from conformance.mock import stop_process
+from launcher.servers import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor

@@ -22,7 +22,7 @@ from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import LoadSettings, machine, run_load, served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
-from conformance.mock import serve_command, start_server, stop_process
+from launcher.servers import serve_command, start_server, stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))

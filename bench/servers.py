@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conformance.mock import HOST, free_port, serve_command, start_server
+from launcher.servers import HOST, free_port, serve_command, start_server
 
 __all__ = ["HOST", "free_port"]
 
@@ -23,7 +23,7 @@ class ServerError(Exception):
 
 
 def start_mock(port: int, workers: int) -> subprocess.Popen[bytes]:
-    """`contract-mock serve`, started the way the harness starts it (`conformance.mock`)."""
+    """`contract-mock serve`, started the way the harness starts it (`launcher.servers`)."""
     return start_server(serve_command(port, "--workers", str(workers)))
 
 

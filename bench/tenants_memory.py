@@ -18,7 +18,7 @@ from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
-from conformance.mock import stop_process
+from launcher.servers import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 
 CONNECTIONS = 16

@@ -27,9 +27,9 @@ from conformance.apis import Api
 from conformance.exchange_checks import Exchange as CheckedExchange
 from conformance.exchange_checks import judge, sent_values
 from conformance.exchange_spec import ApiContract, Matched, contract_for
-from conformance.mock import MockStartError, bundled_mock
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
 from conformance.target import BUNDLED_MOCK_TOKEN, Target, resolve_target
+from launcher.servers import MockStartError, bundled_mock
 from recordings import har
 
 Progress = Callable[[str], None]

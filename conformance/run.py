@@ -16,13 +16,13 @@ from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.invariants import UpdateModel
-from conformance.mock import MockStartError, bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Outcome, RunResult, Suite
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.runner import ScenarioSession, run_scenario
 from conformance.target import Redactor, Target, TargetError, resolve_target
+from launcher.servers import MockStartError, bundled_mock
 
 Progress = Callable[[str], None]
 

@@ -17,10 +17,10 @@ from conformance.boundaries import VALID_VALUE_REFUSED
 from conformance.concurrency import LOST_UPDATE
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.invariants import UNSENT_UNCHANGED, UpdateModel
-from conformance.mock import bundled_mock
 from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
+from launcher.servers import bundled_mock
 from tests.conformance import variants
 
 SEED = 20261122

@@ -14,9 +14,9 @@ import pytest
 
 from conformance.apis import PROJECT_ROOT, discover
 from conformance.cli import main
-from conformance.mock import bundled_mock
 from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix
+from launcher.servers import bundled_mock
 from tests.conformance import variants
 from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
 from tests.support.server import serving

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from conformance.apis import discover
-from conformance.mock import bundled_mock
 from conformance.scenarios.loader import scenario_files
+from launcher.servers import bundled_mock
 
 pytest_plugins = ["pytester"]
 

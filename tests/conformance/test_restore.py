@@ -9,9 +9,9 @@ import pytest
 from conformance.apis import discover
 from conformance.http import Client
 from conformance.invariants import UpdateModel
-from conformance.mock import bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
 from conformance.target import Redactor
+from launcher.servers import bundled_mock
 from tests.conformance import records
 
 

@@ -3,7 +3,7 @@
 `contract-mock serve` with one broken variant of the mock (`test_broken_variants.VARIANTS`): the variant
 is built in this process, where its monkeypatches apply, and handed to the mock's own `serve`, so it
 runs on the same server stack as `contract-mock serve` and is started by the same launcher
-(`conformance.mock.bundled_mock`).
+(`launcher.servers.bundled_mock`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Serving an app object of this process on a free loopback port, for tests that must reach into it
 (the requests a wrapper recorded, the engine's own protocol tests).
 
-Everything else starts servers as processes with `conformance.mock.bundled_mock`: the mock as
+Everything else starts servers as processes with `launcher.servers.bundled_mock`: the mock as
 `contract-mock serve` runs it, or a broken variant of it (`tests/conformance/variant_server.py`).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from conformance.mock import free_port
+from launcher.servers import free_port
 
 __all__ = ["free_port", "serving"]
 

@@ -18,7 +18,7 @@ from typing import IO
 
 import httpx
 
-from conformance.apis import PROJECT_ROOT
+from vendor_facts.paths import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
