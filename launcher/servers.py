@@ -1,8 +1,11 @@
-"""The one way to start a server process: the mock through `contract-mock serve`, on a free loopback port.
+"""The one way to start a server on a free loopback port.
 
-The harness, the test suite and the bench all start servers here, so each judges or measures the
-stack `contract-mock serve` runs (its uvicorn configuration, its protocol, its workers). A separate
-process keeps the server on the other core while the harness generates requests.
+- A process: the mock through `contract-mock serve` (`bundled_mock`, `start_server`). The harness, the
+  test suite and the bench start the mock this way, so each judges or measures the stack
+  `contract-mock serve` runs (its uvicorn configuration, its protocol, its workers). A separate
+  process keeps the server on the other core while the harness generates requests.
+- A thread: an ASGI app object of this process, served by uvicorn (`ThreadServer`, `serving`), for
+  tests that must reach into the app and for `mock_server.testing`.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    import uvicorn
 
 from vendor_facts.paths import PROJECT_ROOT
 
@@ -104,3 +111,49 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: IO[byte
         except httpx.TransportError:
             time.sleep(POLL_INTERVAL)
     raise MockStartError(f"the mock did not answer within {STARTUP_TIMEOUT:.0f}s")
+
+
+class ThreadServer:
+    """An ASGI app served by uvicorn in a daemon thread, on a loopback port bound at once (no race for it):
+    the port is known before the app is built, and the app is given to `start`.
+    """
+
+    def __init__(self, startup_timeout: float = STARTUP_TIMEOUT, **options: Any) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((HOST, 0))
+        self.port = int(self._socket.getsockname()[1])
+        self.url = f"http://{HOST}:{self.port}"
+        self.startup_timeout = startup_timeout
+        self.options = options
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, app: Any) -> ThreadServer:
+        import uvicorn  # here: the harness's process launcher never needs it
+
+        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, **self.options)
+        server = self._server = uvicorn.Server(config)
+        thread = self._thread = threading.Thread(target=server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+
+@contextmanager
+def serving(app: Any, startup_timeout: float = 10.0, **options: Any) -> Iterator[str]:
+    """Serve `app` in a thread while the context is open; `options` go to `uvicorn.Config` (e.g. `http=`)."""
+    server = ThreadServer(startup_timeout, **options).start(app)
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import httpx
-import uvicorn
 from a2wsgi import ASGIMiddleware
 
+from launcher.servers import HOST, ThreadServer
 from mock_server.app import MockApp, MockState, create_app, mock_state
 from mock_server.config import Settings
 from mock_server.engine.auth import Grant, TokenRegistry
@@ -52,32 +50,21 @@ class MockServer:
     """The mock on 127.0.0.1:<free port>, served by uvicorn in a daemon thread."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))  # bound here and handed to uvicorn: no race for the port
-        port = self._socket.getsockname()[1]
-        self.settings = dataclasses.replace(settings or Settings(), host="127.0.0.1", port=port)
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = ThreadServer(STARTUP_TIMEOUT)
+        self.settings = dataclasses.replace(settings or Settings(), host=HOST, port=self._server.port)
+        self.url = self._server.url
         self.app = create_app(self.settings)
         self.state: MockState = mock_state(self.app)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, lifespan="on", log_level="warning", access_log=False))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
         self._wsgi: ASGIMiddleware | None = None
         self._lock = threading.Lock()
 
     def start(self) -> MockServer:
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"the mock did not start on {self.url}")
-            time.sleep(0.02)
+        self._server.start(self.app)
         httpx.get(f"{self.url}/", timeout=STARTUP_TIMEOUT)  # builds the app's middleware once, before any transport
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        self._server.stop()
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.server import free_port
+from launcher.servers import free_port
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

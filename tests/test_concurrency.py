@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from launcher.servers import serving
 from mock_server.state.store import RecordsView
-from tests.support.server import serving
 
 URL = "/widgets/widgets/1"
 

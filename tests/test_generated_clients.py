@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 import yaml
 
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
 from mock_server.vendors import discover
 from openapi_model import ApiSpec
-from tests.support.server import serving
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 GENERATOR_VERSION = importlib.metadata.version("openapi-python-client")

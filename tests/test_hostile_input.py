@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from tests.support.operations import Operation, operations
-from tests.support.server import serving
 
 OPERATIONS = operations()
 WRITES = [op for op in OPERATIONS if op.media_types]

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.support.server import serving
+from launcher.servers import serving
 
 CONTRACT = "/zoho-desk/api/v1/contracts/10000000000001"
 

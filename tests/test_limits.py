@@ -14,12 +14,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from mock_server.vendors.base import Edition, Limits, RateLimit, Vendor
 from tests.support import widgets
 from tests.support.operations import Operation, operations
-from tests.support.server import serving
 
 READS = [op for op in operations() if op.method == "get"]
 RATE_LIMITED = [op for op in READS if op.vendor.limits.rate is not None]

@@ -22,10 +22,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.apis import Api, discover
+from launcher.servers import free_port, serving
 from mock_server.cli import main as contract_mock_main
 from tests.support import departures
 from tests.support.departures import proxying
-from tests.support.server import free_port, serving
 
 # Any API serves for what does not depend on the vendor: the first one found.
 ANY_API = next(iter(discover().values()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from launcher.servers import free_port
 from mock_server.cli import build_parser
-from tests.support.server import free_port
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,10 +16,9 @@ from conformance.apis import PROJECT_ROOT, discover
 from conformance.cli import main
 from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix
-from launcher.servers import bundled_mock
+from launcher.servers import bundled_mock, serving
 from tests.conformance import variants
 from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
-from tests.support.server import serving
 
 # The budget for `conformance run --api all` at its default depth is 60 s on an idle machine;
 # this one is shared, so the test allows twice that.

@@ -23,11 +23,11 @@ from conformance.run import RunOptions, SuiteChoice
 from conformance.scenario_export import export
 from conformance.scenarios.runner import ScenarioSession, run_scenario
 from conformance.target import resolve_target
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from tests.support import departures
 from tests.support.departures import proxying
-from tests.support.server import serving
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,11 @@ from conformance.apis import Api, discover
 from conformance.exchange_checks import sent_values
 from conformance.exchange_spec import contract_for
 from conformance.target import resolve_target
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from mock_server.proxy import ProxySettings, create_proxy
 from tests.conformance.variants import ASGIApp, Message, Receive, Scope, Send
-from tests.support.server import serving
 
 MISSING_ID = "999999999"
 # (method, JSON sent or None, status, JSON answered) -> (status, JSON to answer)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.server import free_port
+from launcher.servers import free_port
 
 
 def redis_server_binary() -> Path | None:

@@ -27,7 +27,7 @@ import psutil
 import pytest
 import redis
 
-from tests.support.server import free_port
+from launcher.servers import free_port
 
 
 def _sizes(setting: str) -> tuple[int, int]:
