@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from openapi_model import ApiSpec, Operation
+from vendor_facts import PROJECT_ROOT
 
 __all__ = ["PROJECT_ROOT", "Api", "Operation", "UnknownApi", "discover", "select"]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class UnknownApi(Exception):

@@ -18,6 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from conformance.apis import Api
+from openapi_model import load_yaml
 
 TOKEN_ENV = "CONFORMANCE_TOKEN"
 ORG_ID_ENV = "CONFORMANCE_ORG_ID"
@@ -96,7 +97,7 @@ def load_target_file(path: Path) -> TargetFile:
     """A target file, TOML (`.toml`) or YAML (anything else)."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else load_yaml(text)
     except (OSError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise TargetError(f"{path}: cannot read the target file: {exc}") from None
     data = data or {}

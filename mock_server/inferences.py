@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from openapi_model import load_yaml
 
 LIKELY = "x-likely"
 SOURCE = "x-likely-source"
@@ -44,7 +42,7 @@ def load_inferences(spec_dir: Path, apis: list[str] | None = None) -> list[Infer
         if apis and path.stem not in apis:
             continue
         with path.open(encoding="utf-8") as handle:
-            found += spec_inferences(path.stem, yaml.load(handle, Loader=FAST_YAML_LOADER))
+            found += spec_inferences(path.stem, load_yaml(handle))
     return found
 
 

@@ -28,6 +28,7 @@ from jsonschema import Draft7Validator
 from mock_server.edge.routes import Route, RouteTable
 from mock_server.engine.auth import fingerprint
 from mock_server.state.store import Store
+from openapi_model import load_yaml
 
 FAULTS_VALUE = "faults"
 SERVER_WIDE = "*"
@@ -182,7 +183,7 @@ class Faults:
     def install_file(self, path: Path) -> None:
         """`--faults FILE.yaml`: `{"faults": [...]}`, each fault for every tenant unless it names one."""
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise FaultError([f"{path}: cannot read: {exc}"]) from None
         found = [

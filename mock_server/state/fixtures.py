@@ -10,9 +10,9 @@ import yaml
 
 from mock_server.engine.auth import TokenRegistry
 from mock_server.engine.references import dangling
-from mock_server.engine.spec import FAST_YAML_LOADER
 from mock_server.state.store import Collections
 from mock_server.vendors.base import Vendor
+from openapi_model import load_yaml
 
 
 class FixtureError(Exception):
@@ -28,7 +28,7 @@ class VendorFixtures:
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=FAST_YAML_LOADER)
+            return load_yaml(handle)
     except FileNotFoundError as exc:
         raise FixtureError(f"{path}: missing") from exc
     except yaml.YAMLError as exc:
