@@ -8,12 +8,11 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-import mock_server.app
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.state.backends import store_from_settings
+from mock_server.state.backends import StoreFactory, store_from_settings
 from mock_server.state.redis_store import RedisStore
-from mock_server.state.store import InMemoryStore
+from mock_server.state.store import InMemoryStore, Seeds, Store
 from tests.support import widgets
 from tests.support.redis_server import redis_server
 
@@ -29,27 +28,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def store_backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """With --store-backend redis, apps without a store URL (in-process or via mock_server.asgi) use Redis."""
+    """With --store-backend redis, mocks started as processes (`CONTRACT_MOCK_STORE`) and apps built with
+    `create_app(..., store=app_store)` keep their state on a real redis-server."""
     backend = request.config.getoption("--store-backend")
     if backend == "memory":
         yield backend
         return
-    with redis_server() as url, pytest.MonkeyPatch.context() as patch:
-
-        def redis_store_from_settings(settings: Settings, seeds):
-            if settings.store_url is not None:
-                return store_from_settings(settings, seeds)
-            return RedisStore.from_url(
-                url,
-                seeds,
-                prefix=f"app-{uuid.uuid4().hex[:12]}:",
-                max_tenants=settings.max_tenants,
-                tenant_idle_ttl=settings.tenant_idle_ttl_seconds,
-            )
-
-        patch.setattr(mock_server.app, "store_from_settings", redis_store_from_settings)
+    url = request.getfixturevalue("redis_url")
+    with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CONTRACT_MOCK_STORE", url[: url.rindex("/")] + "/1")
         yield backend
+
+
+@pytest.fixture(scope="session")
+def app_store(store_backend: str, request: pytest.FixtureRequest) -> StoreFactory | None:
+    """The store of the apps the vendor tests build (`create_app`'s seam): the settings' own, or Redis."""
+    if store_backend == "memory":
+        return None
+    url = request.getfixturevalue("redis_url")
+
+    def redis_store(settings: Settings, seeds: Seeds) -> Store:
+        if settings.store_url is not None:
+            return store_from_settings(settings, seeds)
+        return RedisStore.from_url(
+            url,
+            seeds,
+            prefix=f"app-{uuid.uuid4().hex[:12]}:",
+            max_tenants=settings.max_tenants,
+            tenant_idle_ttl=settings.tenant_idle_ttl_seconds,
+        )
+
+    return redis_store
 
 
 @pytest.fixture(scope="session")

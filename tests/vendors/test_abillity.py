@@ -29,8 +29,8 @@ NO_PERMISSION = {"Message": "Invalid company permissions"}
 
 
 @pytest.fixture(scope="module")
-def app():
-    return create_app(Settings(apis=("abillity",), validate_responses=True))
+def app(app_store):
+    return create_app(Settings(apis=("abillity",), validate_responses=True), store=app_store)
 
 
 @pytest.fixture

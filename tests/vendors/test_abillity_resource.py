@@ -21,8 +21,8 @@ NEW = {"CompanyID": 1, "DisplayName": "Head office broadband", "StartDate": "202
 
 
 @pytest.fixture(scope="module")
-def app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("abillity",)))
+def app(app_store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("abillity",)), store=app_store)
 
 
 @pytest.fixture

@@ -40,13 +40,13 @@ SEEDED_CONTRACT_1 = {
 }
 
 
-def _new_app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("elevate",)), vendors={"elevate": VENDOR})
+def _new_app(store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("elevate",)), store=store, vendors={"elevate": VENDOR})
 
 
 @pytest.fixture(scope="module")
-def elevate_app() -> Any:
-    return _new_app()
+def elevate_app(app_store: Any) -> Any:
+    return _new_app(app_store)
 
 
 class Elevate:
@@ -96,9 +96,9 @@ def api(elevate_app: Any) -> Iterator[Elevate]:
 
 
 @pytest.fixture
-def clock_api() -> Iterator[Elevate]:
+def clock_api(app_store: Any) -> Iterator[Elevate]:
     """A mock of its own, for tests that move its clock."""
-    with _new_app().test_client() as client:
+    with _new_app(app_store).test_client() as client:
         yield Elevate(client, _tenant_token())
 
 

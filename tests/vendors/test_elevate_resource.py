@@ -18,8 +18,8 @@ NEW = {"customerId": 1003, "contractProfileId": 1, "startDate": "2027-02-01"}
 
 
 @pytest.fixture(scope="module")
-def app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("elevate",)))
+def app(app_store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("elevate",)), store=app_store)
 
 
 @pytest.fixture

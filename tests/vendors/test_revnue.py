@@ -40,8 +40,8 @@ MINIMAL_BUY_SIDE = {
 
 
 @pytest.fixture(scope="module")
-def revnue_app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("revnue",)), vendors={"revnue": VENDOR})
+def revnue_app(app_store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("revnue",)), store=app_store, vendors={"revnue": VENDOR})
 
 
 class Revnue:

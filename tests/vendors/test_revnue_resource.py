@@ -30,8 +30,8 @@ NEW = {
 
 
 @pytest.fixture(scope="module")
-def app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("revnue",)))
+def app(app_store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("revnue",)), store=app_store)
 
 
 @pytest.fixture

@@ -37,8 +37,8 @@ BOOKKEEPING = {"modifiedTime", "modifiedBy"}
 
 
 @pytest.fixture(scope="module")
-def app():
-    return create_app(Settings(apis=("zoho-desk",), validate_responses=True))
+def app(app_store):
+    return create_app(Settings(apis=("zoho-desk",), validate_responses=True), store=app_store)
 
 
 @pytest.fixture

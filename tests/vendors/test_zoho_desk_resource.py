@@ -29,8 +29,8 @@ NEW = {
 
 
 @pytest.fixture(scope="module")
-def app() -> Any:
-    return create_app(Settings(validate_responses=True, apis=("zoho-desk",)))
+def app(app_store: Any) -> Any:
+    return create_app(Settings(validate_responses=True, apis=("zoho-desk",)), store=app_store)
 
 
 @pytest.fixture
