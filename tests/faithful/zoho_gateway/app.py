@@ -121,9 +121,9 @@ def custom_values(body: dict[str, Any], current: dict[str, Any]) -> dict[str, An
     values = dict(current)
     by_label = {label: name for name, label in CUSTOM_FIELDS.items()}
     for field, names in (("cf", {name: name for name in CUSTOM_FIELDS}), ("customFields", by_label)):
-        sent = body.get(field)
-        if sent is None:
+        if field not in body:
             continue
+        sent = body[field]
         if not isinstance(sent, dict):
             raise invalid(field, "must be an object of custom field values")
         for key, value in sent.items():
@@ -260,6 +260,8 @@ def create_app() -> Flask:
                 rows = [render(row) for row in contracts.values()]
             for name in ("departmentId", "accountId", "ownerId"):
                 if (wanted := request.args.get(name)) is not None:
+                    if not (wanted.isdigit() and wanted.isascii()):
+                        raise ZohoError(422, "UNPROCESSABLE_ENTITY", f"{name} must be an id")
                     rows = [row for row in rows if row[name] == wanted]
             sort_by = request.args.get("sortBy", "createdTime")
             if sort_by.lstrip("-") not in SORTABLE:
@@ -271,9 +273,11 @@ def create_app() -> Flask:
         no_extra_parameters(set())
         sent = body()
         if isinstance(sent, dict):
-            for name in ("associatedSLAId", "accountId", "departmentId", "startDate", "ownerId", "contractName"):
-                if sent.get(name) is None:
-                    raise invalid(name, "is required", "missing")
+            required = ("associatedSLAId", "accountId", "departmentId", "startDate", "ownerId", "contractName")
+            if missing := [name for name in required if sent.get(name) is None]:
+                errors = [{"fieldName": f"/{name}", "errorType": "missing", "errorMessage": "is required"}
+                          for name in missing]  # fmt: skip
+                raise ZohoError(422, "INVALID_DATA", "An invalid value was given for the attribute", errors)
         with lock:
             if len(contracts) >= MAX_CONTRACTS:
                 raise ZohoError(422, "UNPROCESSABLE_ENTITY", "The contract limit of this portal is reached")
