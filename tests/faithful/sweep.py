@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind in arguments.target or KINDS:
                 seeds = range(1, arguments.seeds + 1)
                 results += sweep_target(api, kind, seeds, arguments.max_examples, workdir)
-                print(f"{api} {kind}: exits {[result.exit_code for result in results[-len(seeds):]]}", flush=True)
+                print(f"{api} {kind}: exits {[result.exit_code for result in results[-len(seeds) :]]}", flush=True)
     print(table(results))
     if arguments.json:
         arguments.json.write_text(json.dumps([asdict(result) for result in results], indent=2), encoding="utf-8")

@@ -205,7 +205,9 @@ def create_app() -> Flask:
 
     def read_body() -> tuple[Any, bool]:
         if not request.get_data():  # Web API binds an empty body to a null model, whatever its media type
-            raise Problem(400, {"Message": "The request is invalid.", "ModelState": {"model": ["A value is required."]}})
+            raise Problem(
+                400, {"Message": "The request is invalid.", "ModelState": {"model": ["A value is required."]}}
+            )
         media_type = request.mimetype
         if media_type not in MEDIA_TYPES:
             text = f"The request entity's media type '{media_type}' is not supported for this resource."

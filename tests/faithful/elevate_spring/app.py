@@ -147,7 +147,7 @@ def apply_patch(store: Store, contract_id: int, operations: Any) -> dict[str, An
         if contract_id in store.billing_started and changed - EDITABLE_ONCE_BILLING:
             name = sorted(changed - EDITABLE_ONCE_BILLING)[0]
             raise field_error(name, "cannot be changed once billing has started")
-        if "endDate" not in changed and changed & {"startDate", "contractProfileId"} or bound["endDate"] is None:
+        if ("endDate" not in changed and changed & {"startDate", "contractProfileId"}) or bound["endDate"] is None:
             bound["endDate"] = term_end(bound["startDate"], bound["contractProfileId"])
         if bound["endDate"] < bound["startDate"]:
             raise field_error("endDate", "must not be before startDate")

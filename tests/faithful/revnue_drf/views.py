@@ -62,7 +62,8 @@ class Store:
                   "number": "BUY-201", "supplier": 31, "country": 826, "status": "active",
                   "category": {"id": 51, "subcategory": "Data"}, "business_unit": 41,
                   "contract_start_date": date(2026, 1, 1), "contract_end_date": date(2028, 12, 31),
-                  "notice_period": 90, "service_start_date": date(2026, 2, 1), "first_offer_value": Decimal("150000.00"),
+                  "notice_period": 90, "service_start_date": date(2026, 2, 1),
+                  "first_offer_value": Decimal("150000.00"),
                   "total_contract_spend_value": Decimal("120000.00"), "mrc": Decimal("3000.00"),
                   "nrc": Decimal("12000.00"), "expenditure_type": {"type": "opex", "capex_actual": None,
                   "opex_actual": Decimal("120000.00")}, "payment_terms": "net_30", "financing": "self_paid",
@@ -72,7 +73,8 @@ class Store:
                   "number": "SELL-202", "customer": 21, "country": 276, "status": "active",
                   "contract_start_date": date(2026, 3, 1), "contract_end_date": date(2029, 2, 28),
                   "total_contract_spend_value": Decimal("360000.00"), "expenditure_type": {"type": "blended",
-                  "capex_actual": Decimal("60000.00"), "opex_actual": Decimal("300000.00")}, "updated_at": "2026-02-01T09:00:00+00:00"},
+                  "capex_actual": Decimal("60000.00"), "opex_actual": Decimal("300000.00")},
+                  "updated_at": "2026-02-01T09:00:00+00:00"},
             203: {**blank, "id": 203, "company": 11, "contract_type": "buy_side", "name": "Framework agreement",
                   "number": "BUY-203", "supplier": 32, "country": 826, "status": "active",
                   "contract_start_date": date(2025, 1, 1), "contract_end_date": date(2030, 12, 31),
@@ -116,7 +118,9 @@ class PrimaryKey(serializers.Field):
 
 
 def money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=17, decimal_places=2, min_value=Decimal(0), max_value=MONEY_MAX, **kwargs)
+    return serializers.DecimalField(
+        max_digits=17, decimal_places=2, min_value=Decimal(0), max_value=MONEY_MAX, **kwargs
+    )
 
 
 def optional_money() -> serializers.DecimalField:
@@ -245,11 +249,16 @@ def template_of(sent: dict[str, Any] | None, current: dict[str, Any] | None) -> 
 def expenditure_errors(expenditure: dict[str, Any] | None, total: Decimal) -> dict[str, Any]:
     if expenditure is None or expenditure.get("type") != "blended":
         return {}
-    missing = {name: ["This field is required."] for name in ("capex_actual", "opex_actual") if expenditure.get(name) is None}
+    missing = {
+        name: ["This field is required."] for name in ("capex_actual", "opex_actual") if expenditure.get(name) is None
+    }
     if missing:
         return {"expenditure_type": missing}
     if expenditure["capex_actual"] + expenditure["opex_actual"] != total:
-        sentence = "The sum of the capital expenditure value and the operating expense value must equal the total contract spend."
+        sentence = (
+            "The sum of the capital expenditure value and the operating expense value must equal the total "
+            "contract spend."
+        )
         return {"expenditure_type": {"non_field_errors": [sentence]}}
     return {}
 
@@ -326,9 +335,8 @@ def render(contract: dict[str, Any]) -> dict[str, Any]:
         customer=named(CUSTOMERS, contract["customer"]),
         supplier=named(SUPPLIERS, contract["supplier"]),
         country=COUNTRIES[contract["country"]],
-        category={"id": category["id"], "name": CATEGORIES[category["id"]][0], "subcategory": category.get("subcategory")}
-        if category
-        else None,
+        category={"id": category["id"], "name": CATEGORIES[category["id"]][0],
+                  "subcategory": category.get("subcategory")} if category else None,
         business_unit={"id": unit, **BUSINESS_UNITS[unit]} if unit is not None else None,
         expenditure_type={name: decimal_text(value) for name, value in expenditure.items()} if expenditure else None,
         template={"id": template["id"], "fields": [
