@@ -139,6 +139,21 @@ def sweep_target(api: str, kind: str, seeds: Sequence[int], max_examples: int, w
     return results
 
 
+SHORT_SEED = 1
+SHORT_MAX_EXAMPLES = 1
+
+
+def short_run_failure(api: str, kind: str, workdir: Path) -> str | None:
+    """The short sweep's one run of a target: None when it exits 0, else what the current harness flagged."""
+    (result,) = sweep_target(api, kind, [SHORT_SEED], SHORT_MAX_EXAMPLES, workdir)
+    if result.exit_code == 0:
+        return None
+    return (
+        f"conformance run --api {api} against the {kind} target (seed {SHORT_SEED}, partner-style through the "
+        f"proxy) exited {result.exit_code}; flagged on the current harness:\n  " + "\n  ".join(result.failing)
+    )
+
+
 def table(results: Sequence[RunResult]) -> str:
     lines = [f"{'API':<10} {'target':<9} {'runs':>4} {'seeds':<12} {'exit codes':<14} failing checks (runs)"]
     for api in APIS:
