@@ -179,6 +179,12 @@ def create(store: Store, document: Any) -> dict[str, Any]:
         return dict(record)
 
 
+def date_matches(value: str | None, operator: str, day: str) -> bool:
+    if value is None:
+        return False
+    return value < day if operator == "lt" else value > day if operator == "gt" else value == day
+
+
 def positive_int(raw: str | None, name: str, low: int, high: int) -> int:
     if raw is None:
         raise ApiError(400, f"Required request parameter '{name}' is not present")
@@ -202,11 +208,9 @@ def list_contracts(store: Store) -> dict[str, Any]:
                 date.fromisoformat(day)
             except ValueError:
                 raise ApiError(400, f"Validation failed for parameter '{name}': must be a date") from None
-            tests = {"lt": lambda v, d=day: v is not None and v < d, "gt": lambda v, d=day: v is not None and v > d,
-                     "": lambda v, d=day: v == d}  # fmt: skip
-            if operator not in tests:
+            if operator not in ("lt", "gt", ""):
                 raise ApiError(400, f"Validation failed for parameter '{name}': prefix must be lt: or gt:")
-            rows = [row for row in rows if tests[operator](row[name])]
+            rows = [row for row in rows if date_matches(row[name], operator, day)]
     for key in reversed([key for key in request.args.get("sort", "").split(",") if key]):
         member, _, direction = key.partition(":")
         if member not in SORTABLE or direction not in ("", "asc", "desc"):

@@ -139,28 +139,28 @@ def other_contracts(field: serializers.Field) -> set[int]:
     return set(STORE.contracts) - {field.context.get("contract_id")}
 
 
-class CategorySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class CategorySerializer(serializers.Serializer):
     id = PrimaryKey(CATEGORIES)
     subcategory = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class ExpenditureSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ExpenditureSerializer(serializers.Serializer):
     type = choice("blended", "capex", "opex")
     capex_actual = optional_money()
     opex_actual = optional_money()
 
 
-class TemplateFieldSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TemplateFieldSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     value = serializers.JSONField(allow_null=True)
 
 
-class TemplateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TemplateSerializer(serializers.Serializer):
     id = PrimaryKey(TEMPLATES)
     fields = TemplateFieldSerializer(many=True, required=False)
 
 
-class ContractSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ContractSerializer(serializers.Serializer):
     company = PrimaryKey(account_companies)
     name = serializers.CharField(max_length=50)
     number = serializers.CharField(max_length=50)

@@ -169,13 +169,19 @@ def render(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def blank_contract() -> dict[str, Any]:
+    """The optional attributes of a contract that has none of them."""
+    return {"productId": None, "contractNumber": None, "description": None, "notificationAgentIds": [],
+            "notifyBefore": None, "endDate": None, "cf": dict.fromkeys(CUSTOM_FIELDS)}  # fmt: skip
+
+
 def seed_contracts() -> dict[str, dict[str, Any]]:
-    base = {"productId": None, "contractNumber": None, "description": None, "notificationAgentIds": [],
-            "notifyBefore": None, "endDate": None, "cf": dict.fromkeys(CUSTOM_FIELDS),
-            "createdBy": "88000000000501", "createdTime": "2026-02-03T08:00:00.000Z",
+    base: dict[str, Any] = {
+            **blank_contract(), "createdBy": "88000000000501", "createdTime": "2026-02-03T08:00:00.000Z",
             "modifiedBy": "88000000000501", "modifiedTime": "2026-02-03T08:00:00.000Z",
-            "departmentId": "88000000000101", "ownerId": "88000000000501"}  # fmt: skip
-    rows = [
+            "departmentId": "88000000000101", "ownerId": "88000000000501",
+    }  # fmt: skip
+    rows: list[dict[str, Any]] = [
         {"id": "88000000001001", "contractName": "Northwind premium support", "associatedSLAId": "88000000000201",
          "accountId": "88000000000301", "productId": "88000000000401", "contractNumber": "NW-2026-01",
          "startDate": "2026-03-01", "endDate": "2027-02-28", "notifyBefore": 10,
@@ -282,9 +288,7 @@ def create_app() -> Flask:
             if len(contracts) >= MAX_CONTRACTS:
                 raise ZohoError(422, "UNPROCESSABLE_ENTITY", "The contract limit of this portal is reached")
             stamp = now_stamp()
-            blank = {"productId": None, "contractNumber": None, "description": None, "notificationAgentIds": [],
-                     "notifyBefore": None, "endDate": None, "cf": dict.fromkeys(CUSTOM_FIELDS)}  # fmt: skip
-            record = merge_new({**blank, **dict.fromkeys(NOT_NULL)}, sent)
+            record = merge_new({**blank_contract(), **dict.fromkeys(NOT_NULL)}, sent)
             record.update(id=str(next_id[0]), createdBy=principal, createdTime=stamp, modifiedBy=principal,
                           modifiedTime=stamp)  # fmt: skip
             next_id[0] += 1
