@@ -39,7 +39,7 @@ conformance: $(STAMP)
 # Partner-style runs through a pass-through proxy against the mock and the independent faithful
 # implementations (tests/faithful/), ten seeds per API and target; prints the table.
 control-sweep: $(STAMP)
-	$(BIN)/python -m tests.faithful.sweep --seeds 10 --max-examples 2
+	$(BIN)/python -m tests.faithful.sweep --seeds 10 --max-examples 1
 
 bench: $(STAMP)
 	$(BIN)/python bench/mock_throughput.py
