@@ -6,7 +6,7 @@ Each target runs once per seed against the same server, so state left by one run
 a partner's staging. After every run the first record is read again: `left changed` names the members
 that differ from before the first run.
 
-`python -m tests.faithful.sweep [--seeds N] [--max-examples N] [--api NAME …] [--target mock|faithful …]`
+`python -m tests.faithful.sweep [--seeds N] [--max-examples N] [--api NAME …] [--target mock|faithful …] [--jobs N]`
 (`make control-sweep`) prints the table; `--json PATH` writes every run.
 """
 
@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -176,21 +177,26 @@ def table(results: Sequence[RunResult]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.faithful.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds 1..N per target (default 10)")
-    parser.add_argument("--max-examples", type=int, default=5)
+    parser.add_argument("--max-examples", type=int, default=1)
     parser.add_argument("--api", action="append", choices=APIS)
     parser.add_argument("--target", action="append", choices=KINDS)
     parser.add_argument("--json", type=Path, help="write every run's result here")
     parser.add_argument("--reports", type=Path, help="keep each run's JSON report in this directory")
+    parser.add_argument("--jobs", type=int, default=2, help="targets swept at once (default 2)")
     arguments = parser.parse_args(argv)
+    seeds = range(1, arguments.seeds + 1)
+    targets = [(api, kind) for api in arguments.api or APIS for kind in arguments.target or KINDS]
     results: list[RunResult] = []
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(arguments.jobs) as pool:
         workdir = arguments.reports or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
-        for api in arguments.api or APIS:
-            for kind in arguments.target or KINDS:
-                seeds = range(1, arguments.seeds + 1)
-                results += sweep_target(api, kind, seeds, arguments.max_examples, workdir)
-                print(f"{api} {kind}: exits {[result.exit_code for result in results[-len(seeds) :]]}", flush=True)
+        # Each target is its own processes (server, proxy, harness): the threads only wait for them.
+        futures = [
+            pool.submit(sweep_target, api, kind, seeds, arguments.max_examples, workdir) for api, kind in targets
+        ]
+        for (api, kind), future in zip(targets, futures, strict=True):
+            results += future.result()
+            print(f"{api} {kind}: exits {[result.exit_code for result in results[-len(seeds) :]]}", flush=True)
     print(table(results))
     if arguments.json:
         arguments.json.write_text(json.dumps([asdict(result) for result in results], indent=2), encoding="utf-8")
