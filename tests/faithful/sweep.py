@@ -155,6 +155,17 @@ def short_run_failure(api: str, kind: str, workdir: Path) -> str | None:
     )
 
 
+def from_reports(directory: Path) -> list[RunResult]:
+    """The runs whose JSON reports a sweep kept in `directory` (`--reports`), e.g. of a sweep cut short."""
+    results = []
+    for path in sorted(directory.glob("*-*-*.json")):
+        name, _, seed = path.stem.rpartition("-")
+        api, _, kind = name.rpartition("-")
+        report = json.loads(path.read_text(encoding="utf-8"))
+        results.append(RunResult(api, kind, int(seed), report["exit_code"], failing_cases(report)))
+    return sorted(results, key=lambda result: (result.api, result.kind, result.seed))
+
+
 def table(results: Sequence[RunResult]) -> str:
     lines = [f"{'API':<10} {'target':<9} {'runs':>4} {'seeds':<12} {'exit codes':<14} failing checks (runs)"]
     for api in APIS:
@@ -183,7 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every run's result here")
     parser.add_argument("--reports", type=Path, help="keep each run's JSON report in this directory")
     parser.add_argument("--jobs", type=int, default=2, help="targets swept at once (default 2)")
+    parser.add_argument("--from-reports", type=Path, help="print the table of the reports kept in this directory")
     arguments = parser.parse_args(argv)
+    if arguments.from_reports:
+        print(table(from_reports(arguments.from_reports)))
+        return 0
     seeds = range(1, arguments.seeds + 1)
     targets = [(api, kind) for api in arguments.api or APIS for kind in arguments.target or KINDS]
     results: list[RunResult] = []
