@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install run test lint conformance bench clean
+.PHONY: install run test lint conformance control-sweep bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(STAMP)
 
 conformance: $(STAMP)
 	$(BIN)/conformance run --api all
+
+# Partner-style runs through a pass-through proxy against the mock and the independent faithful
+# implementations (tests/faithful/), ten seeds per API and target; prints the table.
+control-sweep: $(STAMP)
+	$(BIN)/python -m tests.faithful.sweep --seeds 10 --max-examples 1
 
 bench: $(STAMP)
 	$(BIN)/python bench/mock_throughput.py
