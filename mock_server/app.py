@@ -25,7 +25,7 @@ from flask import Flask
 from mock_server.admin import api as admin
 from mock_server.config import Settings
 from mock_server.edge import landing, oauth
-from mock_server.edge.guard import GuardMiddleware, RequestLog
+from mock_server.edge.guard import GuardMiddleware
 from mock_server.edge.routes import RouteTable
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
@@ -39,6 +39,7 @@ from mock_server.resilience.middleware import ResilienceMiddleware
 from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
 from mock_server.state.mock_state import MockState
+from mock_server.state.request_log import RequestLog
 from mock_server.state.store import store_from_settings
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor

@@ -9,87 +9,21 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_server.edge.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds, path_error
-from mock_server.engine.auth import fingerprint
 from mock_server.engine.errors import VendorError
+from mock_server.state.request_log import LOGGED_BODY_BYTES, Exchange, RequestLog
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from mock_server.engine.rendering import ErrorRendering
 
-LOGGED_BODY_BYTES = 4096
 # Keys the guard puts in the scope of an API request, for the middleware inside it (mock_server.resilience.middleware):
 NOTES = "contract_mock.notes"  # a dict whose items join the request's log entry (e.g. the fault injected)
 SERVER_RECEIVE = "contract_mock.server_receive"  # the server's own `receive`, before the guard replays the body
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its response as they passed; made into a log entry only when someone reads the log."""
-
-    time: float
-    method: str
-    path: str
-    query: bytes
-    headers: list[tuple[bytes, bytes]]
-    body: bytes  # the first LOGGED_BODY_BYTES
-    status: int
-    response: bytes  # the first LOGGED_BODY_BYTES
-    duration_ms: float
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    def entry(self) -> dict[str, Any]:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.headers}
-        return {
-            "time": self.time,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query.decode("latin-1"),
-            "tenant": _tenant_of(headers),
-            "headers": {k: ("<redacted>" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
-            "body": _text(self.body),
-            "status": self.status,
-            "response": _text(self.response),
-            "durationMs": round(self.duration_ms, 3),
-            **self.notes,
-        }
-
-
-class RequestLog:
-    def __init__(self, size: int = 200) -> None:
-        self._exchanges: deque[Exchange] = deque(maxlen=size)
-        self._lock = threading.Lock()
-
-    def add(self, exchange: Exchange) -> None:
-        with self._lock:
-            self._exchanges.append(exchange)
-
-    def entries(self, limit: int | None = None, tenant: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            exchanges = list(self._exchanges)
-        found = [e for e in map(Exchange.entry, exchanges) if tenant is None or e["tenant"] == tenant]
-        return found[-limit:] if limit else found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._exchanges.clear()
-
-
-def _text(body: bytes) -> str:
-    return body[:LOGGED_BODY_BYTES].decode("utf-8", errors="replace")
-
-
-def _tenant_of(headers: dict[str, str]) -> str | None:
-    _, _, token = headers.get("authorization", "").strip().partition(" ")
-    return fingerprint(token.strip()) if token.strip() else None
 
 
 class GuardMiddleware:
