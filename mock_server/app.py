@@ -26,12 +26,12 @@ from mock_server.admin import api as admin
 from mock_server.config import Settings
 from mock_server.edge import landing, oauth
 from mock_server.edge.guard import GuardMiddleware
-from mock_server.edge.routes import RouteTable
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
 from mock_server.engine.dispatch import Dispatcher, Endpoint
 from mock_server.engine.errors import VendorError
 from mock_server.engine.rendering import ErrorRendering
+from mock_server.engine.routes import RouteTable
 from mock_server.engine.spec import SpecError, SpecView
 from mock_server.engine.validation import VALIDATOR_MAP
 from mock_server.resilience.faults import FaultError, Faults

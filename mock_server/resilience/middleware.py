@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from mock_server import _compat
 from mock_server.edge.guard import NOTES, SERVER_RECEIVE
-from mock_server.edge.routes import Route, RouteTable
 from mock_server.engine.auth import fingerprint
 from mock_server.engine.errors import KIND_BY_STATUS, VendorError
+from mock_server.engine.routes import Route, RouteTable
 from mock_server.resilience.faults import MAX_DELAY_MS, Faults, Firing
 from mock_server.resilience.limits import LimitsEngine
 
