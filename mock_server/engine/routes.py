@@ -36,6 +36,7 @@ class RouteTable:
             for operation in specs[vendor.name].operations
         ]
         self._specs = specs
+        self._by_operation = {(r.vendor.name, r.method, r.template): r for r in self.routes}
 
     def vendor_for(self, path: str) -> Vendor | None:
         for vendor in self.vendors:
@@ -43,14 +44,13 @@ class RouteTable:
                 return vendor
         return None
 
-    def route_for(self, method: str, path: str) -> Route | None:
-        vendor = self.vendor_for(path)
+    def route_for(self, method: str, path: str, vendor: Vendor | None = None) -> Route | None:
+        """The route of `method` on `path`; `vendor` when the caller already knows whose prefix the path has."""
+        vendor = vendor or self.vendor_for(path)
         if vendor is None:
             return None
         local = path[len(vendor.prefix) :] or "/"
         operation = self._specs[vendor.name].operation_for(method, local)
         if operation is None:
             return None
-        return next(
-            r for r in self.routes if r.vendor is vendor and r.method == method and r.template == operation.path
-        )
+        return self._by_operation[vendor.name, operation.method, operation.path]

@@ -10,8 +10,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.engine.auth import fingerprint
-
 LOGGED_BODY_BYTES = 4096
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-admin-token", "proxy-authorization"})
 
@@ -25,6 +23,7 @@ class Exchange:
     path: str
     query: bytes
     headers: list[tuple[bytes, bytes]]
+    tenant: str | None  # the fingerprint of the token the request stands for
     body: bytes  # the first LOGGED_BODY_BYTES
     status: int
     response: bytes  # the first LOGGED_BODY_BYTES
@@ -38,7 +37,7 @@ class Exchange:
             "method": self.method,
             "path": self.path,
             "query": self.query.decode("latin-1"),
-            "tenant": _tenant_of(headers),
+            "tenant": self.tenant,
             "headers": {k: ("<redacted>" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
             "body": _text(self.body),
             "status": self.status,
@@ -70,8 +69,3 @@ class RequestLog:
 
 def _text(body: bytes) -> str:
     return body[:LOGGED_BODY_BYTES].decode("utf-8", errors="replace")
-
-
-def _tenant_of(headers: dict[str, str]) -> str | None:
-    _, _, token = headers.get("authorization", "").strip().partition(" ")
-    return fingerprint(token.strip()) if token.strip() else None
