@@ -86,9 +86,10 @@ class RequestBody:
         except ClientDisconnect:  # nobody to answer
             return
         if (
-            not facts.path.startswith(ADMIN_PREFIX)
-            and json_depth_exceeds(facts.body)
+            facts.body
+            and not facts.path.startswith(ADMIN_PREFIX)
             and is_json(Headers(scope=scope).get("content-type", "").encode("latin-1"))
+            and json_depth_exceeds(facts.body)
         ):
             error = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
             await self.rendering.response(facts, error)(scope, receive, send)
