@@ -66,6 +66,12 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _without_body(scope: Scope, headers: Headers) -> bool:
+    """HTTP/1 framing: a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3)."""
+    http1 = scope.get("http_version", "1.1") in ("1.0", "1.1")
+    return http1 and "content-length" not in headers and "transfer-encoding" not in headers
+
+
 class RequestBody:
     def __init__(self, app: ASGIApp, *, rendering: ErrorRendering, max_body_bytes: int) -> None:
         self.app = app
@@ -77,6 +83,10 @@ class RequestBody:
             await self.app(scope, receive, send)
             return
         facts = facts_of(scope)
+        headers = Headers(scope=scope)
+        if _without_body(scope, headers):
+            await self.app(scope, receive, send)
+            return
         try:
             facts.body = await read_body(scope, receive, self.max_body_bytes)
         except BodyTooLarge:
@@ -88,7 +98,7 @@ class RequestBody:
         if (
             facts.body
             and not facts.path.startswith(ADMIN_PREFIX)
-            and is_json(Headers(scope=scope).get("content-type", "").encode("latin-1"))
+            and is_json(headers.get("content-type", "").encode("latin-1"))
             and json_depth_exceeds(facts.body)
         ):
             error = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")

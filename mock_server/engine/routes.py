@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,21 +23,25 @@ class Route:
 
 
 class RouteTable:
+    """Built once at start: per API and method, the spec's operations in the spec's order."""
+
     def __init__(self, vendors: Mapping[str, Vendor], specs: Mapping[str, SpecView]) -> None:
         self.vendors = sorted(vendors.values(), key=lambda v: len(v.prefix), reverse=True)
-        self.routes = [
-            Route(
-                vendor,
-                operation.path,
-                operation.method,
-                operation.operation_id,
-                tuple(sorted(int(code) for code in operation.definition.get("responses", {}) if str(code).isdigit())),
-            )
-            for vendor in self.vendors
-            for operation in specs[vendor.name].operations
-        ]
-        self._specs = specs
-        self._by_operation = {(r.vendor.name, r.method, r.template): r for r in self.routes}
+        self.routes: list[Route] = []
+        self._by_method: dict[tuple[str, str], list[tuple[re.Pattern[str], Route]]] = {}
+        for vendor in self.vendors:
+            for operation in specs[vendor.name].operations:
+                route = Route(
+                    vendor,
+                    operation.path,
+                    operation.method,
+                    operation.operation_id,
+                    tuple(
+                        sorted(int(code) for code in operation.definition.get("responses", {}) if str(code).isdigit())
+                    ),
+                )
+                self.routes.append(route)
+                self._by_method.setdefault((vendor.name, operation.method), []).append((operation.regex, route))
 
     def vendor_for(self, path: str) -> Vendor | None:
         for vendor in self.vendors:
@@ -50,7 +55,5 @@ class RouteTable:
         if vendor is None:
             return None
         local = path[len(vendor.prefix) :] or "/"
-        operation = self._specs[vendor.name].operation_for(method, local)
-        if operation is None:
-            return None
-        return self._by_operation[vendor.name, operation.method, operation.path]
+        candidates = self._by_method.get((vendor.name, method.upper()), [])
+        return next((route for regex, route in candidates if regex.fullmatch(local)), None)
