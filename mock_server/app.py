@@ -25,21 +25,28 @@ from flask import Flask
 from mock_server.admin import api as admin
 from mock_server.config import Settings
 from mock_server.edge import landing, oauth
-from mock_server.edge.guard import GuardMiddleware, RequestLog
-from mock_server.edge.routes import RouteTable
+from mock_server.edge.body import RequestBody
+from mock_server.edge.facts import RequestFactsMiddleware
+from mock_server.edge.hygiene import PathHygiene
+from mock_server.edge.log import RequestLogMiddleware
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
 from mock_server.engine.dispatch import Dispatcher, Endpoint
 from mock_server.engine.errors import VendorError
 from mock_server.engine.rendering import ErrorRendering
+from mock_server.engine.routes import RouteTable
 from mock_server.engine.spec import SpecError, SpecView
 from mock_server.engine.validation import VALIDATOR_MAP
+from mock_server.resilience.admission import LimitsMiddleware
 from mock_server.resilience.faults import FaultError, Faults
-from mock_server.resilience.middleware import ResilienceMiddleware
+from mock_server.resilience.injection import FaultsMiddleware
+from mock_server.resilience.limits import LimitsEngine
+from mock_server.resilience.prefer import PreferMiddleware
 from mock_server.state.backends import StoreFactory, store_from_settings
 from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
 from mock_server.state.mock_state import MockState
+from mock_server.state.request_log import RequestLog
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
@@ -102,32 +109,35 @@ def create_app(
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
     middleware = ConnexionMiddleware(dispatcher, import_name=__name__)
-    oauth.register(middleware, state)  # first: it rewrites the served specs and must wrap the request log
+    routes = RouteTable(vendors, specs)
+    # Outermost first: every layer inside reads the request's facts.
+    middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
+    oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin_app)
     for vendor in vendors.values():
         _add_vendor_api(middleware, state, vendor)
-    rendering = ErrorRendering(vendors, specs)
+    rendering = ErrorRendering(specs)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
-    middleware.add_middleware(
-        GuardMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        rendering=rendering,
-        max_body_bytes=settings.max_body_bytes,
-        log=state.requests,
-    )
-    middleware.add_middleware(
-        ResilienceMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, rendering=rendering
-    )
-    _install_faults_file(state)
+    faults = Faults(state.store, routes)
+    for layer, options in (
+        (PathHygiene, {"rendering": rendering}),
+        (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
+        (RequestLogMiddleware, {"log": state.requests}),
+        (PreferMiddleware, {"rendering": rendering}),
+        (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(store, enabled=settings.limits)}),
+        (FaultsMiddleware, {"rendering": rendering, "faults": faults}),
+    ):
+        middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
+    _install_faults_file(settings, faults)
     return MockApp(state, middleware, admin_app)
 
 
-def _install_faults_file(state: MockState) -> None:
-    if state.settings.faults_file is None:
+def _install_faults_file(settings: Settings, faults: Faults) -> None:
+    if settings.faults_file is None:
         return
     try:
-        Faults(state.store, RouteTable(state.vendors, state.specs)).install_file(state.settings.faults_file)
+        faults.install_file(settings.faults_file)
     except FaultError as exc:
         raise StartupError("invalid faults file:\n  " + "\n  ".join(exc.problems)) from None
 

@@ -19,7 +19,7 @@ from launcher.servers import serving
 from mock_server import _compat
 from mock_server.app import StartupError, create_app, mock_state
 from mock_server.config import Settings
-from mock_server.edge.routes import RouteTable
+from mock_server.engine.routes import RouteTable
 from mock_server.resilience.faults import FAULT_KINDS, Faults
 from tests.support.operations import Operation, operations
 

@@ -262,3 +262,19 @@ def test_many_half_open_connections_do_not_block_others(base_url: str, http: htt
     finally:
         for sock in sockets:
             sock.close()
+
+
+@pytest.mark.parametrize(("op", "media_type"), JSON_WRITES, ids=str)
+def test_a_chunked_body_over_the_limit_is_a_413_and_changes_nothing(
+    base_url: str, http: httpx.Client, op: Operation, media_type: str
+) -> None:
+    """No Content-Length to refuse up front: the limit counts the bytes as they arrive."""
+    read = next((r for r in READS if r.url == op.url), None)
+    before = http.get(read.url, headers=read.headers()).json() if read else None
+    headers = {**op.headers(media_type), "Transfer-Encoding": "chunked"}
+    chunk = b"[" + b" " * (64 * 1024 - 1)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(17)) + b"0\r\n\r\n"  # 1 MiB + 64 KiB
+    reply = _raw(base_url, _request_line(op.method.upper(), op.url.encode(), headers) + chunks)
+    assert _status(reply) == 413, reply[:300]
+    if read is not None:
+        assert http.get(read.url, headers=read.headers()).json() == before

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_server.edge.routes import RouteTable
 from mock_server.engine.auth import fingerprint
+from mock_server.engine.routes import RouteTable
 from mock_server.resilience.faults import SERVER_WIDE, FaultError, Faults
 from mock_server.resilience.limits import SETTINGS_VALUE, LimitsEngine
 

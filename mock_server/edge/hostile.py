@@ -17,6 +17,7 @@ MAX_JSON_DEPTH = 64
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENING = frozenset(b"[{")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_json(content_type: bytes) -> bool:
@@ -44,7 +45,7 @@ def path_error(path: str) -> VendorError | None:
     is merged away by Flask's router but not by Connexion's, so the operation would run without
     the context Connexion's router gives it: no vendor serves such a path.
     """
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+    if _CONTROL_CHARACTER.search(path):
         return VendorError(400, "bad_request", "Control characters in the request path")
     if "//" in path:
         return VendorError(404, "not_found", "No resource at a path with an empty segment")

@@ -15,7 +15,8 @@ Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`
 `x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
 
 Both middlewares sit outside the request log: codes, secrets and tokens sent to the endpoints are
-never logged, and an issued token is replaced before the log, limits and faults see the request.
+never logged, and an issued token is replaced (in the request's facts) before the security handler,
+the log, limits and faults read them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from mock_server.engine.auth import TokenRegistry
+from mock_server.edge.body import BodyTooLarge, read_body
+from mock_server.engine.auth import TokenRegistry, fingerprint
+from mock_server.engine.facts import RequestFacts, facts_of
 from mock_server.state.clock import Clock
 from mock_server.vendors.base import Vendor
 from vendor_facts import OAuthDescription
@@ -196,13 +199,11 @@ class OAuthMock:
 class _ForOAuthVendors:
     def __init__(self, app: ASGIApp, *, servers: list[OAuthMock]) -> None:
         self.app = app
-        self.servers = servers
+        self.servers = {server.vendor.name: server for server in servers}
 
     def _server_for(self, scope: Scope) -> OAuthMock | None:
-        if scope["type"] != "http":
-            return None
-        path: str = scope["path"]
-        return next((s for s in self.servers if path.startswith(s.vendor.prefix + "/")), None)
+        vendor = facts_of(scope).vendor if scope["type"] == "http" else None
+        return self.servers.get(vendor.name) if vendor is not None else None
 
 
 class OAuthEndpoints(_ForOAuthVendors):
@@ -222,36 +223,30 @@ class OAuthEndpoints(_ForOAuthVendors):
 
 
 class IssuedTokens(_ForOAuthVendors):
-    """Replaces an issued access token by the token it stands for, or answers the vendor's expiry error.
+    """Makes a request with an issued access token stand for the token it was issued for (its
+    credentials and tenant, in the request's facts), or answers the vendor's expiry error.
 
-    Outside the request log and the limits and faults, which read the tenant from the Authorization
-    header: a request made with an issued token is the tenant's. The expiry error itself is not logged.
+    Outside the request log and the limits and faults, which read the tenant from the facts: a
+    request made with an issued token is the tenant's. The expiry error itself is not logged.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = self._server_for(scope)
-        if server is not None and _translate_token(server, scope):
+        if server is not None and _translate_token(server, facts_of(scope)):
             status, body = server.vendor.render_error(server.vendor.expired_token_error())
             await JSONResponse(body, status_code=status)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def _translate_token(server: OAuthMock, scope: Scope) -> bool:
-    """Put the token an issued one stands for in the scope's Authorization; True if it has expired."""
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
-    for index, (name, value) in enumerate(headers):
-        if name.lower() != b"authorization":
-            continue
-        word, _, token = value.decode("latin-1").strip().partition(" ")
-        found = server.stands_for(token.strip())
-        if found is None:
-            return False
-        stands_for, expired = found
-        replaced = (name, f"{word} {stands_for}".encode("latin-1"))
-        scope["headers"] = [*headers[:index], replaced, *headers[index + 1 :]]
-        return expired
-    return False
+def _translate_token(server: OAuthMock, facts: RequestFacts) -> bool:
+    """Stand the request in for the token an issued one stands for; True if the issued one has expired."""
+    found = server.stands_for(facts.credentials.token) if facts.credentials is not None else None
+    if found is None:
+        return False
+    stands_for, expired = found
+    facts.use_token(stands_for, fingerprint(stands_for))
+    return expired
 
 
 async def _token_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> Response:
@@ -305,7 +300,10 @@ def _authorize_page(server: OAuthMock, params: Mapping[str, str], problem: str =
 
 async def _parameters(scope: Scope, receive: Receive) -> dict[str, str]:
     """Query string, then the form body, then client credentials from a Basic header."""
-    body = await _bounded_body(scope, receive)
+    try:
+        body = await read_body(scope, receive, MAX_REQUEST_BYTES)
+    except BodyTooLarge:
+        raise OAuthError("invalid_request") from None
     request = Request(scope, _replay(body))
     params = dict(request.query_params)
     if body:
@@ -316,23 +314,6 @@ async def _parameters(scope: Scope, receive: Receive) -> dict[str, str]:
         params.update({key: value for key, value in form.items() if isinstance(value, str)})
     params.update(_basic_credentials(request.headers.get("authorization", "")))
     return params
-
-
-async def _bounded_body(scope: Scope, receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            raise OAuthError("invalid_request")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _replay(body: bytes) -> Receive:

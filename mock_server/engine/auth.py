@@ -16,6 +16,7 @@ from typing import Any
 from connexion.security import AbstractSecurityHandler
 
 from mock_server.engine.errors import VendorError
+from mock_server.engine.facts import Credentials, facts_of
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,7 +28,7 @@ class Grant:
     orgs: frozenset[str] = frozenset()
 
 
-@functools.lru_cache(maxsize=4096)  # asked for twice per request, for a handful of distinct tokens
+@functools.lru_cache(maxsize=4096)  # once per request (the edge's facts), for a handful of distinct tokens
 def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
@@ -77,7 +78,8 @@ def security_handler(
             self, security_scheme: dict[str, Any], required_scopes: list[str]
         ) -> Callable[[Any], dict[str, Any]]:
             def verify(request: Any) -> dict[str, Any]:
-                token = _token_from(request.headers.get("Authorization"), auth_prefix)
+                facts = facts_of(request.scope)
+                token = _token_from(facts.credentials, auth_prefix)
                 grant = registry.lookup(token)
                 if grant is None:
                     raise VendorError(401, "invalid_token", "The access token is invalid")
@@ -91,17 +93,16 @@ def security_handler(
                 missing = sorted(set(needed) - grant.scopes)
                 if missing:
                     raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(missing)}")
-                return {"sub": fingerprint(token), "principal": grant.principal, "scope": sorted(grant.scopes)}
+                return {"sub": facts.tenant, "principal": grant.principal, "scope": sorted(grant.scopes)}
 
             return verify
 
     return VendorTokenHandler
 
 
-def _token_from(header: str | None, auth_prefix: str) -> str:
-    if not header:
+def _token_from(credentials: Credentials | None, auth_prefix: str) -> str:
+    if credentials is None:
         raise VendorError(401, "unauthorized", "Authentication credentials were not provided")
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != auth_prefix.lower() or not token.strip():
+    if credentials.scheme.lower() != auth_prefix.lower() or not credentials.token:
         raise VendorError(401, "invalid_token", f"Expected 'Authorization: {auth_prefix} <token>'")
-    return token.strip()
+    return credentials.token

@@ -17,20 +17,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from connexion.context import context, operation
+from starlette.responses import Response
 
 from mock_server.engine.errors import VendorError
-from mock_server.engine.validation import RequestParameters, parsed_body
+from mock_server.engine.facts import RequestFacts, facts_of
 from mock_server.state.store import RecordsView
 from mock_server.vendors.base import RequestContext, Vendor
 
 if TYPE_CHECKING:
-    from connexion.operations import AbstractOperation
-    from connexion.uri_parsing import AbstractURIParser
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mock_server.state.mock_state import MockState
-
-JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class Endpoint:
@@ -42,18 +39,16 @@ class Endpoint:
         self.operation_id = operation_id
         self.handler = handler
         self.spec = state.specs[vendor.name]
-        self._uri_parser: AbstractURIParser | None = None
-        self._has_body = False
+        operation = self.spec.operation_by_id(operation_id)
+        self._has_body = operation is not None and "requestBody" in operation.definition
 
-    async def respond(self, routed: AbstractOperation, scope: Scope, send: Send) -> None:
-        """Run the handler and send its result as JSON. `routed` is Connexion's operation for the request."""
-        if self._uri_parser is None:  # built once, from the operation Connexion routed
-            self._uri_parser = routed.uri_parser_class(routed.parameters, routed.body_definition())
-            self._has_body = bool(routed.request_body)
-        parameters = RequestParameters(scope, self._uri_parser)
+    def respond(self, facts: RequestFacts) -> Response:
+        """Run the handler on the parameters and body the validators read, and answer its result as JSON."""
+        parameters = facts.parameters
+        assert parameters is not None  # Connexion's request validation runs on every operation
         arguments: dict[str, Any] = {**parameters.path, **parameters.query}
         if self._has_body:
-            arguments["body"] = parsed_body(scope)
+            arguments["body"] = facts.parsed_body
         token_info = context.get("token_info")
         if token_info is None:  # every operation of every spec declares security (tested in tests/test_specs.py)
             raise VendorError(401, "unauthorized", "Authentication credentials were not provided")
@@ -67,13 +62,12 @@ class Endpoint:
         )
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = [] if body is None else list(JSON_HEADERS)
-        headers.append((b"content-length", str(len(payload)).encode()))
-        headers += [
-            (name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in extra_headers.items()
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        return Response(
+            payload,
+            status_code=status,
+            headers={name: str(value) for name, value in extra_headers.items()},
+            media_type=None if body is None else "application/json",
+        )
 
 
 def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:
@@ -104,7 +98,7 @@ class Dispatcher:
                 raise VendorError(404, "not_found", "Not Found")
             await self.fallback(scope, receive, send)
             return
-        await endpoint.respond(operation, scope, send)
+        await endpoint.respond(facts_of(scope))(scope, receive, send)
 
 
 def _routed_endpoint(scope: Scope) -> Endpoint | None:

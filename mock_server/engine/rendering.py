@@ -18,8 +18,10 @@ from connexion.exceptions import (
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.responses import Response
 
 from mock_server.engine.errors import KIND_BY_STATUS, FieldError, VendorError
+from mock_server.engine.facts import RequestFacts, known_facts
 from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
 
@@ -27,19 +29,12 @@ logger = logging.getLogger("mock_server")
 
 
 class ErrorRendering:
-    """Knows which vendor a path belongs to and asks that vendor to render the error."""
+    """Asks the vendor a request was for (its facts say which) to render an error: the mock's one error responder."""
 
     handled_exceptions = (VendorError, ProblemException, StarletteHTTPException, UnicodeDecodeError, Exception)
 
-    def __init__(self, vendors: Mapping[str, Vendor], specs: Mapping[str, SpecView]) -> None:
-        self._vendors = sorted(vendors.values(), key=lambda v: len(v.prefix), reverse=True)
+    def __init__(self, specs: Mapping[str, SpecView]) -> None:
         self._specs = dict(specs)
-
-    def vendor_for(self, path: str) -> Vendor | None:
-        for vendor in self._vendors:
-            if path == vendor.prefix or path.startswith(vendor.prefix + "/"):
-                return vendor
-        return None
 
     def allowed_methods(self, vendor: Vendor, path: str) -> list[str]:
         spec = self._specs.get(vendor.name)
@@ -49,8 +44,7 @@ class ErrorRendering:
         # Django-style APIs tell `/contract/` from `/contract`; others ignore a trailing slash.
         return spec.methods_for(local) or spec.methods_for(local.rstrip("/") or "/")
 
-    def render(self, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
-        vendor = self.vendor_for(path)
+    def render(self, vendor: Vendor | None, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
         headers = dict(error.headers)
         if error.kind == "method_not_allowed" and vendor is not None:
             headers["Allow"] = ", ".join(self.allowed_methods(vendor, path))
@@ -60,9 +54,17 @@ class ErrorRendering:
             status, body = vendor.render_error(error)
         return status, json.dumps(body, separators=(",", ":")).encode(), headers
 
+    def response(self, facts: RequestFacts, error: VendorError, status: int | None = None) -> Response:
+        """The error as the vendor answers it; `status` replaces the vendor's (a fault's or the mock's own)."""
+        rendered_status, body, headers = self.render(facts.vendor, facts.path, error)
+        return Response(body, status_code=status or rendered_status, headers=headers, media_type="application/json")
+
     def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        """Connexion's error handler: any exception raised inside it, in the vendor's shape."""
         error = as_vendor_error(exc, request.headers.get("content-type"))
-        status, body, headers = self.render(request.url.path, error)
+        facts = known_facts(request.scope)
+        vendor = facts.vendor if facts is not None else None
+        status, body, headers = self.render(vendor, request.url.path, error)
         return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers)
 
 

@@ -7,8 +7,9 @@ validators subclass `AbstractRequestBodyValidator` and implement `_parse` and `_
 parameter validator has the constructor and `validate(scope)` Connexion calls on the class it finds
 under `"parameter"`, and coerces values with the URI parser Connexion hands it.
 
-The parsed body is left in the request's scope (`parsed_body`), so the endpoint does not parse it
-again, and each JSON Schema validator is built once per schema instead of on every request.
+The parsed body and the parameters are left in the request's facts (`mock_server.engine.facts`),
+so the endpoint does not read them again; each JSON Schema validator is built once per schema and
+each parameter validator once per operation, instead of on every request.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from starlette.formparsers import FormParser
 from starlette.types import Scope
 
 from mock_server.engine.errors import FieldError, VendorError, validation_error
+from mock_server.engine.facts import facts_of
 from mock_server.engine.spec import request_validator
 from openapi_model import UNKNOWN, violations
 
 ParameterSource = Literal["path", "query", "header"]
-SCOPE_KEY = "contract_mock"  # our entry in the ASGI scope's `extensions`
 _COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
+_PARAMETER_VALIDATORS: dict[int, tuple[object, ParameterValidator]] = {}
 
 
 def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
@@ -58,13 +60,8 @@ def field_errors(
     return [FieldError.from_violation(violation, source) for violation in violations(errors)]
 
 
-def parsed_body(scope: Scope) -> Any:
-    """The body a body validator parsed (and coerced) for this request; None when there was none."""
-    return scope.get("extensions", {}).get(SCOPE_KEY, {}).get("body")
-
-
 def _keep_body(scope: Scope, body: Any) -> None:
-    scope.setdefault("extensions", {}).setdefault(SCOPE_KEY, {})["body"] = body
+    facts_of(scope).parsed_body = body
 
 
 def _reject_constant(name: str) -> float:
@@ -159,8 +156,25 @@ class ParameterValidator:
             security_query_params or []
         )
 
+    @classmethod
+    def for_operation(
+        cls,
+        parameters: list[Mapping[str, Any]],
+        uri_parser: AbstractURIParser,
+        strict_validation: bool = False,
+        security_query_params: Iterable[str] | None = None,
+    ) -> ParameterValidator:
+        """The validator of an operation's `parameters`, built once: Connexion asks for one on every request,
+        with the operation's same list each time (kept alive by the entry, so its `id` is not reused)."""
+        entry = _PARAMETER_VALIDATORS.get(id(parameters))
+        if entry is None or entry[0] is not parameters:
+            entry = (parameters, cls(parameters, uri_parser, strict_validation, security_query_params))
+            _PARAMETER_VALIDATORS[id(parameters)] = entry
+        return entry[1]
+
     def validate(self, scope: Scope) -> None:
         values = RequestParameters(scope, self.uri_parser)
+        facts_of(scope).parameters = values
         errors: list[FieldError] = []
         if self.strict_validation:
             extra = sorted(set(values.query) - self.allowed_query)
@@ -209,7 +223,7 @@ class RequestParameters:
 
 
 VALIDATOR_MAP: dict[str, Any] = {
-    "parameter": ParameterValidator,
+    "parameter": ParameterValidator.for_operation,
     "body": MediaTypeDict(
         {
             "*/*json": JSONBodyValidator,

@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft7Validator
 
-from mock_server.edge.routes import Route, RouteTable
 from mock_server.engine.auth import fingerprint
+from mock_server.engine.routes import Route, RouteTable
 from mock_server.state.store import Store
 from openapi_model import load_yaml
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mock_server.config import Settings
-from mock_server.edge.guard import RequestLog
 from mock_server.engine.auth import TokenRegistry
 from mock_server.engine.spec import SpecView
 from mock_server.state.clock import Clock
+from mock_server.state.request_log import RequestLog
 from mock_server.state.store import Store
 from mock_server.vendors.base import Vendor
 

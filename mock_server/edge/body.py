@@ -1,0 +1,107 @@
+"""Reads each request's body once, within the size limit, before anything parses it.
+
+The limit is Starlette's (`RequestBodyLimitMiddleware`: the declared length, then the bytes as they
+arrive); a body over it gets the vendor's 413. JSON nested deeper than any parser should be asked to
+recurse gets a 400 (`mock_server.edge.hostile`). The body read goes into the request's facts (the log
+and the validators read it there) and is handed on to the app once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import ClientDisconnect, Request
+
+from mock_server.edge.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds
+from mock_server.engine.errors import VendorError
+from mock_server.engine.facts import facts_of
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from mock_server.engine.rendering import ErrorRendering
+
+ADMIN_PREFIX = "/__admin"  # the admin API parses its own bodies
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole body, read with Starlette's body limit; BodyTooLarge when it is over `limit` bytes."""
+    read: list[bytes] = []
+
+    async def reader(scope: Scope, limited: Receive, send: Send) -> None:
+        try:
+            read.append(await Request(scope, limited).body())
+        except HTTPException as exc:
+            if exc.status_code != 413:
+                raise
+
+    await RequestBodyLimitMiddleware(reader, max_body_size=limit)(scope, receive, _no_answer)
+    if not read:
+        raise BodyTooLarge
+    return read[0]
+
+
+async def _no_answer(message: Message) -> None:
+    raise RuntimeError("reading a body answers nothing")
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """Hand the already-read body to the app once, then wait on the client as usual."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _without_body(scope: Scope, headers: Headers) -> bool:
+    """HTTP/1 framing: a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3)."""
+    http1 = scope.get("http_version", "1.1") in ("1.0", "1.1")
+    return http1 and "content-length" not in headers and "transfer-encoding" not in headers
+
+
+class RequestBody:
+    def __init__(self, app: ASGIApp, *, rendering: ErrorRendering, max_body_bytes: int) -> None:
+        self.app = app
+        self.rendering = rendering
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        facts = facts_of(scope)
+        headers = Headers(scope=scope)
+        if _without_body(scope, headers):
+            await self.app(scope, receive, send)
+            return
+        try:
+            facts.body = await read_body(scope, receive, self.max_body_bytes)
+        except BodyTooLarge:
+            error = VendorError(413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes")
+            await self.rendering.response(facts, error)(scope, receive, send)
+            return
+        except ClientDisconnect:  # nobody to answer
+            return
+        if (
+            facts.body
+            and not facts.path.startswith(ADMIN_PREFIX)
+            and is_json(headers.get("content-type", "").encode("latin-1"))
+            and json_depth_exceeds(facts.body)
+        ):
+            error = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+            await self.rendering.response(facts, error)(scope, receive, send)
+            return
+        await self.app(scope, replay(facts.body, receive), send)
