@@ -34,6 +34,7 @@ from servers import ServerError, ensure_prism, prism_version
 T = TypeVar("T")
 SCALING_APIS = ["elevate", "revnue"]
 HARNESS_APIS = ["elevate"]
+STEPS = ("throughput", "scaling", "harness")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,6 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-conformance", action="store_true", help="skip timing `conformance run --api all`")
     parser.add_argument("--tenants", type=int, default=0, help="also measure RSS with this many tenants (0: skip)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the scripts run (smoke test)")
+    parser.add_argument("--skip", action="append", default=[], choices=STEPS, help="leave out a step (repeatable)")
     parser.add_argument("--results", type=Path, default=mock_throughput.RESULTS_FILE)
     return parser.parse_args(argv)
 
@@ -51,12 +53,12 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def step(name: str, figures: dict[str, Any], run: Callable[[], T]) -> T:
-    """Runs one step and records the load average before and after it beside its figures."""
+def step(name: str, figures: dict[str, Any], run: Callable[[], T], keep: Callable[[T], Any] = lambda r: r) -> T:
+    """Runs one step and records (what `keep` takes of) its result with the load average before and after."""
     print(f"\n## {name} (load average {load_average()[0]:.2f})", file=sys.stderr)
     before = load_average()
     result = run()
-    figures[name] = {"load_average_before": before, "load_average_after": load_average(), "figures": result}
+    figures[name] = {"load_average_before": before, "load_average_after": load_average(), "figures": keep(result)}
     return result
 
 
@@ -76,20 +78,25 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"cannot install Prism ({exc}); pass --no-prism to measure the mock alone")
         summary["prism_version"] = prism_version(prism)
 
-    apis, mixes = step("throughput", steps, lambda: mock_throughput.measure_throughput(vendors, prism, load, 1))
-    mock_throughput.print_table(apis)
-    if mixes:
-        step("cold start", steps, lambda: mock_throughput.cold_starts(apis, mixes, vendors, 1 if quick else 3, 1))
+    if "throughput" not in args.skip:
+        apis, mixes = step(
+            "throughput",
+            steps,
+            lambda: mock_throughput.measure_throughput(vendors, prism, load, 1),
+            keep=lambda r: r[0],
+        )
+        mock_throughput.print_table(apis)
+        if mixes:
+            step("cold start", steps, lambda: mock_throughput.cold_starts(apis, mixes, vendors, 1 if quick else 3, 1))
     if not args.no_conformance and not quick:
         step("conformance", steps, mock_throughput.timed_conformance_run)
-    scaled = step(
-        "scaling",
-        steps,
-        lambda: scaling.measure(served_vendors(SCALING_APIS[:1] if quick else SCALING_APIS), scaling_load),
-    )
-    scaling.print_table(scaled)
-    harness = step("harness", steps, lambda: harness_speed.measure(served_vendors(HARNESS_APIS), 1, 1 if quick else 10))
-    harness_speed.print_table(harness)
+    if "scaling" not in args.skip:
+        scaled_apis = served_vendors(SCALING_APIS[:1] if quick else SCALING_APIS)
+        scaling.print_table(step("scaling", steps, lambda: scaling.measure(scaled_apis, scaling_load)))
+    if "harness" not in args.skip:
+        examples = 1 if quick else harness_speed.DEFAULT_MAX_EXAMPLES
+        harness = step("harness", steps, lambda: harness_speed.measure(served_vendors(HARNESS_APIS), 1, examples))
+        harness_speed.print_table(harness)
     if args.tenants:
         vendor = next(iter(served_vendors(["elevate"]).values()))
         step(
@@ -112,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_summary(steps: dict[str, Any]) -> None:
     """The issue's table: one line per figure, with the load average at which it was measured."""
-    print(f"\n{'figure':<44}{'value':<58}{'load avg':>9}")
+    print(f"\n{'figure':<50}{'value':<60}{'load avg':>9}")
     for label, value, load in summary_rows(steps):
-        print(f"{label:<44}{value:<58}{load:>9.2f}")
+        print(f"{label:<50}{value:<60}{load:>9.2f}")
 
 
 def summary_rows(steps: dict[str, Any]) -> list[tuple[str, str, float]]:

@@ -4,9 +4,9 @@
 
 Per API, two runs, each against a fresh mock of its own (limits off, uvicorn's access log on, so the
 mock counts the requests it answered):
-- the harness: `conformance run --api A --suite fuzz --base-url … --allow-writes --seed S
-  --max-examples N --json …`; its cases are, per operation, the most any check ran (the JSON report),
-  summed over operations;
+- the harness: `conformance run --api A --suite fuzz --base-url … --token … --allow-writes
+  --seed S --max-examples N --json …` (the mock judged as any endpoint would be); its cases are,
+  per operation, the most any check ran (the JSON report), summed over operations;
 - plain Schemathesis: `st run openapi/A.yaml --url … --seed S --max-examples N` with the same
   credentials header; its cases are what its NDJSON report records.
 Cases per second = cases / wall time of the command; requests per case = requests the mock logged / cases.
@@ -33,6 +33,7 @@ from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_R
 from mock_server.vendors.base import Vendor
 
 RUN_TIMEOUT_S = 900
+DEFAULT_MAX_EXAMPLES = 10  # the harness's default depth (conformance/fuzz.py)
 ACCESS_LOG_MARK = b'HTTP/1.1" '  # uvicorn's access log line: `… "GET /path HTTP/1.1" 200 OK`
 
 
@@ -99,10 +100,11 @@ def run_harness(vendor: Vendor, seed: int, max_examples: int) -> dict[str, Any]:
     bin_dir = Path(sys.executable).parent
     with logging_mock(vendor) as (base_url, log_path), tempfile.TemporaryDirectory() as workdir:
         report_path = Path(workdir) / "report.json"
-        root = base_url[: -len(vendor.prefix)]
+        org = org_of(_yaml(DEFAULT_FIXTURES_DIR / vendor.name / "auth.yaml"))
         wall, code = timed([
-            str(bin_dir / "conformance"), "run", "--api", vendor.name, "--suite", "fuzz", "--base-url", root,
-            "--allow-writes", "--seed", str(seed), "--max-examples", str(max_examples), "--json", str(report_path),
+            str(bin_dir / "conformance"), "run", "--api", vendor.name, "--suite", "fuzz", "--base-url", base_url,
+            "--token", f"{BASE_TOKEN}.harness-speed", *(["--org-id", org] if org else []), "--allow-writes",
+            "--seed", str(seed), "--max-examples", str(max_examples), "--json", str(report_path),
         ])  # fmt: skip
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
         return figures("conformance run", wall, code, harness_cases(report), requests_logged(log_path))
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api", action="append", default=[], help="API to measure (repeatable; default elevate)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-examples", type=int, default=10, help="fuzzing depth (default: the harness's, 10)")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="fuzzing depth per operation")
     args = parser.parse_args(argv)
     results = measure(served_vendors(args.api or ["elevate"]), args.seed, args.max_examples)
     print_table(results)
