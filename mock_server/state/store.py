@@ -523,7 +523,7 @@ class StoreUnavailable(Exception):
     """The configured store cannot be used (an unknown URL scheme, an unreachable server)."""
 
 
-STORE_SCHEMES = ("redis://", "rediss://", "unix://")
+STORE_SCHEMES = ("redis://", "rediss://", "unix://", "redis-cluster://")
 
 
 def store_from_settings(settings: Settings, seeds: Seeds) -> Store:
