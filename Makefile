@@ -42,9 +42,9 @@ conformance: $(STAMP)
 control-sweep: $(STAMP)
 	$(BIN)/python -m tests.faithful.sweep --seeds 10 --max-examples 1
 
+# Every figure of the performance table in one run (bench/README.md); BENCH_OPTIONS="--tenants 100000" adds RSS.
 bench: $(STAMP)
-	$(BIN)/python bench/mock_throughput.py
-	$(BIN)/python bench/scaling.py --api revnue
+	$(BIN)/python bench/all.py $(BENCH_OPTIONS)
 
 clean:
 	rm -rf $(VENV) reports bench/.prism

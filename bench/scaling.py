@@ -24,6 +24,7 @@ from servers import HOST, free_port, seconds_to_first_success
 
 from launcher.servers import serve_command, start_server, stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+from mock_server.vendors.base import Vendor
 
 sys.path.insert(0, str(PROJECT_ROOT))
 from tests.support.redis_server import redis_server
@@ -62,13 +63,11 @@ def redis_url(given: str | None) -> Iterator[str]:
         yield url
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    vendors = served_vendors(args.api)
-    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, 1_000_000)
-    results: dict[str, Any] = {"machine": machine(), "load": vars(args), "apis": {}}
+def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = None) -> dict[str, Any]:
+    """Per API, the figures of each setup (SETUPS), all served at once and taking turns."""
+    apis: dict[str, Any] = {}
     with ExitStack() as stack:
-        base = stack.enter_context(redis_url(args.redis))
+        base = stack.enter_context(redis_url(redis))
         ports: dict[str, int] = {}
         for number, (name, (workers, on_redis)) in enumerate(SETUPS.items(), start=1):
             ports[name] = free_port()
@@ -83,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             targets = {name: Target(HOST, port, vendor.prefix, scheme) for name, port in ports.items()}
             mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
             print(f"{api}: measuring ...", file=sys.stderr)
-            results["apis"][api] = run_load(targets, mix, load)
+            apis[api] = run_load(targets, mix, load)
+    return apis
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    load = LoadSettings(args.connections, args.warmup, args.duration, args.slice, 1_000_000)
+    results: dict[str, Any] = {"machine": machine(), "load": vars(args)}
+    results["apis"] = measure(served_vendors(args.api), load, args.redis)
     print_table(results["apis"])
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")

@@ -47,6 +47,7 @@ from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
 from mock_server.state.mock_state import MockState
 from mock_server.state.request_log import RequestLog
+from mock_server.state.store import request_scope
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
@@ -70,9 +71,13 @@ class MockApp:
         self.state = state
         self.middleware = middleware
         self.admin_app = admin_app
+        self._apis = [(vendor.prefix.rstrip("/") + "/", name) for name, vendor in state.vendors.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.middleware(scope, receive, send)
+        # One request, one store scope: a shared store reads what the request needs once (state/store.py).
+        path = scope.get("path", "") + "/"
+        with request_scope(next((name for prefix, name in self._apis if path.startswith(prefix)), None)):
+            await self.middleware(scope, receive, send)
 
     def test_client(self, **kwargs: Any) -> TestClient:
         from starlette.testclient import TestClient  # tests only: serving never imports it

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default=os.environ.get(STORE_ENV) or None,
         metavar="URL",
-        help=f"shared state: redis://HOST:PORT/DB (default: in memory; env {STORE_ENV})",
+        help=f"shared state: redis://HOST:PORT/DB or redis-cluster://HOST:PORT (default: in memory; env {STORE_ENV})",
     )
     serve.add_argument(
         "--max-tenants",

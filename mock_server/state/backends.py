@@ -13,7 +13,7 @@ from mock_server.state.store import InMemoryStore, Seeds, Store, StoreUnavailabl
 # (settings, seeds) -> the store an app keeps its state in: `create_app(settings, store=...)`
 StoreFactory = Callable[[Settings, Seeds], Store]
 
-STORE_SCHEMES = ("redis://", "rediss://", "unix://")
+STORE_SCHEMES = ("redis://", "rediss://", "unix://", "redis-cluster://")
 
 
 def store_from_settings(settings: Settings, seeds: Seeds) -> Store:

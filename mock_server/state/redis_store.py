@@ -2,19 +2,27 @@
 
 Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but across processes:
 
-- Keys: `<prefix>t:<tenant>:<api>:r:<collection>` a hash of record key -> JSON; `...:<api>:v` the
+- Keys: `<prefix>t:{<tenant>}:<api>:r:<collection>` a hash of record key -> JSON; `...:<api>:v` the
   version of that tenant's API data (it exists only once the seed copy is made: the marker);
   `...:<api>:hi` the highest id per collection; `...:val:<name>`, `...:cnt:<name>`, `...:thr:<name>`
-  values, counters and throttle windows; `...:keys` every key of the tenant (dropped together).
-  `<prefix>tenants` a sorted set of tenants by last use (the LRU), `<prefix>evicted` the evicted
-  ones, `<prefix>journal` the request journal (a capped list).
+  values, counters and throttle windows; `...:keys` every key of the tenant (dropped together). The
+  `{tenant}` hash tag keeps a tenant's keys in one Redis Cluster slot.
+  `<prefix>{lru}:tenants` a sorted set of tenants by last use (the LRU), `<prefix>{lru}:evicted` the
+  evicted ones, `<prefix>journal` the request journal (a capped list).
+- One round trip per request read: the first call of a request (`RequestScope`, opened per request
+  by the app) runs the open script, which touches the tenant and returns its values, the server-wide
+  ones and every record of the request's API with the API's version; the request's further reads are
+  answered from that. A write is one more script: a record's compare-and-set, or a transaction's
+  commit checked against the version read. A request that changes nothing writes nothing.
 - Every script runs atomically in Redis. A read that finds no seed copy yet asks for one; the seed
   script makes it only if the marker is still missing, so two workers racing make one copy.
 - `update(fn)` is optimistic: read, call `fn` in Python, then write only if the record is still the
   one read (a Lua compare-and-set, or WATCH/MULTI: `update_strategy`), else read again and retry.
   `transaction(fn)` does the same over the API's version: every write bumps it.
-- Scripts build the key names of other tenants (eviction), so this backend needs one Redis server,
-  not a Redis Cluster.
+- On one server, the scripts also keep the LRU (they build other tenants' key names to evict them).
+  On a Redis Cluster (`redis-cluster://HOST:PORT`, redis-py's `RedisCluster`), every script keeps to
+  its tenant's slot: the LRU is one more script in its own slot, which a process runs at most once a
+  second per tenant (TOUCH_INTERVAL_S), evicting then; the server-wide values are one more read.
 """
 
 from __future__ import annotations
@@ -38,8 +46,10 @@ from mock_server.state.store import (
     Seeds,
     StoreUnavailable,
     Transaction,
+    clone,
     clone_record,
     create_in,
+    current_scope,
     delete_in,
     highest_id,
     numeric_id,
@@ -49,6 +59,8 @@ T = TypeVar("T")
 Arg = str | bytes | int | float
 UpdateStrategy = Literal["lua", "watch"]
 MAX_ATTEMPTS = 10_000  # optimistic retries before giving up (each retry means another writer won)
+CLUSTER_SCHEME = "redis-cluster://"
+TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LRU at most this often
 
 
 class StoreContention(RuntimeError):
@@ -58,8 +70,10 @@ class StoreContention(RuntimeError):
 _PRELUDE = """
 local prefix, tenant, now = ARGV[1], ARGV[2], ARGV[3]
 local max_tenants, idle_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
-local tenants_key, evicted_key = prefix .. 'tenants', prefix .. 'evicted'
-local function tkey(who, suffix) return prefix .. 't:' .. who .. ':' .. suffix end
+local tenants_key, evicted_key = prefix .. '{lru}:tenants', prefix .. '{lru}:evicted'
+-- 0 tenants: the LRU lives in other slots (Redis Cluster) and the client keeps it (`_TOUCH`)
+local lru = max_tenants > 0
+local function tkey(who, suffix) return prefix .. 't:{' .. who .. '}:' .. suffix end
 local function register(key)
   if tenant ~= '*' then redis.call('SADD', tkey(tenant, 'keys'), key) end
 end
@@ -68,7 +82,7 @@ local function drop(who)
   local keys = redis.call('SMEMBERS', registry)
   for i = 1, #keys, 500 do redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys))) end
   redis.call('DEL', registry)
-  redis.call('ZREM', tenants_key, who)
+  if lru then redis.call('ZREM', tenants_key, who) end
 end
 local function sweep()
   while true do
@@ -82,7 +96,7 @@ local function sweep()
   end
 end
 local function touch()
-  if tenant ~= '*' and redis.call('ZADD', tenants_key, now, tenant) == 1 then sweep() end
+  if lru and tenant ~= '*' and redis.call('ZADD', tenants_key, now, tenant) == 1 then sweep() end
 end
 """
 
@@ -106,16 +120,30 @@ register(hikey)
 return 1
 """
 
-_READ_ONE = """
-if redis.call('EXISTS', tkey(tenant, ARGV[6] .. ':v')) == 0 then return {0} end
+_OPEN = """
+local api, count = ARGV[6], tonumber(ARGV[7])
+local values = {}
+for i = 1, count do
+  local name = ARGV[7 + i]
+  values[#values + 1] = redis.call('GET', tkey(tenant, 'val:' .. name))
+  values[#values + 1] = lru and redis.call('GET', tkey('*', 'val:' .. name))
+end
+local version = api ~= '' and redis.call('GET', tkey(tenant, api .. ':v'))
+if not version then
+  if lru and tenant ~= '*' and redis.call('ZSCORE', tenants_key, tenant) then
+    redis.call('ZADD', tenants_key, now, tenant)
+  end
+  return {values, false}
+end
 touch()
-return {1, redis.call('HGET', tkey(tenant, ARGV[6] .. ':r:' .. ARGV[7]), ARGV[8])}
-"""
-
-_READ_ALL = """
-if redis.call('EXISTS', tkey(tenant, ARGV[6] .. ':v')) == 0 then return {0} end
-touch()
-return {1, redis.call('HGETALL', tkey(tenant, ARGV[6] .. ':r:' .. ARGV[7]))}
+local head, records = tkey(tenant, api .. ':r:'), {}
+for _, key in ipairs(redis.call('SMEMBERS', tkey(tenant, 'keys'))) do
+  if string.sub(key, 1, #head) == head then
+    records[#records + 1] = string.sub(key, #head + 1)
+    records[#records + 1] = redis.call('HGETALL', key)
+  end
+end
+return {values, version, records, redis.call('HGETALL', tkey(tenant, api .. ':hi'))}
 """
 
 _COMPARE_AND_SET = """
@@ -125,13 +153,6 @@ redis.call('HSET', hkey, ARGV[8], ARGV[10])
 redis.call('INCR', vkey)
 touch()
 return 1
-"""
-
-_BEGIN = """
-local version = redis.call('GET', tkey(tenant, ARGV[6] .. ':v'))
-if not version then return {0} end
-touch()
-return {1, version}
 """
 
 _COMMIT = """
@@ -156,11 +177,6 @@ end
 redis.call('INCR', vkey)
 touch()
 return 1
-"""
-
-_GET_VALUE = """
-if tenant ~= '*' and redis.call('ZSCORE', tenants_key, tenant) then redis.call('ZADD', tenants_key, now, tenant) end
-return redis.call('GET', tkey(tenant, 'val:' .. ARGV[6]))
 """
 
 _SET_VALUE = """
@@ -199,8 +215,38 @@ return string.format('%.17g', math.max(tonumber(oldest[2]) + window - hit, 1e-6)
 
 _RESET_TENANT = """
 drop(tenant)
-redis.call('ZREM', evicted_key, tenant)
+if lru then redis.call('ZREM', evicted_key, tenant) end
 return 1
+"""
+
+_JOURNAL_APPEND = """
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]))
+return 1
+"""
+
+# Redis Cluster only: the LRU of tenants, in its own slot. Returns the tenants to drop (evicted).
+_TOUCH = """
+local tenants_key, evicted_key = KEYS[1], KEYS[2]
+local tenant, now, max_tenants, idle_ttl, only_known = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+if only_known == '1' then
+  redis.call('ZADD', tenants_key, 'XX', now, tenant)
+  return {}
+end
+local doomed = {}
+if redis.call('ZADD', tenants_key, now, tenant) == 1 then
+  while true do
+    local oldest = redis.call('ZRANGE', tenants_key, 0, 0, 'WITHSCORES')
+    if #oldest == 0 or oldest[1] == tenant then break end
+    local crowded = redis.call('ZCARD', tenants_key) > max_tenants
+    if not crowded and tonumber(oldest[2]) >= tonumber(now) - idle_ttl then break end
+    redis.call('ZREM', tenants_key, oldest[1])
+    redis.call('ZADD', evicted_key, now, oldest[1])
+    if redis.call('ZCARD', evicted_key) > max_tenants then redis.call('ZPOPMIN', evicted_key) end
+    doomed[#doomed + 1] = oldest[1]
+  end
+end
+return doomed
 """
 
 
@@ -214,6 +260,10 @@ def _text(raw: Any) -> str:
 
 def _decoded(raw: Any) -> Any:
     return json.loads(raw)
+
+
+def _decoded_or_none(raw: Any) -> Any:
+    return None if raw is None else json.loads(raw)
 
 
 def _record(raw: Any) -> Record:
@@ -231,7 +281,7 @@ class RedisStore:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.Redis | redis.RedisCluster,
         seeds: Seeds,
         *,
         prefix: str = "contract-mock:",
@@ -243,8 +293,16 @@ class RedisStore:
             raise ValueError("max_tenants must be at least 1")
         self._redis = client
         self._prefix = prefix
-        self._bounds = (str(max_tenants), repr(float(tenant_idle_ttl)))
+        self._clustered = isinstance(client, redis.RedisCluster)
+        if self._clustered and update_strategy == "watch":
+            raise ValueError("on a Redis Cluster, updates use the Lua compare-and-set (update_strategy='lua')")
+        self._lru = (max_tenants, float(tenant_idle_ttl))
+        # On a cluster the scripts keep to the tenant's slot and this client keeps the LRU (0 = not in scripts).
+        self._bounds = ("0" if self._clustered else str(max_tenants), repr(float(tenant_idle_ttl)))
+        self._tenants_key, self._evicted_key = f"{prefix}{{lru}}:tenants", f"{prefix}{{lru}}:evicted"
+        self._touched: dict[str, float] = {}  # cluster only: tenant -> when this process last moved it up the LRU
         self._update_strategy = update_strategy
+        self._value_names: set[str] = set()  # every value name asked for so far: one round trip reads them all
         self._seed_payloads = {
             api: _encode(
                 {
@@ -256,19 +314,26 @@ class RedisStore:
         }
         script = client.register_script
         self._seed = script(_PRELUDE + _SEED)
-        self._read_one = script(_PRELUDE + _READ_ONE)
-        self._read_all = script(_PRELUDE + _READ_ALL)
+        self._open_script = script(_PRELUDE + _OPEN)
         self._compare_and_set = script(_PRELUDE + _COMPARE_AND_SET)
-        self._begin = script(_PRELUDE + _BEGIN)
         self._commit = script(_PRELUDE + _COMMIT)
-        self._get_value = script(_PRELUDE + _GET_VALUE)
         self._set_value = script(_PRELUDE + _SET_VALUE)
         self._add = script(_PRELUDE + _ADD)
         self._throttle = script(_PRELUDE + _THROTTLE)
         self._reset_tenant = script(_PRELUDE + _RESET_TENANT)
+        self._touch_script = script(_TOUCH)
+        self._journal_append = script(_JOURNAL_APPEND)
 
     @classmethod
     def from_url(cls, url: str, seeds: Seeds, **options: Any) -> RedisStore:
+        """`redis://…`, `rediss://…`, `unix://…`, or `redis-cluster://HOST:PORT` (any node of a Redis Cluster)."""
+        if url.startswith(CLUSTER_SCHEME):
+            try:
+                cluster = redis.RedisCluster.from_url("redis://" + url[len(CLUSTER_SCHEME) :])
+            except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+                host = url[len(CLUSTER_SCHEME) :].rpartition("@")[2]
+                raise StoreUnavailable(f"cannot reach the Redis Cluster at {host}: {type(exc).__name__}") from None
+            return cls(cluster, seeds, **options)
         return cls(redis.Redis.from_url(url), seeds, **options)
 
     def check(self) -> None:
@@ -276,9 +341,14 @@ class RedisStore:
         try:
             self._redis.ping()
         except redis.RedisError as exc:
-            where = self._redis.connection_pool.connection_kwargs
-            place = f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
-            raise StoreUnavailable(f"cannot reach the Redis store at {place}: {type(exc).__name__}") from None
+            raise StoreUnavailable(f"cannot reach the Redis store at {self._place()}: {type(exc).__name__}") from None
+
+    def _place(self) -> str:
+        if isinstance(self._redis, redis.RedisCluster):
+            node = self._redis.get_default_node()  # type: ignore[no-untyped-call]
+            return f"the cluster node {node.host}:{node.port}" if node else "the cluster"
+        where = self._redis.connection_pool.connection_kwargs
+        return f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
 
     def close(self) -> None:
         self._redis.close()
@@ -286,78 +356,134 @@ class RedisStore:
     # -- keys and scripts ------------------------------------------------------------------------
 
     def _key(self, tenant: str, suffix: str) -> str:
-        return f"{self._prefix}t:{tenant}:{suffix}"
+        return f"{self._prefix}t:{{{tenant}}}:{suffix}"
 
     def _args(self, tenant: str, *rest: Arg) -> list[Arg]:
         return [self._prefix, tenant, repr(time.time()), *self._bounds, *rest]
 
+    def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
+        """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
+        return script(keys=[self._key(tenant, "keys")], args=self._args(tenant, *rest))
+
+    def _touch(self, tenant: str, only_known: bool = False) -> None:
+        """Redis Cluster only: moves `tenant` up the LRU (adds it unless `only_known`), drops whom it evicts."""
+        if not self._clustered or tenant == SERVER_WIDE:
+            return
+        now = time.time()
+        if now - self._touched.get(tenant, -math.inf) < TOUCH_INTERVAL_S:
+            return
+        if len(self._touched) >= self._lru[0]:
+            self._touched.clear()
+        self._touched[tenant] = now
+        bounds = (str(self._lru[0]), repr(self._lru[1]), "1" if only_known else "0")
+        doomed = self._touch_script(keys=[self._tenants_key, self._evicted_key], args=[tenant, repr(now), *bounds])
+        for evicted in doomed:
+            self._run(self._reset_tenant, _text(evicted))
+            self._touched.pop(_text(evicted), None)
+
     def _seeded(self, tenant: str, api: str) -> None:
-        self._seed(args=self._args(tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}')))
+        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'))
+        self._touched.pop(tenant, None)
+        self._touch(tenant)
 
-    def _until_seeded(self, tenant: str, api: str, call: Callable[[], list[Any]]) -> Any:
-        """Runs a read script; a tenant without its seed copy gets one, then the read runs again."""
+    # -- what one request read (one round trip: `_open`) ---------------------------------------
+
+    def _reads(self) -> _Reads:
+        """This request's reads (`RequestScope`); outside a request, a fresh one for each call."""
+        scope = current_scope()
+        if scope is None:
+            return _Reads(None)
+        reads: _Reads | None = scope.entries.get(self)
+        if reads is None:
+            reads = scope.entries[self] = _Reads(scope.api)
+        return reads
+
+    def _open(self, reads: _Reads, tenant: str, api: str | None) -> None:
+        """One round trip: the values of `tenant` and the server-wide ones and, when `api` is given and
+        the tenant has its seed copy, every record of that API with its version (the LRU touched)."""
+        names = sorted(self._value_names)
+        reply = self._run(self._open_script, tenant, api or "", len(names), *names)
+        values, version = reply[0], reply[1]
+        read_server_wide = not self._clustered or tenant == SERVER_WIDE  # another slot on a cluster
+        for index, name in enumerate(names):
+            reads.values.setdefault((tenant, name), _decoded_or_none(values[2 * index]))
+            if read_server_wide:
+                reads.values.setdefault((SERVER_WIDE, name), _decoded_or_none(values[2 * index + 1]))
+        reads.opened.add(tenant)
+        self._touch(tenant, only_known=version is None)
+        if api is not None and version is not None:
+            flat, highest = reply[2], reply[3]
+            rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
+            reads.snapshots[(tenant, api)] = _Snapshot(
+                version, rows, {name: int(high) for name, high in _pairs(highest).items()}
+            )
+
+    def _snapshot(self, reads: _Reads, tenant: str, api: str) -> _Snapshot:
+        """The tenant's records of `api` as this request read them; the first read makes the seed copy."""
         for _ in range(MAX_ATTEMPTS):
-            found, *result = call()
-            if found:
-                return result[0] if result else None
-            self._seeded(tenant, api)
+            found = reads.snapshots.get((tenant, api))
+            if found is not None:
+                return found
+            self._open(reads, tenant, api)
+            if (tenant, api) not in reads.snapshots:
+                self._seeded(tenant, api)
         raise StoreContention(f"tenant data for {api} kept vanishing")
-
-    def _raw_one(self, tenant: str, api: str, collection: str, key: str) -> bytes | None:
-        read = self._read_one
-        raw: bytes | None = self._until_seeded(tenant, api, lambda: read(args=self._args(tenant, api, collection, key)))
-        return raw
-
-    def _raw_all(self, tenant: str, api: str, collection: str) -> dict[str, bytes]:
-        read = self._read_all
-        flat: list[bytes] = self._until_seeded(tenant, api, lambda: read(args=self._args(tenant, api, collection)))
-        rows = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-        return {key: rows[key] for key in sorted(rows, key=_key_order)}
 
     # -- records ---------------------------------------------------------------------------------
 
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
-        raw = self._raw_one(tenant, api, collection, str(key))
+        raw = self._snapshot(self._reads(), tenant, api).rows.get(collection, {}).get(str(key))
         return None if raw is None else _record(raw)
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
-        return [_record(raw) for raw in self._raw_all(tenant, api, collection).values()]
+        rows = self._snapshot(self._reads(), tenant, api).rows.get(collection, {})
+        return [_record(rows[key]) for key in sorted(rows, key=_key_order)]
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         if self._update_strategy == "watch":
             return self._update_watching(tenant, api, collection, str(key), change)
+        reads = self._reads()
         for _ in range(MAX_ATTEMPTS):
-            raw = self._raw_one(tenant, api, collection, str(key))
+            snapshot = self._snapshot(reads, tenant, api)
+            raw = snapshot.rows.get(collection, {}).get(str(key))
             if raw is None:
                 raise RecordMissing(key)
             updated = change(_record(raw))
-            encoded = _encode(updated)
-            if self._compare_and_set(args=self._args(tenant, api, collection, str(key), raw, encoded)):
+            encoded = _encode(updated).encode()
+            if encoded == raw:  # nothing changed: what this request read is the answer, no write
                 return clone_record(updated)
+            if self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded):
+                snapshot.wrote(collection, str(key), encoded)
+                self._touch(tenant)
+                return clone_record(updated)
+            reads.forget(tenant, api)  # another writer won: read again
         raise StoreContention(f"update of {collection}/{key} lost {MAX_ATTEMPTS} races")
 
     def _update_watching(
         self, tenant: str, api: str, collection: str, key: str, change: Callable[[Record], Record]
     ) -> Record:
         records, version = self._key(tenant, f"{api}:r:{collection}"), self._key(tenant, f"{api}:v")
+        reads = self._reads()
         with self._redis.pipeline() as pipe:
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    pipe.watch(records)  # type: ignore[no-untyped-call]
+                    pipe.watch(records)
                     raw = pipe.hget(records, key)
                     if raw is None:
                         pipe.reset()
                         # Not there, or the tenant's seed copy not made yet: asked again atomically (the
-                        # read script makes the copy first), since another worker may be making it now.
-                        if self._raw_one(tenant, api, collection, key) is None:
+                        # open script reads after the seed copy is made), since another worker may be making it now.
+                        reads.forget(tenant, api)
+                        if self._snapshot(reads, tenant, api).rows.get(collection, {}).get(key) is None:
                             raise RecordMissing(key)
                         continue
                     updated = change(_record(raw))
                     pipe.multi()
                     pipe.hset(records, key, _encode(updated))
                     pipe.incr(version)
-                    pipe.zadd(f"{self._prefix}tenants", {tenant: time.time()})
+                    pipe.zadd(self._tenants_key, {tenant: time.time()})
                     pipe.execute()
+                    reads.forget(tenant, api)
                     return clone_record(updated)
                 except redis.WatchError:
                     continue
@@ -378,51 +504,59 @@ class RedisStore:
         return self.transaction(tenant, api, lambda tx: delete_in(tx, collection, key))
 
     def transaction(self, tenant: str, api: str, fn: Callable[[Transaction], T]) -> T:
+        reads = self._reads()
         for _ in range(MAX_ATTEMPTS):
-            version: bytes = self._until_seeded(tenant, api, lambda: self._begin(args=self._args(tenant, api)))
-            tx = Transaction(_RedisSource(self, tenant, api))
+            snapshot = self._snapshot(reads, tenant, api)
+            if snapshot.version is None:  # this request wrote since it read: read the version again
+                reads.forget(tenant, api)
+                snapshot = self._snapshot(reads, tenant, api)
+            tx = Transaction(snapshot)
             result = fn(tx)
-            changes = {
-                "w": [
-                    [collection, key, None if tx.deleted((collection, key)) else _encode(record)]
-                    for (collection, key), record in tx.writes.items()
-                ],
-                "h": {collection: str(high) for collection, high in tx.highest.items()},
-            }
-            if self._commit(args=self._args(tenant, api, version, _encode(changes))):
+            if not tx.writes:  # read only: consistent as of one version, nothing to commit
                 return result
+            writes = [
+                [collection, key, None if tx.deleted((collection, key)) else _encode(record)]
+                for (collection, key), record in tx.writes.items()
+            ]
+            changes = {"w": writes, "h": {collection: str(high) for collection, high in tx.highest.items()}}
+            if self._run(self._commit, tenant, api, snapshot.version or b"", _encode(changes)):
+                snapshot.committed(writes, tx.highest)
+                self._touch(tenant)
+                return result
+            reads.forget(tenant, api)
         raise StoreContention(f"transaction on {api} lost {MAX_ATTEMPTS} races")
-
-    def highest_id(self, tenant: str, api: str, collection: str) -> int:
-        raw = self._redis.hget(self._key(tenant, f"{api}:hi"), collection)
-        return int(raw) if raw is not None else 0
 
     # -- values, counters, throttles -------------------------------------------------------------
 
     def get_value(self, tenant: str, name: str) -> Any | None:
-        raw = self._get_value(args=self._args(tenant, name))
-        return None if raw is None else _decoded(raw)
+        reads = self._reads()
+        if (tenant, name) not in reads.values:
+            self._value_names.add(name)
+            api = reads.api if tenant != SERVER_WIDE and tenant not in reads.opened else None
+            self._open(reads, tenant, api)
+        return clone(reads.values[(tenant, name)])
 
     def set_value(self, tenant: str, name: str, value: Any | None) -> None:
-        self._set_value(args=self._args(tenant, name, "" if value is None else _encode(value)))
+        self._run(self._set_value, tenant, name, "" if value is None else _encode(value))
+        self._touch(tenant)
+        self._reads().values[(tenant, name)] = clone(value)
 
     def add(self, tenant: str, name: str, delta: int, ttl_seconds: float | None = None) -> int:
         ttl = "" if ttl_seconds is None else str(max(1, math.ceil(ttl_seconds * 1000)))
-        return int(self._add(args=self._args(tenant, name, delta, ttl)))
+        total = int(self._run(self._add, tenant, name, delta, ttl))
+        self._touch(tenant)
+        return total
 
     def throttle(self, tenant: str, name: str, now: float, window_seconds: float, limit: int) -> float | None:
         hit = uuid.uuid4().hex
-        wait = self._throttle(args=self._args(tenant, name, repr(now), repr(float(window_seconds)), limit, hit))
+        wait = self._run(self._throttle, tenant, name, repr(now), repr(float(window_seconds)), limit, hit)
+        self._touch(tenant)
         return None if wait is None else float(wait)
 
     # -- journal ---------------------------------------------------------------------------------
 
     def journal_append(self, entry: dict[str, Any], cap: int) -> None:
-        key = f"{self._prefix}journal"
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(key, _encode(entry))
-            pipe.ltrim(key, 0, max(cap, 0) - 1)
-            pipe.execute()
+        self._journal_append(keys=[f"{self._prefix}journal"], args=[_encode(entry), max(cap, 0) - 1])
 
     def journal(self, limit: int, tenant: str | None = None) -> list[dict[str, Any]]:
         if limit <= 0:
@@ -439,8 +573,13 @@ class RedisStore:
     # -- tenants ---------------------------------------------------------------------------------
 
     def reset(self, tenant: str | None = None) -> None:
+        self._reads().clear()
+        self._touched.clear()
         if tenant is not None and tenant != SERVER_WIDE:
-            self._reset_tenant(args=self._args(tenant))
+            self._run(self._reset_tenant, tenant)
+            if self._clustered:
+                self._redis.zrem(self._tenants_key, tenant)
+                self._redis.zrem(self._evicted_key, tenant)
             return
         pattern = f"{self._prefix}t:*:val:*" if tenant == SERVER_WIDE else f"{self._prefix}*"
         keep = f"{self._prefix}journal".encode()
@@ -460,24 +599,66 @@ class RedisStore:
         return found
 
     def tenants(self) -> list[str]:
-        return sorted(_text(member) for member in self._redis.zrange(f"{self._prefix}tenants", 0, -1))
+        return sorted(_text(member) for member in self._redis.zrange(self._tenants_key, 0, -1))
 
     def evicted(self, tenant: str) -> bool:
-        return self._redis.zscore(f"{self._prefix}evicted", tenant) is not None
+        return self._redis.zscore(self._evicted_key, tenant) is not None
 
 
-class _RedisSource:
-    """What a transaction reads: committed data, checked at commit through the API's version."""
+class _Snapshot:
+    """One tenant's records of one API as one round trip read them (raw JSON), plus this request's writes.
 
-    def __init__(self, store: RedisStore, tenant: str, api: str) -> None:
-        self._store, self._tenant, self._api = store, tenant, api
+    It is the `TransactionSource` of transactions: their commit checks `version` is still current.
+    """
+
+    def __init__(self, version: bytes | None, rows: dict[str, dict[str, bytes]], highest: dict[str, int]) -> None:
+        self.version = version  # None: this request wrote without learning the new version
+        self.rows = rows
+        self.highest = highest
 
     def read(self, collection: str, key: str) -> Record | None:
-        return self._store.get(self._tenant, self._api, collection, key)
+        raw = self.rows.get(collection, {}).get(key)
+        return None if raw is None else _record(raw)
 
     def read_all(self, collection: str) -> dict[str, Record]:
-        raw = self._store._raw_all(self._tenant, self._api, collection)
-        return {key: _record(value) for key, value in raw.items()}
+        rows = self.rows.get(collection, {})
+        return {key: _record(rows[key]) for key in sorted(rows, key=_key_order)}
 
     def highest_id(self, collection: str) -> int:
-        return self._store.highest_id(self._tenant, self._api, collection)
+        return self.highest.get(collection, 0)
+
+    def wrote(self, collection: str, key: str, raw: bytes) -> None:
+        self.rows.setdefault(collection, {})[key] = raw
+        self.version = None
+
+    def committed(self, writes: list[list[Any]], highest: dict[str, int]) -> None:
+        for collection, key, encoded in writes:
+            if encoded is None:
+                self.rows.get(collection, {}).pop(key, None)
+            else:
+                self.rows.setdefault(collection, {})[key] = encoded.encode()
+        for collection, high in highest.items():
+            self.highest[collection] = max(high, self.highest.get(collection, 0))
+        self.version = None if self.version is None else str(int(self.version) + 1).encode()
+
+
+class _Reads:
+    """What one request read from one RedisStore (kept in its `RequestScope`)."""
+
+    def __init__(self, api: str | None) -> None:
+        self.api = api
+        self.values: dict[tuple[str, str], Any] = {}
+        self.opened: set[str] = set()  # tenants whose values were read
+        self.snapshots: dict[tuple[str, str], _Snapshot] = {}
+
+    def forget(self, tenant: str, api: str) -> None:
+        self.snapshots.pop((tenant, api), None)
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.opened.clear()
+        self.snapshots.clear()
+
+
+def _pairs(flat: list[Any]) -> dict[str, Any]:
+    return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}

@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -118,8 +120,9 @@ class Transaction:
         return self.writes[ident] is _DELETED
 
 
-class Store(Protocol):
-    # Records of one tenant and one API
+class RecordStore(Protocol):
+    """Records of one tenant and one API."""
+
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None: ...
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]: ...
@@ -136,7 +139,10 @@ class Store(Protocol):
 
     def transaction(self, tenant: str, api: str, fn: Callable[[Transaction], T]) -> T: ...
 
-    # Values, counters, throttles (tenant = a fingerprint or SERVER_WIDE)
+
+class ValueStore(Protocol):
+    """Values, counters, throttles (tenant = a fingerprint or SERVER_WIDE)."""
+
     def get_value(self, tenant: str, name: str) -> Any | None: ...
 
     def set_value(self, tenant: str, name: str, value: Any | None) -> None: ...
@@ -145,14 +151,20 @@ class Store(Protocol):
 
     def throttle(self, tenant: str, name: str, now: float, window_seconds: float, limit: int) -> float | None: ...
 
-    # The request journal, shared by every worker
+
+class JournalStore(Protocol):
+    """The request journal, shared by every worker."""
+
     def journal_append(self, entry: dict[str, Any], cap: int) -> None: ...
 
     def journal(self, limit: int, tenant: str | None = None) -> list[dict[str, Any]]: ...
 
     def journal_clear(self) -> None: ...
 
-    # Tenants
+
+class Tenancy(Protocol):
+    """Tenants as a whole: reset, inspect, list, and whether one was evicted."""
+
     def reset(self, tenant: str | None = None) -> None: ...
 
     def snapshot(self, tenant: str) -> dict[str, Collections]: ...
@@ -160,6 +172,42 @@ class Store(Protocol):
     def tenants(self) -> list[str]: ...
 
     def evicted(self, tenant: str) -> bool: ...
+
+
+class Store(RecordStore, ValueStore, JournalStore, Tenancy, Protocol):
+    """Everything the mock keeps; callers that need one job can ask for its small protocol."""
+
+
+class RequestScope:
+    """What one request has read from a shared store, kept until the request ends.
+
+    A store that talks to a server (Redis) reads everything a request needs in one round trip on the
+    first call and answers the request's further reads from here; its own writes update it. Nothing
+    outlives the request, so the next request reads again (no stale read across requests).
+    `api` is the API the request is for, when known: the first read can then bring its records too.
+    """
+
+    def __init__(self, api: str | None = None) -> None:
+        self.api = api
+        self.entries: dict[object, Any] = {}  # per store: what that store kept
+
+
+_REQUEST_SCOPE: ContextVar[RequestScope | None] = ContextVar("contract_mock_request_scope", default=None)
+
+
+@contextmanager
+def request_scope(api: str | None = None) -> Iterator[RequestScope]:
+    """Reads made inside are kept for the rest of the block (one request; see `RequestScope`)."""
+    scope = RequestScope(api)
+    token = _REQUEST_SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _REQUEST_SCOPE.reset(token)
+
+
+def current_scope() -> RequestScope | None:
+    return _REQUEST_SCOPE.get()
 
 
 def throttle_hits(hits: list[float], now: float, window_seconds: float, limit: int) -> tuple[list[float], float | None]:
