@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 # Connexion logs a warning on every request to an operation with several request content types.
 logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
 
+# Spec root keyword: `reject` when the vendor documents an error for a query parameter it does not
+# know; otherwise unknown parameters are ignored, as Spring, ASP.NET and DRF do by default.
+UNKNOWN_QUERY_PARAMETERS = "x-unknown-query-parameters"
 ADMIN_PREFIX = "/__admin"  # where mock_server/admin/api.py mounts its blueprint
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
@@ -155,7 +158,7 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
             base_path=vendor.prefix,
             name=vendor.name,
             resolver=Resolver(function_resolver=lambda operation_id: _endpoint(state, vendor, operation_id)),
-            strict_validation=True,
+            strict_validation=rejects_unknown_query_parameters(spec.raw),
             validate_responses=state.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
             security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
@@ -164,6 +167,13 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
         )
     except InvalidSpecification as exc:
         raise SpecError(f"{spec.source}: invalid OpenAPI document: {exc}") from exc
+
+
+def rejects_unknown_query_parameters(document: Mapping[str, Any]) -> bool:
+    """Whether the spec says the vendor refuses a query parameter it does not declare."""
+    policy = document.get(UNKNOWN_QUERY_PARAMETERS)
+    action = policy.get("action") if isinstance(policy, Mapping) else policy
+    return action == "reject"
 
 
 def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Endpoint:

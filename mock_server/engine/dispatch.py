@@ -44,14 +44,18 @@ class Endpoint:
         self.spec = state.specs[vendor.name]
         self._uri_parser: AbstractURIParser | None = None
         self._has_body = False
+        self._declared_query: frozenset[str] = frozenset()
 
     async def respond(self, routed: AbstractOperation, scope: Scope, send: Send) -> None:
         """Run the handler and send its result as JSON. `routed` is Connexion's operation for the request."""
         if self._uri_parser is None:  # built once, from the operation Connexion routed
             self._uri_parser = routed.uri_parser_class(routed.parameters, routed.body_definition())
             self._has_body = bool(routed.request_body)
+            self._declared_query = frozenset(p["name"] for p in routed.parameters if p.get("in") == "query")
         parameters = RequestParameters(scope, self._uri_parser)
-        arguments: dict[str, Any] = {**parameters.path, **parameters.query}
+        # A parameter the spec does not declare reaches no handler (where a spec ignores unknown ones).
+        declared = {name: value for name, value in parameters.query.items() if name in self._declared_query}
+        arguments: dict[str, Any] = {**parameters.path, **declared}
         if self._has_body:
             arguments["body"] = parsed_body(scope)
         token_info = context.get("token_info")
