@@ -2,8 +2,8 @@
 
 The spec (`openapi/zoho-desk.yaml`) checks types, lengths and unknown attributes. This module turns
 ids into strings of digits, then checks what a schema cannot: calendar dates, start before end, the
-related records and the SLA's department, the expiry notification date, custom fields by their type,
-and overlapping contracts of one account and SLA. It renders contracts with `sla`, `account`,
+related records and the SLA's department, the expiry notification date and custom fields by their
+type. It renders contracts with `sla`, `account`,
 `product` and `notifyOn` derived, and every error as Zoho's `{errorCode, message, errors}`.
 """
 
@@ -41,8 +41,6 @@ REFERENCES = {
 ID_ATTRIBUTES = ("associatedSLAId", "accountId", "departmentId", "productId", "ownerId")
 # Request attributes that echo the related records: the service derives them from the ids.
 ECHOED_RELATIONS = ("sla", "account", "product")
-# A change to any of these can make two contracts of one account and SLA overlap.
-OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
 
 INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
@@ -65,9 +63,7 @@ def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
 
 
 def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
-    # The overlap rule spans records, so the whole check-then-write is one store transaction: two
-    # concurrent updates of different contracts cannot create an overlap together. Reads through
-    # ctx.records inside it are covered too (the transaction spans the tenant's Zoho data).
+    # The check-then-write is one store transaction, so a concurrent update is never lost.
     def apply(tx: Transaction) -> Record:
         stored = tx.get(CONTRACTS, contract_id)
         if stored is None:
@@ -145,8 +141,6 @@ def _updated_contract(records: RecordsView, stored: Record, body: Mapping[str, A
         errors = _sla_department_errors(records, changes, updated)
     if errors:
         raise validation_error(errors, INVALID_DATA_MESSAGE)
-    if any(name in changes for name in OVERLAP_ATTRIBUTES):
-        _refuse_overlaps(records, updated)
     return updated
 
 
@@ -251,37 +245,6 @@ def _sla_department_errors(records: RecordsView, changes: Mapping[str, Any], con
         return []
     name = "associatedSLAId" if "associatedSLAId" in changes else "departmentId"
     return [FieldError((name,), f"The SLA {sla['name']!r} does not belong to department {contract['departmentId']}")]
-
-
-def _refuse_overlaps(records: RecordsView, contract: Record) -> None:
-    existing = [
-        other
-        for other in records.all(CONTRACTS)
-        if other["id"] != contract["id"]
-        and other["accountId"] == contract["accountId"]
-        and other["associatedSLAId"] == contract["associatedSLAId"]
-        and _periods_overlap(contract, other)
-    ]
-    if existing:
-        raise ZohoError(
-            422,
-            "validation",
-            "The account already has a contract for this SLA in this period",
-            error_code="DUPLICATE_CONTRACT",
-            extra={"existingContracts": [_brief(other) for other in existing]},
-        )
-
-
-def _periods_overlap(a: Record, b: Record) -> bool:
-    def period(contract: Record) -> tuple[dt.date, dt.date]:
-        return dt.date.fromisoformat(contract["startDate"]), _date_or_none(contract.get("endDate")) or dt.date.max
-
-    (start_a, end_a), (start_b, end_b) = period(a), period(b)
-    return start_a <= end_b and start_b <= end_a
-
-
-def _brief(contract: Record) -> Record:
-    return {key: contract.get(key) for key in ("id", "contractName", "startDate", "endDate")}
 
 
 def _parsed_date(value: str) -> dt.date | None:
