@@ -43,6 +43,7 @@ CUSTOM_FIELD_SCHEMAS = {
 # the party a contract must name, by contract type
 REQUIRED_PARTY = {"buy_side": "supplier", "sell_side": "customer"}
 
+STATUS_WRITTEN_ON = "status_written_on"  # internal: the day a client last set the status
 SCOPE = "company"  # the body member (and query parameter) naming the company a call is made for
 REQUIRED = "This field is required."
 WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
@@ -103,7 +104,7 @@ def _save(
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
             raise validation_error(errors)
-        return _expired_if_ended(updated, ctx.clock.today())
+        return _expired_if_ended(_status_written(updated, body, ctx.clock.today()), ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
 
@@ -123,7 +124,7 @@ def create_contract(ctx: RequestContext, body: dict[str, Any], company: int | No
     errors = _rule_violations(ctx, draft)
     if errors:
         raise validation_error(errors)
-    ready = _expired_if_ended(draft, ctx.clock.today())
+    ready = _expired_if_ended(_status_written(draft, body, ctx.clock.today()), ctx.clock.today())
     created = ctx.records.create(CONTRACTS, lambda new_id: {**ready, "id": new_id})
     return _render(ctx, created), 201
 
@@ -155,10 +156,19 @@ def delete_contract(ctx: RequestContext, id: int, company: int | None = None) ->
     return None, 204
 
 
+def _status_written(contract: Record, body: Mapping[str, Any], today: dt.date) -> Record:
+    """A status the client sends is stored as sent (the seed: update accepts `active`), even on a
+    contract whose term already ran out; only an end date passed after that day expires it."""
+    return {**contract, STATUS_WRITTEN_ON: today.isoformat()} if "status" in body else contract
+
+
 def _expired_if_ended(contract: Record, today: dt.date) -> Record:
-    """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date is past."""
+    """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date
+    is past, unless the client set its status after that date."""
     end = contract.get("contract_end_date")
+    written_on = contract.get(STATUS_WRITTEN_ON)
     ended = end is not None and dt.date.fromisoformat(end) < today
+    ended = ended and (written_on is None or end >= written_on)
     if ended and contract.get("status") == "active" and contract.get("end_of_term_clause") == "auto_expires":
         return {**contract, "status": "expired"}
     return contract

@@ -531,6 +531,16 @@ def test_ending_an_auto_expiring_contract_in_the_past_expires_it(api: Revnue) ->
     assert api.accepted("PATCH", SELL_SIDE, body)["status"] == "expired"
 
 
+def test_an_ended_contract_set_back_to_active_is_stored_active(api: Revnue) -> None:
+    ended = {"contract_start_date": "2020-01-01", "contract_end_date": "2021-01-01", "service_start_date": "2020-01-01"}
+    assert api.accepted("PATCH", SELL_SIDE, ended)["status"] == "expired"
+    assert api.accepted("PATCH", SELL_SIDE, {"status": "active"})["status"] == "active"
+    assert api.contract(SELL_SIDE)["status"] == "active"
+    # an end date that passes after the write expires it again
+    later = {"contract_end_date": "2020-12-31"}
+    assert api.accepted("PATCH", SELL_SIDE, later)["status"] == "active"  # ended before the status was set
+
+
 # --- company scope and custom-field data types (issue 9) ------------------------------------------
 
 
