@@ -446,6 +446,9 @@ def drf_message(error: FieldError) -> str:
             return f"Ensure this value is greater than or equal to {error.limit!r}."
         case "maximum":
             return f"Ensure this value is less than or equal to {error.limit!r}."
+        case "multipleOf":
+            places = -int(Decimal(str(error.limit)).as_tuple().exponent)
+            return f"Ensure that there are no more than {places} decimal places."
         case "pattern":
             return WRONG_DATE  # the only patterns in the spec are dates
         case "anyOf" | "oneOf":
