@@ -37,3 +37,27 @@ def test_zoho_refuses_an_unknown_query_parameter_as_documented(client):
     response = client.get("/zoho-desk/api/v1/contracts/10000000000001?debug=1", headers=zoho_auth())
     assert response.status_code == 422
     assert response.json()["errorCode"] == "UNPROCESSABLE_ENTITY"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "named"),
+    [
+        ("/elevate/customer-contracts/abc", None, "customer_contract_id"),
+        ("/abillity/api/contract/abc", None, "model.id"),
+        ("/abillity/api/contract/1.5", None, "model.id"),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_a_non_integer_path_id_is_a_400_naming_it_where_the_framework_says_so(client, path, body, named, method):
+    response = client.request(method, path, headers=bearer(), json=body)
+    assert response.status_code == 400, response.text
+    assert named.split(".")[-1] in response.text
+
+
+def test_a_non_integer_path_id_is_not_found_on_revnue_as_drf_answers_it(client):
+    response = client.get("/revnue/api/v2/contract/abc", headers=bearer())
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+
+
+def test_a_non_integer_path_id_without_credentials_is_still_a_401(client):
+    assert client.get("/elevate/customer-contracts/abc").status_code == 401
