@@ -61,3 +61,12 @@ def test_a_non_integer_path_id_is_not_found_on_revnue_as_drf_answers_it(client):
 
 def test_a_non_integer_path_id_without_credentials_is_still_a_401(client):
     assert client.get("/elevate/customer-contracts/abc").status_code == 401
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}])
+def test_revnue_401_carries_the_challenge_its_spec_declares(client, mock_app, headers):
+    spec = mock_app.state.specs["revnue"]
+    declared = spec.resolved["components"]["responses"]["Unauthorized"]["headers"]["WWW-Authenticate"]["example"]
+    response = client.get("/revnue/api/v2/contract/1", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == declared == 'Bearer realm="api"'

@@ -59,6 +59,8 @@ class ErrorRendering:
             status, body = error.status, {"error": error.kind, "message": error.message}
         else:
             status, body = vendor.render_error(error)
+            if status == 401 and vendor.auth_challenge:
+                headers.setdefault("WWW-Authenticate", vendor.auth_challenge)
         return status, json.dumps(body, separators=(",", ":")).encode(), headers
 
     def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

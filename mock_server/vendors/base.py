@@ -101,6 +101,7 @@ class Vendor:
     check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
     resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
     oauth: OAuthServer | None = None  # serve a mock of the vendor's OAuth token endpoint
+    auth_challenge: str | None = None  # the WWW-Authenticate header of every 401 (the spec's example)
 
     @property
     def prefix(self) -> str:

@@ -502,6 +502,7 @@ VENDOR = Vendor(
         "deleteContractWithSlash": delete_contract,
     },
     render_error=render_error,
+    auth_challenge='Bearer realm="api"',  # DRF's authenticate_header for a Bearer scheme
     references=REFERENCES,
     on_clock_change=expire_ended_contracts,
     limits=Limits(rate=RateLimit(requests=100, window_seconds=60)),  # "100 requests per minute per account"
