@@ -70,3 +70,38 @@ def test_revnue_401_carries_the_challenge_its_spec_declares(client, mock_app, he
     response = client.get("/revnue/api/v2/contract/1", headers=headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == declared == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=500", 'The value of the parameter "limit" is invalid or out of range'),
+        ("from=-1", 'The value of the parameter "from" is invalid or out of range'),
+        ("debug=1", 'An extra parameter "debug" is found'),
+    ],
+)
+def test_zoho_words_an_out_of_range_parameter_apart_from_an_extra_one(client, query, message):
+    response = client.get(f"/zoho-desk/api/v1/contracts?{query}", headers=zoho_auth())
+    assert (response.status_code, response.json()) == (422, {"errorCode": "UNPROCESSABLE_ENTITY", "message": message})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"contractName": None}, "contractName must not be null"),
+        ({"contractName": "x" * 65536}, "contractName must have at most 80 characters"),
+        ({"notifyBefore": "abc"}, "notifyBefore must be a number"),
+        ({"ownerId": "abc" * 1000}, "ownerId is not valid"),
+    ],
+)
+def test_zoho_field_messages_are_its_own_words_and_never_echo_the_value(client, body, message):
+    response = client.patch("/zoho-desk/api/v1/contracts/10000000000001", headers=zoho_auth(), json=body)
+    assert response.status_code == 422
+    assert [e["errorMessage"] for e in response.json()["errors"]] == [message]
+    assert len(response.content) < 1000
+
+
+def test_zoho_echoes_a_long_unknown_attribute_name_shortened(client):
+    response = client.patch("/zoho-desk/api/v1/contracts/10000000000001", headers=zoho_auth(), json={"x" * 70000: 1})
+    assert response.json()["errorCode"] == "UNPROCESSABLE_ENTITY"
+    assert len(response.content) < 1000

@@ -370,6 +370,9 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
     extra = _extra_parameters(error.fields)
     if extra:
         return 422, {"errorCode": _EXTRA, "message": _extra_parameter_message(extra[0])}
+    wrong = [problem.dotted for problem in error.fields if problem.source == "query"]
+    if wrong:
+        return 422, {"errorCode": _EXTRA, "message": _invalid_parameter_message(wrong[0])}
     if error.kind != "validation" or not error.fields:
         return 422, {"errorCode": _EXTRA, "message": error.message}
     # One entry per field, as Zoho names each field once, though a value may break several keywords.
@@ -380,16 +383,23 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
 
 
 def _extra_parameter_message(name: str) -> str:
-    return f'An extra parameter "{name}" is found'
+    return f'An extra parameter "{_shortened(name)}" is found'
+
+
+def _invalid_parameter_message(name: str) -> str:
+    return f'The value of the parameter "{_shortened(name)}" is invalid or out of range'
+
+
+ECHOED_NAME_CHARACTERS = 100  # a client's own text is echoed at most this long
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= ECHOED_NAME_CHARACTERS else text[: ECHOED_NAME_CHARACTERS - 1] + "…"
 
 
 def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
     """Names of unknown body attributes and query parameters, as the engine's validators report them."""
-    return [
-        problem.dotted
-        for problem in fields
-        if problem.source == "query" or (problem.source == "body" and problem.code == "unknown")
-    ]
+    return [problem.dotted for problem in fields if problem.code == "unknown" and problem.source in ("body", "query")]
 
 
 def _field_problem(problem: FieldError) -> dict[str, str]:
@@ -397,8 +407,40 @@ def _field_problem(problem: FieldError) -> dict[str, str]:
     return {
         "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
         "errorType": "missing" if missing else "invalid",
-        "errorMessage": problem.message,
+        "errorMessage": zoho_message(problem),
     }
+
+
+# JSON Schema type -> the type names of the vendor's attribute tables
+ZOHO_TYPES = {"string": "a string", "integer": "a number", "number": "a number", "array": "a list", "object": "an object"}
+
+
+def zoho_message(problem: FieldError) -> str:
+    """One field's problem in the vendor's words, from the keyword it broke and its limit (never the
+    validator's own text, and never the value sent, which may be any size)."""
+    name = _shortened(problem.dotted)
+    match problem.code:
+        case "required":
+            return f"{name} is required"
+        case "type" if problem.value is None:
+            return f"{name} must not be null"
+        case "type":
+            expected = problem.limit[0] if isinstance(problem.limit, list) else problem.limit
+            return f"{name} must be {ZOHO_TYPES.get(str(expected), str(expected))}"
+        case "maxLength":
+            return f"{name} must have at most {problem.limit} characters"
+        case "minLength":
+            return f"{name} must have at least {problem.limit} characters"
+        case "minimum":
+            return f"{name} must be at least {problem.limit}"
+        case "maximum":
+            return f"{name} must be at most {problem.limit}"
+        case "maxItems":
+            return f"{name} must have at most {problem.limit} items"
+        case "":
+            return problem.message  # a rule of this module, worded here
+        case _:
+            return f"{name} is not valid"
 
 
 def _contract_not_found(contract_id: str) -> VendorError:
