@@ -412,7 +412,13 @@ def _field_problem(problem: FieldError) -> dict[str, str]:
 
 
 # JSON Schema type -> the type names of the vendor's attribute tables
-ZOHO_TYPES = {"string": "a string", "integer": "a number", "number": "a number", "array": "a list", "object": "an object"}
+ZOHO_TYPES = {
+    "string": "a string",
+    "integer": "a number",
+    "number": "a number",
+    "array": "a list",
+    "object": "an object",
+}
 
 
 def zoho_message(problem: FieldError) -> str:
