@@ -105,3 +105,18 @@ def test_zoho_echoes_a_long_unknown_attribute_name_shortened(client):
     response = client.patch("/zoho-desk/api/v1/contracts/10000000000001", headers=zoho_auth(), json={"x" * 70000: 1})
     assert response.json()["errorCode"] == "UNPROCESSABLE_ENTITY"
     assert len(response.content) < 1000
+
+
+def test_elevate_401_uses_springs_words_as_its_spec_does(client, mock_app):
+    spec = mock_app.state.specs["elevate"]
+    declared = spec.resolved["components"]["responses"]["Unauthorized"]["content"]["application/json"]["example"]
+    response = client.get("/elevate/customer-contracts/1")
+    assert (response.status_code, response.json()) == (401, declared)
+
+
+@pytest.mark.parametrize("start", ["2026-13-01", "nope"])
+def test_elevate_create_blames_an_invalid_start_date_on_start_date_only(client, start):
+    body = {"customerId": 1001, "contractProfileId": 1, "startDate": start}
+    response = client.post("/elevate/customer-contracts", headers=bearer(), json=body)
+    assert response.status_code == 400
+    assert "startDate" in response.json()["message"] and "endDate" not in response.json()["message"]

@@ -70,9 +70,13 @@ def update_customer_contract(
     return _public(updated, ctx.spec), 200
 
 
+# Spring Security's message for a request without credentials (the spec's Unauthorized example)
+UNAUTHENTICATED = "Full authentication is required to access this resource"
+
+
 def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
     reason = _REASONS.get(error.status) or _reason_phrase(error.status)
-    message = error.message
+    message = UNAUTHENTICATED if error.kind == "unauthorized" else error.message
     if error.fields:
         message = "; ".join(_field_failure(f) for f in error.fields)
     return error.status, {"error": reason, "message": message}
@@ -349,7 +353,7 @@ def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record,
         previousCustomerContractId=None,
         renewedCustomerContractId=None,
     )
-    _raise_if_any(_invalid_dates(ctx.spec, {**draft, "endDate": draft["endDate"] or draft["startDate"]}))
+    _raise_if_any(_invalid_dates(ctx.spec, draft))
     _raise_if_any(_dangling_references(ctx.records, draft) or _site_of_other_customer(ctx.records, draft))
     if draft["endDate"] is None:
         start = dt.date.fromisoformat(draft["startDate"])
