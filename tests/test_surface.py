@@ -120,3 +120,47 @@ def test_elevate_create_blames_an_invalid_start_date_on_start_date_only(client, 
     response = client.post("/elevate/customer-contracts", headers=bearer(), json=body)
     assert response.status_code == 400
     assert "startDate" in response.json()["message"] and "endDate" not in response.json()["message"]
+
+
+# --- documented resources the rules depend on, now readable ---------------------------------------
+
+
+def test_elevate_contract_profiles_are_a_page_of_the_seeded_profiles(client):
+    response = client.get("/elevate/contract-profiles?page=2&pageSize=2", headers=bearer())
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["page"], body["pageSize"], body["totalCount"]) == (2, 2, 4)
+    assert [profile["id"] for profile in body["items"]] == [3, 4]
+    assert body["items"][0] == {"id": 3, "name": "Managed Connectivity 36M", "termMonths": 36, "version": 2}
+
+
+@pytest.mark.parametrize(("query", "field"), [("pageSize=1001", "pageSize"), ("page=0", "page")])
+def test_elevate_contract_profiles_page_limits_are_the_spec_s(client, query, field):
+    response = client.get(f"/elevate/contract-profiles?{query}", headers=bearer())
+    assert response.status_code == 400 and field in response.json()["message"]
+
+
+def test_elevate_contract_profile_by_id_and_unknown_profile(client):
+    assert client.get("/elevate/contract-profiles/1", headers=bearer()).json()["termMonths"] == 12
+    missing = client.get("/elevate/contract-profiles/999999", headers=bearer())
+    assert (missing.status_code, missing.json()["error"]) == (404, "Not Found")
+    assert client.get("/elevate/contract-profiles").status_code == 401
+
+
+def test_elevate_profile_term_read_is_the_term_a_create_derives_end_date_from(client):
+    profile = client.get("/elevate/contract-profiles/2", headers=bearer()).json()
+    body = {"customerId": 1001, "contractProfileId": profile["id"], "startDate": "2027-01-01"}
+    created = client.post("/elevate/customer-contracts", headers=bearer(), json=body)
+    assert created.status_code == 201, created.text
+    assert profile["termMonths"] == 1 and created.json()["endDate"] == "2027-01-31"
+
+
+def test_revnue_custom_form_templates_list_and_read(client):
+    listed = client.get("/revnue/api/v2/custom-form-template", headers=bearer())
+    assert listed.status_code == 200
+    assert [template["id"] for template in listed.json()] == [1, 2]
+    one = client.get("/revnue/api/v2/custom-form-template/1", headers=bearer()).json()
+    assert [field["type"] for field in one["fields"]] == ["money", "number", "date", "text"]
+    missing = client.get("/revnue/api/v2/custom-form-template/999999", headers=bearer())
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    assert client.get("/revnue/api/v2/custom-form-template").status_code == 401

@@ -395,6 +395,30 @@ def delete_customer_contract(ctx: RequestContext, customer_contract_id: int) -> 
 # --- rendering ---------------------------------------------------------------------------------
 
 
+# --- contract profiles (read only) --------------------------------------------------------------
+
+PROFILES = "contractProfiles"
+PROFILE_SCHEMA = "ContractProfile"
+
+
+def list_contract_profiles(ctx: RequestContext, page: int = 1, pageSize: int = 100) -> tuple[Record, int]:
+    profiles = sorted(ctx.records.all(PROFILES), key=lambda profile: int(profile["id"]))
+    first = (page - 1) * pageSize
+    items = [_profile(profile, ctx.spec) for profile in profiles[first : first + pageSize]]
+    return {"page": page, "pageSize": pageSize, "totalCount": len(profiles), "items": items}, 200
+
+
+def get_contract_profile(ctx: RequestContext, contract_profile_id: int) -> tuple[Record, int]:
+    profile = ctx.records.get(PROFILES, contract_profile_id)
+    if profile is None:
+        raise VendorError(404, "not_found", f"Contract profile {contract_profile_id} not found")
+    return _profile(profile, ctx.spec), 200
+
+
+def _profile(profile: Record, spec: SpecView) -> Record:
+    return {member: profile.get(member) for member in spec.property_names(PROFILE_SCHEMA)}
+
+
 def _public(contract: Record, spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
     return {member: contract.get(member) for member in spec.property_names(CONTRACT_SCHEMA)}
@@ -437,6 +461,8 @@ VENDOR = Vendor(
         "listCustomerContracts": list_customer_contracts,
         "createCustomerContract": create_customer_contract,
         "deleteCustomerContract": delete_customer_contract,
+        "listContractProfiles": list_contract_profiles,
+        "getContractProfile": get_contract_profile,
     },
     render_error=render_error,
     references=REFERENCES,

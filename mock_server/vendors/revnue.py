@@ -392,6 +392,28 @@ def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mappin
     return record
 
 
+# --- custom field templates (read only) ---------------------------------------------------------
+
+TEMPLATES = "custom_field_templates"
+TEMPLATE_SCHEMA = "CustomFieldTemplate"
+
+
+def list_custom_form_templates(ctx: RequestContext) -> tuple[list[Record], int]:
+    templates = sorted(ctx.records.all(TEMPLATES), key=lambda template: template["id"])
+    return [_template(ctx, template) for template in templates], 200
+
+
+def get_custom_form_template(ctx: RequestContext, id: int) -> tuple[Record, int]:
+    template = ctx.records.get(TEMPLATES, id)
+    if template is None:
+        raise not_found(f"No custom field template {id}")
+    return _template(ctx, template), 200
+
+
+def _template(ctx: RequestContext, template: Record) -> Record:
+    return {name: template.get(name) for name in ctx.spec.property_names(TEMPLATE_SCHEMA)}
+
+
 # --- errors, Django REST Framework style -------------------------------------------------------
 
 DETAILS = {
@@ -500,6 +522,8 @@ VENDOR = Vendor(
         "updateContractWithSlash": update_contract,
         "partialUpdateContractWithSlash": partial_update_contract,
         "deleteContractWithSlash": delete_contract,
+        "listCustomFormTemplates": list_custom_form_templates,
+        "getCustomFormTemplate": get_custom_form_template,
     },
     render_error=render_error,
     auth_challenge='Bearer realm="api"',  # DRF's authenticate_header for a Bearer scheme
