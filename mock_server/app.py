@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
     from starlette.types import Receive, Scope, Send
 
+# Spec root keyword: `reject` when the vendor documents an error for a query parameter it does not
+# know; otherwise unknown parameters are ignored, as Spring, ASP.NET and DRF do by default.
+UNKNOWN_QUERY_PARAMETERS = "x-unknown-query-parameters"
 ADMIN_PREFIX = "/__admin"  # where mock_server/admin/api.py mounts its blueprint
 COMPACT_JSON = Jsonifier(json, separators=(",", ":"))
 ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
@@ -130,7 +133,7 @@ def create_app(
         (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
         (RequestLogMiddleware, {"log": state.requests}),
         (PreferMiddleware, {"rendering": rendering}),
-        (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(store, enabled=settings.limits)}),
+        (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(state.store, enabled=settings.limits)}),
         (FaultsMiddleware, {"rendering": rendering, "faults": faults}),
     ):
         middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
@@ -176,7 +179,7 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
             base_path=vendor.prefix,
             name=vendor.name,
             resolver=Resolver(function_resolver=lambda operation_id: _endpoint(state, vendor, operation_id)),
-            strict_validation=True,
+            strict_validation=rejects_unknown_query_parameters(spec.raw),
             validate_responses=state.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
             security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
@@ -185,6 +188,13 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
         )
     except InvalidSpecification as exc:
         raise SpecError(f"{spec.source}: invalid OpenAPI document: {exc}") from exc
+
+
+def rejects_unknown_query_parameters(document: Mapping[str, Any]) -> bool:
+    """Whether the spec says the vendor refuses a query parameter it does not declare."""
+    policy = document.get(UNKNOWN_QUERY_PARAMETERS)
+    action = policy.get("action") if isinstance(policy, Mapping) else policy
+    return action == "reject"
 
 
 def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Endpoint:

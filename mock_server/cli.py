@@ -91,14 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inferences.add_argument("--api", action="append", default=[], metavar="NAME", help="only this API (repeatable)")
     inferences.add_argument("--specs", type=Path, default=DEFAULT_SPEC_DIR, help="OpenAPI specs directory")
-    _add_proxy_command(commands)  # proxy: see the block at the end of this module
+    inferences.add_argument(
+        "--format",
+        choices=("text", "markdown", "csv", "json"),
+        default="text",
+        help="text and markdown (a checklist) wrap at 80 columns; csv and json are one row per inference",
+    )
+    _add_proxy_command(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "inferences":
-        return print_inferences(args.specs, args.api)
+        return print_inferences(args.specs, args.api, args.format)
     if args.command == "proxy":
         return run_proxy(args)
     settings = settings_from_args(args)
@@ -159,25 +165,16 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     return 0
 
 
-def print_inferences(spec_dir: Path, apis: list[str]) -> int:
-    """A table of every inference with the sentence it rests on; exit 2 for an API without a spec."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from mock_server.inferences import load_inferences
+def print_inferences(spec_dir: Path, apis: list[str], output_format: str = "text") -> int:
+    """Every inference with the sentence it rests on, one entry each; exit 2 for an API without a spec."""
+    from mock_server.inferences import load_inferences, render
 
     known = sorted(path.stem for path in spec_dir.glob("*.yaml"))
     unknown = sorted(set(apis) - set(known))
     if unknown:
         print(f"contract-mock: unknown API {', '.join(unknown)}; available: {', '.join(known)}", file=sys.stderr)
         return 2
-    found = load_inferences(spec_dir, apis)
-    table = Table(title=f"{len(found)} inferences to confirm with the vendors", show_lines=True)
-    for column in ("API", "where in the spec", "inference", "rests on"):
-        table.add_column(column, overflow="fold")
-    for inference in found:
-        table.add_row(inference.api, inference.where, inference.claim, inference.source or "[red]no source[/red]")
-    Console().print(table)
+    sys.stdout.write(render(load_inferences(spec_dir, apis), output_format))
     return 0
 
 

@@ -41,12 +41,17 @@ class Endpoint:
         self.spec = state.specs[vendor.name]
         operation = self.spec.operation_by_id(operation_id)
         self._has_body = operation is not None and "requestBody" in operation.definition
+        self._declared_query = frozenset(
+            p["name"] for p in (operation.parameters if operation is not None else ()) if p.get("in") == "query"
+        )
 
     def respond(self, facts: RequestFacts) -> Response:
         """Run the handler on the parameters and body the validators read, and answer its result as JSON."""
         parameters = facts.parameters
         assert parameters is not None  # Connexion's request validation runs on every operation
-        arguments: dict[str, Any] = {**parameters.path, **parameters.query}
+        # A parameter the spec does not declare reaches no handler (where a spec ignores unknown ones).
+        declared = {name: value for name, value in parameters.query.items() if name in self._declared_query}
+        arguments: dict[str, Any] = {**parameters.path, **declared}
         if self._has_body:
             arguments["body"] = facts.parsed_body
         token_info = context.get("token_info")

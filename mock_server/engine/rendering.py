@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 
 from connexion.exceptions import (
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
-from mock_server.engine.errors import KIND_BY_STATUS, FieldError, VendorError
+from mock_server.engine.errors import KIND_BY_STATUS, FieldError, VendorError, validation_error
 from mock_server.engine.facts import RequestFacts, known_facts
 from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
@@ -52,6 +53,8 @@ class ErrorRendering:
             status, body = error.status, {"error": error.kind, "message": error.message}
         else:
             status, body = vendor.render_error(error)
+            if status == 401 and vendor.auth_challenge:
+                headers.setdefault("WWW-Authenticate", vendor.auth_challenge)
         return status, json.dumps(body, separators=(",", ":")).encode(), headers
 
     def response(self, facts: RequestFacts, error: VendorError, status: int | None = None) -> Response:
@@ -64,8 +67,43 @@ class ErrorRendering:
         error = as_vendor_error(exc, request.headers.get("content-type"))
         facts = known_facts(request.scope)
         vendor = facts.vendor if facts is not None else None
+        if error.kind == "not_found" and vendor is not None:  # Connexion routes integer ids only
+            error = self.unbound_path_parameter(vendor, request.method, request.url.path) or error
+            if error.kind == "validation" and "authorization" not in request.headers:
+                # the frameworks authenticate before they bind the path (Spring Security, [Authorize])
+                error = VendorError(401, "unauthorized", "Authentication credentials were not provided")
         status, body, headers = self.render(vendor, request.url.path, error)
         return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers)
+
+    def unbound_path_parameter(self, vendor: Vendor, method: str, path: str) -> VendorError | None:
+        """A path no route took because a parameter is not of its type (`/contract/abc`), on an API
+        whose spec says its framework answers that as a bad request (Spring, ASP.NET Web API)."""
+        spec = self._specs.get(vendor.name)
+        if spec is None or not _answers_unbound_path_parameters(spec):
+            return None
+        local = path[len(vendor.prefix) :] or "/"
+        operation = spec.operation_for(method, local)
+        arguments = None if operation is None else operation.path_arguments(local)
+        if operation is None or not arguments:
+            return None
+        errors = [
+            FieldError((name,), f"The value '{value}' is not valid for {name}.", "path", "type", "integer", value)
+            for parameter in operation.parameters
+            if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
+            for name in [str(parameter["name"])]
+            if not _INTEGER.fullmatch(value := arguments.get(name, ""))
+        ]
+        return validation_error(errors, "Invalid request parameters") if errors else None
+
+
+# Spec root keyword: how the vendor's framework answers a path parameter it cannot bind to its type.
+UNBOUND_PATH_PARAMETER = "x-unbound-path-parameter"
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+
+
+def _answers_unbound_path_parameters(spec: SpecView) -> bool:
+    policy = spec.raw.get(UNBOUND_PATH_PARAMETER)
+    return isinstance(policy, Mapping) and policy.get("status") == 400
 
 
 def as_vendor_error(exc: Exception, content_type: str | None = None) -> VendorError:

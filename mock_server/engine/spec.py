@@ -6,9 +6,11 @@ Rules modules read lengths, enums and required fields from here instead of resta
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, ValidationError
 
 from mock_server.engine.errors import FieldError
 from openapi_model import ApiSpec, SpecError, violations
@@ -32,11 +34,31 @@ class SpecView(ApiSpec):
 
 
 def request_validator(schema: dict[str, Any]) -> Draft4Validator:
-    """The validator the mock checks requests with: Connexion's (Draft 4 with OpenAPI's `nullable`)."""
-    from connexion.json_schema import Draft4RequestValidator
-
-    validator: Draft4Validator = Draft4RequestValidator(schema, format_checker=FORMAT_CHECKER)
+    """The validator the mock checks requests with: Connexion's (Draft 4 with OpenAPI's `nullable`),
+    with `multipleOf` decided in decimal arithmetic."""
+    validator: Draft4Validator = _decimal_request_validator()(schema, format_checker=FORMAT_CHECKER)
     return validator
+
+
+@functools.cache
+def _decimal_request_validator() -> Any:
+    from connexion.json_schema import Draft4RequestValidator
+    from jsonschema.validators import extend
+
+    return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of})
+
+
+def exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """`multipleOf` on the decimal the client wrote: binary floats would refuse 0.07 as a multiple
+    of 0.01 (0.07 / 0.01 is 7.000000000000001), which a decimal field (DRF's, .NET's) accepts."""
+    if not validator.is_type(instance, "number") or isinstance(instance, bool):
+        return
+    try:
+        exact = Decimal(str(instance)) % Decimal(str(step)) == 0
+    except (InvalidOperation, ValueError):
+        exact = False
+    if not exact:
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
 __all__ = ["FORMAT_CHECKER", "SpecError", "SpecView", "request_validator"]

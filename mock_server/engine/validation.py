@@ -127,7 +127,7 @@ class FormBodyValidator(AbstractRequestBodyValidator):
             raise VendorError(400, "bad_request", "Form body must be a mapping")
         errors: list[FieldError] = []
         # Like JSON bodies, a form refuses unknown members only when its schema says so.
-        if self._strict_validation and self._schema.get("additionalProperties") is False:
+        if self._schema.get("additionalProperties") is False:
             declared = set(self._schema.get("properties", {}))
             errors += [
                 FieldError((name,), "Unknown field.", code=UNKNOWN, value=body[name])

@@ -43,6 +43,7 @@ class Vendor(VendorFacts):
     check_seed: SeedCheck | None = None  # vendor rules the fixtures must satisfy at start-up
     to_record: Mapping[str, ViewToRecord] = field(default_factory=dict)  # collection -> view to stored record
     expired_token: VendorError | None = None  # what the API answers to an expired OAuth access token
+    auth_challenge: str | None = None  # the WWW-Authenticate header of every 401 (the spec's example)
 
     @classmethod
     def behaving(cls, facts: VendorFacts, **behaviour: Any) -> Vendor:

@@ -61,9 +61,13 @@ def update_customer_contract(
     return _public(updated, ctx.spec), 200
 
 
+# Spring Security's message for a request without credentials (the spec's Unauthorized example)
+UNAUTHENTICATED = "Full authentication is required to access this resource"
+
+
 def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
     reason = _REASONS.get(error.status) or _reason_phrase(error.status)
-    message = error.message
+    message = UNAUTHENTICATED if error.kind == "unauthorized" else error.message
     if error.fields:
         message = "; ".join(_field_failure(f) for f in error.fields)
     return error.status, {"error": reason, "message": message}
@@ -340,7 +344,7 @@ def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record,
         previousCustomerContractId=None,
         renewedCustomerContractId=None,
     )
-    _raise_if_any(_invalid_dates(ctx.spec, {**draft, "endDate": draft["endDate"] or draft["startDate"]}))
+    _raise_if_any(_invalid_dates(ctx.spec, draft))
     _raise_if_any(_dangling_references(ctx.records, draft) or _site_of_other_customer(ctx.records, draft))
     if draft["endDate"] is None:
         start = dt.date.fromisoformat(draft["startDate"])
@@ -380,6 +384,30 @@ def delete_customer_contract(ctx: RequestContext, customer_contract_id: int) -> 
 
 
 # --- rendering ---------------------------------------------------------------------------------
+
+
+# --- contract profiles (read only) --------------------------------------------------------------
+
+PROFILES = "contractProfiles"
+PROFILE_SCHEMA = "ContractProfile"
+
+
+def list_contract_profiles(ctx: RequestContext, page: int = 1, pageSize: int = 100) -> tuple[Record, int]:
+    profiles = sorted(ctx.records.all(PROFILES), key=lambda profile: int(profile["id"]))
+    first = (page - 1) * pageSize
+    items = [_profile(profile, ctx.spec) for profile in profiles[first : first + pageSize]]
+    return {"page": page, "pageSize": pageSize, "totalCount": len(profiles), "items": items}, 200
+
+
+def get_contract_profile(ctx: RequestContext, contract_profile_id: int) -> tuple[Record, int]:
+    profile = ctx.records.get(PROFILES, contract_profile_id)
+    if profile is None:
+        raise VendorError(404, "not_found", f"Contract profile {contract_profile_id} not found")
+    return _profile(profile, ctx.spec), 200
+
+
+def _profile(profile: Record, spec: SpecView) -> Record:
+    return {member: profile.get(member) for member in spec.property_names(PROFILE_SCHEMA)}
 
 
 def _public(contract: Record, spec: SpecView) -> Record:
@@ -423,6 +451,8 @@ VENDOR = Vendor.behaving(
         "listCustomerContracts": list_customer_contracts,
         "createCustomerContract": create_customer_contract,
         "deleteCustomerContract": delete_customer_contract,
+        "listContractProfiles": list_contract_profiles,
+        "getContractProfile": get_contract_profile,
     },
     render_error=render_error,
     on_clock_change=roll_over_due,

@@ -33,6 +33,7 @@ CUSTOM_FIELD_SCHEMAS = {
 # the party a contract must name, by contract type
 REQUIRED_PARTY = {"buy_side": "supplier", "sell_side": "customer"}
 
+STATUS_WRITTEN_ON = "status_written_on"  # internal: the day a client last set the status
 SCOPE = "company"  # the body member (and query parameter) naming the company a call is made for
 REQUIRED = "This field is required."
 WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
@@ -93,7 +94,7 @@ def _save(
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
             raise validation_error(errors)
-        return _expired_if_ended(updated, ctx.clock.today())
+        return _expired_if_ended(_status_written(updated, body, ctx.clock.today()), ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
 
@@ -113,7 +114,7 @@ def create_contract(ctx: RequestContext, body: dict[str, Any], company: int | No
     errors = _rule_violations(ctx, draft)
     if errors:
         raise validation_error(errors)
-    ready = _expired_if_ended(draft, ctx.clock.today())
+    ready = _expired_if_ended(_status_written(draft, body, ctx.clock.today()), ctx.clock.today())
     created = ctx.records.create(CONTRACTS, lambda new_id: {**ready, "id": new_id})
     return _render(ctx, created), 201
 
@@ -145,10 +146,19 @@ def delete_contract(ctx: RequestContext, id: int, company: int | None = None) ->
     return None, 204
 
 
+def _status_written(contract: Record, body: Mapping[str, Any], today: dt.date) -> Record:
+    """A status the client sends is stored as sent (the seed: update accepts `active`), even on a
+    contract whose term already ran out; only an end date passed after that day expires it."""
+    return {**contract, STATUS_WRITTEN_ON: today.isoformat()} if "status" in body else contract
+
+
 def _expired_if_ended(contract: Record, today: dt.date) -> Record:
-    """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date is past."""
+    """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date
+    is past, unless the client set its status after that date."""
     end = contract.get("contract_end_date")
+    written_on = contract.get(STATUS_WRITTEN_ON)
     ended = end is not None and dt.date.fromisoformat(end) < today
+    ended = ended and (written_on is None or end >= written_on)
     if ended and contract.get("status") == "active" and contract.get("end_of_term_clause") == "auto_expires":
         return {**contract, "status": "expired"}
     return contract
@@ -371,6 +381,28 @@ def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mappin
     return record
 
 
+# --- custom field templates (read only) ---------------------------------------------------------
+
+TEMPLATES = "custom_field_templates"
+TEMPLATE_SCHEMA = "CustomFieldTemplate"
+
+
+def list_custom_form_templates(ctx: RequestContext) -> tuple[list[Record], int]:
+    templates = sorted(ctx.records.all(TEMPLATES), key=lambda template: template["id"])
+    return [_template(ctx, template) for template in templates], 200
+
+
+def get_custom_form_template(ctx: RequestContext, id: int) -> tuple[Record, int]:
+    template = ctx.records.get(TEMPLATES, id)
+    if template is None:
+        raise not_found(f"No custom field template {id}")
+    return _template(ctx, template), 200
+
+
+def _template(ctx: RequestContext, template: Record) -> Record:
+    return {name: template.get(name) for name in ctx.spec.property_names(TEMPLATE_SCHEMA)}
+
+
 # --- errors, Django REST Framework style -------------------------------------------------------
 
 DETAILS = {
@@ -425,6 +457,9 @@ def drf_message(error: FieldError) -> str:
             return f"Ensure this value is greater than or equal to {error.limit!r}."
         case "maximum":
             return f"Ensure this value is less than or equal to {error.limit!r}."
+        case "multipleOf":
+            places = -int(Decimal(str(error.limit)).as_tuple().exponent)
+            return f"Ensure that there are no more than {places} decimal places."
         case "pattern":
             return WRONG_DATE  # the only patterns in the spec are dates
         case "anyOf" | "oneOf":
@@ -475,8 +510,11 @@ VENDOR = Vendor.behaving(
         "updateContractWithSlash": update_contract,
         "partialUpdateContractWithSlash": partial_update_contract,
         "deleteContractWithSlash": delete_contract,
+        "listCustomFormTemplates": list_custom_form_templates,
+        "getCustomFormTemplate": get_custom_form_template,
     },
     render_error=render_error,
+    auth_challenge='Bearer realm="api"',  # DRF's authenticate_header for a Bearer scheme
     on_clock_change=expire_ended_contracts,
     check_seed=template_problems,
     to_record={CONTRACTS: record_of_view},

@@ -2,8 +2,8 @@
 
 The spec (`openapi/zoho-desk.yaml`) checks types, lengths and unknown attributes. This module turns
 ids into strings of digits, then checks what a schema cannot: calendar dates, start before end, the
-related records and the SLA's department, the expiry notification date, custom fields by their type,
-and overlapping contracts of one account and SLA. It renders contracts with `sla`, `account`,
+related records and the SLA's department, the expiry notification date and custom fields by their
+type. It renders contracts with `sla`, `account`,
 `product` and `notifyOn` derived, and every error as Zoho's `{errorCode, message, errors}`.
 """
 
@@ -28,8 +28,6 @@ REFERENCES = facts.REFERENCES
 
 ID_ATTRIBUTES = ("associatedSLAId", "accountId", "departmentId", "productId", "ownerId")
 ECHOED_RELATIONS = facts.ECHOED_RELATIONS
-# A change to any of these can make two contracts of one account and SLA overlap.
-OVERLAP_ATTRIBUTES = ("accountId", "associatedSLAId", "startDate", "endDate")
 
 INVALID_DATA_MESSAGE = "The data is invalid due to validation restrictions"
 # Zoho's code for a request it cannot act on: unknown attributes, unreadable bodies.
@@ -52,9 +50,7 @@ def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
 
 
 def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
-    # The overlap rule spans records, so the whole check-then-write is one store transaction: two
-    # concurrent updates of different contracts cannot create an overlap together. Reads through
-    # ctx.records inside it are covered too (the transaction spans the tenant's Zoho data).
+    # The check-then-write is one store transaction, so a concurrent update is never lost.
     def apply(tx: Transaction) -> Record:
         stored = tx.get(CONTRACTS, contract_id)
         if stored is None:
@@ -132,8 +128,6 @@ def _updated_contract(records: RecordsView, stored: Record, body: Mapping[str, A
         errors = _sla_department_errors(records, changes, updated)
     if errors:
         raise validation_error(errors, INVALID_DATA_MESSAGE)
-    if any(name in changes for name in OVERLAP_ATTRIBUTES):
-        _refuse_overlaps(records, updated)
     return updated
 
 
@@ -240,37 +234,6 @@ def _sla_department_errors(records: RecordsView, changes: Mapping[str, Any], con
     return [FieldError((name,), f"The SLA {sla['name']!r} does not belong to department {contract['departmentId']}")]
 
 
-def _refuse_overlaps(records: RecordsView, contract: Record) -> None:
-    existing = [
-        other
-        for other in records.all(CONTRACTS)
-        if other["id"] != contract["id"]
-        and other["accountId"] == contract["accountId"]
-        and other["associatedSLAId"] == contract["associatedSLAId"]
-        and _periods_overlap(contract, other)
-    ]
-    if existing:
-        raise ZohoError(
-            422,
-            "validation",
-            "The account already has a contract for this SLA in this period",
-            error_code="DUPLICATE_CONTRACT",
-            extra={"existingContracts": [_brief(other) for other in existing]},
-        )
-
-
-def _periods_overlap(a: Record, b: Record) -> bool:
-    def period(contract: Record) -> tuple[dt.date, dt.date]:
-        return dt.date.fromisoformat(contract["startDate"]), _date_or_none(contract.get("endDate")) or dt.date.max
-
-    (start_a, end_a), (start_b, end_b) = period(a), period(b)
-    return start_a <= end_b and start_b <= end_a
-
-
-def _brief(contract: Record) -> Record:
-    return {key: contract.get(key) for key in ("id", "contractName", "startDate", "endDate")}
-
-
 def _parsed_date(value: str) -> dt.date | None:
     return facts.parsed_date(value)
 
@@ -375,6 +338,9 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
     extra = _extra_parameters(error.fields)
     if extra:
         return 422, {"errorCode": _EXTRA, "message": _extra_parameter_message(extra[0])}
+    wrong = [problem.dotted for problem in error.fields if problem.source == "query"]
+    if wrong:
+        return 422, {"errorCode": _EXTRA, "message": _invalid_parameter_message(wrong[0])}
     if error.kind != "validation" or not error.fields:
         return 422, {"errorCode": _EXTRA, "message": error.message}
     # One entry per field, as Zoho names each field once, though a value may break several keywords.
@@ -385,16 +351,23 @@ def _render_invalid(error: VendorError) -> tuple[int, dict[str, Any]]:
 
 
 def _extra_parameter_message(name: str) -> str:
-    return f'An extra parameter "{name}" is found'
+    return f'An extra parameter "{_shortened(name)}" is found'
+
+
+def _invalid_parameter_message(name: str) -> str:
+    return f'The value of the parameter "{_shortened(name)}" is invalid or out of range'
+
+
+ECHOED_NAME_CHARACTERS = 100  # a client's own text is echoed at most this long
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= ECHOED_NAME_CHARACTERS else text[: ECHOED_NAME_CHARACTERS - 1] + "…"
 
 
 def _extra_parameters(fields: Iterable[FieldError]) -> list[str]:
     """Names of unknown body attributes and query parameters, as the engine's validators report them."""
-    return [
-        problem.dotted
-        for problem in fields
-        if problem.source == "query" or (problem.source == "body" and problem.code == "unknown")
-    ]
+    return [problem.dotted for problem in fields if problem.code == "unknown" and problem.source in ("body", "query")]
 
 
 def _field_problem(problem: FieldError) -> dict[str, str]:
@@ -402,8 +375,46 @@ def _field_problem(problem: FieldError) -> dict[str, str]:
     return {
         "fieldName": (problem.pointer or "/") if problem.source == "body" else problem.dotted,
         "errorType": "missing" if missing else "invalid",
-        "errorMessage": problem.message,
+        "errorMessage": zoho_message(problem),
     }
+
+
+# JSON Schema type -> the type names of the vendor's attribute tables
+ZOHO_TYPES = {
+    "string": "a string",
+    "integer": "a number",
+    "number": "a number",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def zoho_message(problem: FieldError) -> str:
+    """One field's problem in the vendor's words, from the keyword it broke and its limit (never the
+    validator's own text, and never the value sent, which may be any size)."""
+    name = _shortened(problem.dotted)
+    match problem.code:
+        case "required":
+            return f"{name} is required"
+        case "type" if problem.value is None:
+            return f"{name} must not be null"
+        case "type":
+            expected = problem.limit[0] if isinstance(problem.limit, list) else problem.limit
+            return f"{name} must be {ZOHO_TYPES.get(str(expected), str(expected))}"
+        case "maxLength":
+            return f"{name} must have at most {problem.limit} characters"
+        case "minLength":
+            return f"{name} must have at least {problem.limit} characters"
+        case "minimum":
+            return f"{name} must be at least {problem.limit}"
+        case "maximum":
+            return f"{name} must be at most {problem.limit}"
+        case "maxItems":
+            return f"{name} must have at most {problem.limit} items"
+        case "":
+            return problem.message  # a rule of this module, worded here
+        case _:
+            return f"{name} is not valid"
 
 
 def _contract_not_found(contract_id: str) -> VendorError:

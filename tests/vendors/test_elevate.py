@@ -155,7 +155,10 @@ def test_no_credentials_is_401(api: Elevate, method: str) -> None:
         method, f"/elevate/customer-contracts/{NOT_BILLING}", headers={"Content-Type": PATCH_TYPE}, content="[]"
     )
     assert response.status_code == 401
-    assert response.json() == {"error": "Unauthorized", "message": "Authentication credentials were not provided"}
+    assert response.json() == {
+        "error": "Unauthorized",
+        "message": "Full authentication is required to access this resource",
+    }
 
 
 def test_unknown_token_is_401(api: Elevate) -> None:

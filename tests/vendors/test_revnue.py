@@ -531,6 +531,16 @@ def test_ending_an_auto_expiring_contract_in_the_past_expires_it(api: Revnue) ->
     assert api.accepted("PATCH", SELL_SIDE, body)["status"] == "expired"
 
 
+def test_an_ended_contract_set_back_to_active_is_stored_active(api: Revnue) -> None:
+    ended = {"contract_start_date": "2020-01-01", "contract_end_date": "2021-01-01", "service_start_date": "2020-01-01"}
+    assert api.accepted("PATCH", SELL_SIDE, ended)["status"] == "expired"
+    assert api.accepted("PATCH", SELL_SIDE, {"status": "active"})["status"] == "active"
+    assert api.contract(SELL_SIDE)["status"] == "active"
+    # an end date that passes after the write expires it again
+    later = {"contract_end_date": "2020-12-31"}
+    assert api.accepted("PATCH", SELL_SIDE, later)["status"] == "active"  # ended before the status was set
+
+
 # --- company scope and custom-field data types (issue 9) ------------------------------------------
 
 
@@ -577,3 +587,25 @@ def test_template_with_an_unknown_data_type_is_a_400_not_a_500(api: Revnue, revn
     body = api.rejected("PATCH", BUY_SIDE, template_body(1, 5))
     (message,) = body["template"]["fields"][1]["value"]
     assert message.startswith('The custom field has the data type "percentage"')
+
+
+# --- amounts are two-decimal fields (issue 21) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", [0.07, 0.29, 0.57, 150000.1, 150000.99, 999999999999999])
+def test_amounts_with_up_to_two_decimals_are_accepted(api: Revnue, amount: float) -> None:
+    assert api.accepted("PATCH", BUY_SIDE, {"total_contract_spend_value": amount, "nrc": 0, "expenditure_type": None})
+
+
+@pytest.mark.parametrize("member", ["total_contract_spend_value", "mrc", "first_offer_value"])
+def test_amounts_with_more_than_two_decimals_are_refused_in_drf_words(api: Revnue, member: str) -> None:
+    body = api.rejected("PATCH", BUY_SIDE, {member: 1.001})
+    assert body == {member: ["Ensure that there are no more than 2 decimal places."]}
+
+
+def test_every_money_member_of_a_write_is_a_two_decimal_field_in_the_spec() -> None:
+    members = [SPEC.schema("CustomFieldMoney")]
+    for schema in ("ContractWritable", "ExpenditureTypeInput"):
+        members += [m for m in SPEC.schema(schema)["properties"].values() if m.get("type") == "number"]
+    assert len(members) == 9
+    assert [m.get("multipleOf") for m in members] == [0.01] * 9
