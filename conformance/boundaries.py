@@ -21,7 +21,8 @@ from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import UpdateModel
 from conformance.restore import RestoreError, Restorer
-from conformance.results import CaseResult, Outcome, Suite, Violation
+from conformance.results import Basis, CaseResult, Outcome, Suite, Violation
+from openapi_model.evidence import node_basis, weakest
 
 VALID_VALUE_REFUSED = "boundary:valid-value-refused"
 EXPECTATION = "A value the spec documents as valid is accepted when it is the only change to a valid record."
@@ -190,8 +191,18 @@ class BoundaryRun:
                 expected=EXPECTATION,
                 exchange=self.client.record(response),
                 subject=case.member,
+                basis=self._basis(operation, media_type, case),
             )
         )
+
+    def _basis(self, operation: Operation, media_type: str, case: Boundary) -> Basis:
+        """The limit's own mark, on the member or any schema it is built from; a content type's, on the body."""
+        if case.kind.startswith("content type"):
+            return weakest([node_basis(operation.definition), node_basis(operation.request_schema(media_type))])
+        schema = self._members(operation, media_type).get(case.member, {})
+        keyword = case.kind.split(" ", 1)[0]
+        parts = [schema, *schema.get("allOf", []), *schema.get("anyOf", []), *schema.get("oneOf", [])]
+        return weakest([self.model.basis(operation), *(node_basis(part, keyword) for part in parts)])
 
 
 def _form_text(value: Any) -> str:

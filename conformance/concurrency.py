@@ -16,9 +16,10 @@ from typing import Any
 
 from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
-from conformance.invariants import UpdateModel, same_value
+from conformance.invariants import UpdateModel
 from conformance.restore import RestoreError, Restorer
 from conformance.results import CaseResult, Outcome, Suite, Violation
+from openapi_model.values import same_value
 
 DEFAULT_PARALLEL_UPDATES = 8
 LOST_UPDATE = "concurrency:lost-update"
@@ -95,6 +96,7 @@ class ConcurrencyCheck:
                     f"lost update of {', '.join(lost)} (accepted, then not read back)",
                     expected=EXPECTATION,
                     exchange=self.client.record(after),
+                    basis=model.basis(operation),  # partial updates keep what they do not send
                 )
             )
 

@@ -25,11 +25,12 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 from schemathesis.schemas import BaseSchema
 
 from conformance.apis import Api
+from conformance.evidence import fuzz_basis, operation_by_label
 from conformance.http import NOISE_HEADERS, RateCap
 from conformance.invariants import UpdateModel
-from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
+from conformance.results import DOCUMENTED, Basis, CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.target import Redactor, Target
-from conformance.write_check import CHECK_NAME, before_write, watching_writes
+from conformance.write_check import CHECK_NAME, InvariantViolated, before_write, watching_writes
 
 DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_STATEFUL_STEPS = 4
@@ -179,7 +180,7 @@ def run_fuzz(
     labels = _labels(schema)
     model = UpdateModel(target.api)
     watched = {op.label for op in target.api.operations() if op.method != "GET" and model.checked(op)}
-    collector = Collector(target.api.name, redactor, labels, watched)
+    collector = Collector(target.api.name, redactor, labels, watched, target.api)
     started = time.monotonic()
     with watching_writes(target, schema, redactor), guarded_calls(schema, fuzz_plan, rate_cap):
         stream = from_schema(schema).execute()
@@ -222,9 +223,15 @@ class Collector:
     """Turns the engine's events into one result per (operation, check)."""
 
     def __init__(
-        self, api: str, redactor: Redactor, operations: Sequence[str] = (), watched: AbstractSet[str] = frozenset()
+        self,
+        api: str,
+        redactor: Redactor,
+        operations: Sequence[str] = (),
+        watched: AbstractSet[str] = frozenset(),
+        api_spec: Api | None = None,
     ) -> None:
         self.api = api
+        self.api_spec = api_spec  # the spec the failures are classed by
         self.redactor = redactor
         self.operations = list(operations)  # every operation fuzzed, by label
         self.watched = watched  # operations the update-semantics check applies to
@@ -290,7 +297,26 @@ class Collector:
                 message=self.redactor.text(message),
                 expected=CHECK_EXPECTATIONS.get(check, ""),
                 exchange=_exchange(interaction, self.redactor) if interaction is not None else None,
+                basis=self._basis(check, failure, operation, interaction),
             )
+        )
+
+    def _basis(self, check: str, failure: Failure, operation: str, interaction: Interaction | None) -> Basis:
+        if isinstance(failure, InvariantViolated):
+            return failure.basis
+        if self.api_spec is None:
+            return DOCUMENTED
+        request = interaction.request if interaction is not None else None
+        response = interaction.response if interaction is not None else None
+        return fuzz_basis(
+            self.api_spec,
+            check,
+            operation_by_label(self.api_spec, operation),
+            status=response.status_code if response is not None else None,
+            request_body=request.body if request is not None else None,
+            request_media_type=_media_type(request.headers) if request is not None else "",
+            response_body=response.content if response is not None else None,
+            response_media_type=_media_type(response.headers) if response is not None else "",
         )
 
     def results(self, duration: float) -> list[CaseResult]:
@@ -356,6 +382,11 @@ def _exchange(interaction: Interaction, redactor: Redactor) -> Exchange:
         response_headers=redactor.headers(dict(_flatten(response.headers))) if response is not None else {},
         response_body=redactor.text(_text(response.content)) if response is not None and response.content else None,
     )
+
+
+def _media_type(headers: dict[str, list[str]]) -> str:
+    values = next((values for name, values in headers.items() if name.lower() == "content-type"), [""])
+    return (values[0] if values else "").split(";", 1)[0].strip().lower()
 
 
 def _flatten(headers: dict[str, list[str]]) -> Iterator[tuple[str, str]]:

@@ -67,6 +67,7 @@ def run_scenario(scenario: Scenario, session: ScenarioSession) -> CaseResult:
         title=scenario.title,
         outcome=Outcome.PASSED,
         source=scenario.source,
+        basis=scenario.basis,
     )
     reason = skip_reason(scenario, session)
     if reason:
@@ -173,6 +174,7 @@ class _ScenarioRun:
                     ),
                     expected=describe_expectation(step.expect),
                     exchange=exchange,
+                    basis=self.scenario.step_basis(step),
                 )
             )
             return False
@@ -205,6 +207,8 @@ class _ScenarioRun:
                     ),
                     expected=INVARIANTS[finding.invariant],
                     exchange=exchange,
+                    subject=finding.member,
+                    basis=finding.basis,
                 )
             )
 

@@ -32,6 +32,7 @@ from starlette.types import Scope
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.spec import request_validator
 from openapi_model import UNKNOWN, violations
+from openapi_model.keywords import binds_as_null
 
 ParameterSource = Literal["path", "query", "header"]
 SCOPE_KEY = "contract_mock"  # our entry in the ASGI scope's `extensions`
@@ -117,6 +118,8 @@ class FormBodyValidator(AbstractRequestBodyValidator):
         for name in form:
             values = [value for value in form.getlist(name) if isinstance(value, str)]
             body[name] = values[-1] if values else None
+            if values and binds_as_null(values[-1], self._schema):
+                continue  # the vendor's binder reads an empty value as null (`x-empty-means-null`)
             if self._uri_parser is not None:
                 # A value that is not of its schema type stays text: the schema check then names the type.
                 with contextlib.suppress(TypeValidationError):
