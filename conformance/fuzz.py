@@ -54,6 +54,7 @@ class FuzzOptions:
     seed: int
     max_examples: int = DEFAULT_MAX_EXAMPLES
     stateful_steps: int = DEFAULT_STATEFUL_STEPS
+    protected: frozenset[str] = frozenset()  # members no write may set: the target could not empty them again
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FuzzPlan:
     config: dict[str, Any]
     excluded_methods: list[str] = field(default_factory=list)
     write_record: str | None = None  # the only id writes may use; None = any (the bundled mock)
+    protected: frozenset[str] = frozenset()  # members a write may not set (only to null, meaning "not sent")
     notes: dict[str, str] = field(default_factory=dict)  # what is not fuzzed -> why
 
 
@@ -117,6 +119,7 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
         config,
         excluded_methods=["POST", "DELETE"],
         write_record=record,
+        protected=options.protected,
         notes={"POST and DELETE": "not fuzzed: what they create or delete cannot be restored"},
     )
 
@@ -135,9 +138,17 @@ def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
             # would send a valid one and be judged as if it had not.
             meta = case.meta
             pinned = case.method.upper() in WRITE_METHODS and meta is not None
-            return not (pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH))
+            if pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+                return False
+            return not sets_protected(case, fuzz_plan.protected)
 
     return schema
+
+
+def sets_protected(case: schemathesis.Case[Any], protected: AbstractSet[str]) -> bool:
+    """Whether a write sets a member the target could not empty again (a null or empty value sets nothing)."""
+    body = case.body if case.method.upper() in WRITE_METHODS else None
+    return isinstance(body, dict) and any(body.get(name) not in (None, "") for name in protected & set(body))
 
 
 @contextmanager
@@ -155,6 +166,8 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
             ids = {str(value) for value in (case.path_parameters or {}).values()}
             if ids != {fuzz_plan.write_record}:
                 raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the first of the target's record_ids")
+            if sets_protected(case, fuzz_plan.protected):
+                raise UnsafeRequest(f"{case.method} {case.formatted_path}: sets a member the target cannot empty again")
         if rate_cap is not None:
             rate_cap.wait()
         before_write(case)

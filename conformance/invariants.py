@@ -32,7 +32,6 @@ from openapi_model import keywords, properties
 from openapi_model.evidence import DOCUMENTED, Basis, node_basis, weakest
 from openapi_model.values import same_value as same_value  # re-exported: the harness's reading
 
-
 READ_AFTER_WRITE = "invariant:read-after-write"
 UNSENT_UNCHANGED = "invariant:unsent-member-unchanged"
 REPLACE_NULLS_UNSENT = "invariant:replace-nulls-unsent"

@@ -25,6 +25,7 @@ from openapi_model import Operation, keywords, properties
 from openapi_model.values import same_value
 
 JSON_PATCH = "application/json-patch+json"
+RESTORE = "restore"  # the title of a result that says a record could not be written back
 
 
 class RestoreError(Exception):

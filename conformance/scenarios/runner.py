@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,10 +14,10 @@ from urllib.parse import urlencode
 import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
-from conformance.apis import Operation
+from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import INVARIANTS, UpdateModel, Write, check_write, parse_body
-from conformance.restore import RestoreError, Restorer, Snapshot
+from conformance.restore import RESTORE, Ledger, RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
@@ -36,12 +38,16 @@ class ScenarioSession:
     target: Target
     client: Client
     writes_allowed: bool
+    ledger: Ledger | None = None
+    allow_creates: bool = False  # create records the API documents no way to delete
 
     def __post_init__(self) -> None:
-        self.restorer = Restorer(self.target.api, self.client)
+        self.restorer = Restorer(self.target.api, self.client, self.ledger)
         self.updates = UpdateModel(self.target.api)
         # Records a scenario changed and could not write back: one error each, listed after every result.
         self.restore_failures: list[CaseResult] = []
+        self.created: list[str] = []  # paths of records scenarios created and did not delete
+        self.run_variables = run_variables()
 
     def credentials_for(self, scenario: Scenario) -> Credentials:
         """On the bundled mock, a tenant per scenario, so that scenarios never see each other's writes."""
@@ -55,7 +61,38 @@ def skip_reason(scenario: Scenario, session: ScenarioSession) -> str:
         return f"the target file does not define {', '.join(missing)}"
     if scenario.writes and not session.writes_allowed:
         return "changes state: run with --allow-writes to include it"
+    lasting = [step.request["path"] for step in scenario.steps if creates_for_good(session.target.api, step)]
+    if lasting and not session.allow_creates:
+        return (
+            f"creates a record at {lasting[0]} that the API documents no way to delete: "
+            "run with --allow-creates to include it"
+        )
     return ""
+
+
+def creates_for_good(api: Api, step: Step) -> bool:
+    """A step that creates a record (a POST expected to succeed) where the spec has no DELETE to undo it."""
+    if step.method != "POST":
+        return False
+    statuses = step.expect["status"] if isinstance(step.expect["status"], list) else [step.expect["status"]]
+    if not any(200 <= int(status) < 300 for status in statuses):
+        return False
+    collection = str(step.request["path"]).rstrip("/")
+    return not any(
+        operation.method == "DELETE" and operation.path.rstrip("/").startswith(collection + "/")
+        for operation in api.operations()
+    )
+
+
+def run_variables() -> dict[str, str]:
+    """Names and dates unique to one run, so that what a run creates never collides with an earlier run's."""
+    run_id = secrets.token_hex(4)
+    start = dt.date(2100, 1, 1) + dt.timedelta(days=int(run_id, 16) % 36_500)
+    return {
+        "run_id": run_id,
+        "run_date": start.isoformat(),
+        "run_date_end": (start + dt.timedelta(days=30)).isoformat(),
+    }
 
 
 def run_scenario(scenario: Scenario, session: ScenarioSession) -> CaseResult:
@@ -87,7 +124,7 @@ class _ScenarioRun:
         self.session = session
         self.result = result
         self.credentials = session.credentials_for(scenario)
-        self.variables: dict[str, Any] = dict(session.target.variables)
+        self.variables: dict[str, Any] = {**session.run_variables, **session.target.variables}
 
     def execute(self) -> None:
         snapshots: list[Snapshot] = []
@@ -139,7 +176,7 @@ class _ScenarioRun:
                 self.session.restore_failures.append(
                     CaseResult(
                         api=self.scenario.api, suite=Suite.SCENARIOS, name=f"restore after {self.scenario.id}",
-                        title="restore", outcome=Outcome.ERROR,
+                        title=RESTORE, outcome=Outcome.ERROR,
                         detail=self.session.client.redactor.text(f"restore failed: {exc}"),
                     )
                 )  # fmt: skip
@@ -157,6 +194,7 @@ class _ScenarioRun:
         )
         before = self._read_record(request["path"]) if watched else None
         response = self._send(request)
+        self._track_creates(request, response)
         exchange = self.session.client.record(response)
         self.result.exchanges.append(exchange)
         if watched and operation is not None and before is not None:
@@ -179,6 +217,19 @@ class _ScenarioRun:
             )
             return False
         return True
+
+    def _track_creates(self, request: Mapping[str, Any], response: httpx.Response) -> None:
+        """Records a POST created and a DELETE removed: what is left is listed when the run ends."""
+        if request["method"] == "DELETE" and response.is_success:
+            path = str(request["path"]).rstrip("/")
+            self.session.created[:] = [created for created in self.session.created if created.rstrip("/") != path]
+        if request["method"] != "POST" or not response.is_success:
+            return
+        body, problem = json_body(response)
+        location = response.headers.get("location")
+        new_id = _record_id(self.session.target.api, str(request["path"]), body) if not problem else None
+        if location or new_id is not None:
+            self.session.created.append(location or f"{str(request['path']).rstrip('/')}/{new_id}")
 
     def _read_record(self, path: str) -> Any:
         """The record at `path` as read with the default credentials, or None when there is none."""
@@ -244,6 +295,16 @@ class _ScenarioRun:
             except JsonPointerException:
                 problems.append(f"cannot capture {name}: the response body has nothing at {pointer}")
         return problems
+
+
+def _record_id(api: Api, collection: str, body: Any) -> Any:
+    """The id of a created record: the member named like the read's path parameter, `id`, or the first `…ID`."""
+    if not isinstance(body, dict):
+        return None
+    read = api.record_read()
+    candidates = [*(read.path_parameters if read is not None else []), "id"]
+    candidates += [name for name in body if name.lower().endswith("id")]
+    return next((body[name] for name in candidates if name in body), None)
 
 
 def encode_body(request: Mapping[str, Any]) -> tuple[bytes | None, str | None]:
