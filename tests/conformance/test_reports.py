@@ -169,7 +169,11 @@ def test_a_difference_from_an_inference_is_reported_apart_and_fails_only_strict(
     assert "[http] differs from HTTP hygiene: a 405 without Allow" in text
     assert "Conforms: no documented rule broken; 1 check(s) differ" in text
     document = json.loads(json_report.render(lenient))
-    assert document["summary"]["differs"] == 1 and document["by_evidence"] == {"documented": 0, "inferred": 1, "http": 1}
+    assert document["summary"]["differs"] == 1 and document["by_evidence"] == {
+        "documented": 0,
+        "inferred": 1,
+        "http": 1,
+    }
     assert document["cases"][0]["violations"][0]["evidence"] == "inferred"
     lenient_xml, strict_xml = ET.fromstring(junit.render(lenient)), ET.fromstring(junit.render(strict))
     assert lenient_xml.get("failures") == "0" and strict_xml.get("failures") == "1"
