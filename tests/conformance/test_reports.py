@@ -190,7 +190,8 @@ def test_data_left_changed_exits_2_and_names_record_members_and_request(tmp_path
             api="revnue",
             path="/api/v2/contract/1/",
             members={"first_offer_value": ("150000.00", "0.01")},
-            request='PATCH http://t/api/v2/contract/1/\nContent-Type: application/json\n\n{"first_offer_value": "150000.00"}',
+            request="PATCH http://t/api/v2/contract/1/\nContent-Type: application/json\n\n"
+            '{"first_offer_value": "150000.00"}',
         )
     ]
     console = Console(record=True, width=200)
