@@ -27,6 +27,11 @@ from openapi_model.evidence import (
     weakest,
 )
 
+OPTIONAL_NULL = Basis(
+    Evidence.INFERRED,
+    "the documents list the member as optional; whether an optional member reads back as null or absent is "
+    "our inference (Jackson, Json.NET and DRF write an unset member as null)",
+)
 HTTP_HYGIENE_CHECKS = frozenset({"unsupported_method", "allow_header_conformance"})
 AUTH_CHECKS = frozenset({"missing_required_header", "ignored_auth"})
 
@@ -45,6 +50,7 @@ def fuzz_basis(
     request_media_type: str = "",
     response_body: bytes | None = None,
     response_media_type: str = "",
+    query: Mapping[str, str] | None = None,
 ) -> Basis:
     """What one failed generated check rests on."""
     if check in HTTP_HYGIENE_CHECKS:
@@ -59,6 +65,8 @@ def fuzz_basis(
     if check == "response_schema_conformance" and status is not None:
         return _response_schema_basis(operation, status, response_body, response_media_type)
     if check == "negative_data_rejection":
+        if not request_body and query is not None:
+            return _broken_parameters_basis(operation, query)
         return _broken_request_basis(operation, request_body, request_media_type)
     if check == "positive_data_acceptance":
         schema = operation.request_schema(request_media_type) if request_media_type else {}
@@ -93,14 +101,37 @@ def _broken_request_basis(operation: Operation, body: bytes | None, media_type: 
     return _errors_basis(schema, errors) or weakest([node_basis(operation.definition)])
 
 
+def _broken_parameters_basis(operation: Operation, query: Mapping[str, str]) -> Basis:
+    """A request without a body broke a parameter's schema: the weakest basis among the parameters it sent
+    (which one is broken the engine does not say; a false alarm is worse than a missed one)."""
+    sent = [p for p in operation.parameters if p.get("in") == "query" and p.get("name") in query]
+    return weakest([node_basis(operation.definition), *(node_basis(p) for p in sent)])
+
+
 def _errors_basis(schema: Mapping[str, Any], errors: Iterable[ValidationError]) -> Basis | None:
     """Documented when one error breaks a documented keyword; else the first inferred basis; None for no errors."""
     leaves = [_leaf(error) for error in errors]
-    bases = [path_basis(schema, list(leaf.absolute_schema_path)[:-1], str(leaf.validator)) for leaf in leaves]
+    bases = [_error_basis(schema, leaf) for leaf in leaves]
     if not bases:
         return None
     documented = [basis for basis in bases if basis.documented]
     return documented[0] if documented else next(b for b in bases if b.evidence == Evidence.INFERRED)
+
+
+def _error_basis(schema: Mapping[str, Any], leaf: ValidationError) -> Basis:
+    path = list(leaf.absolute_schema_path)
+    if leaf.validator == "type" and leaf.instance is None and len(path) >= 3 and path[-3] == "properties":
+        parent = _node(schema, path[:-3])
+        if isinstance(parent, Mapping) and path[-2] not in parent.get("required", []):
+            return OPTIONAL_NULL
+    return path_basis(schema, path[:-1], str(leaf.validator))
+
+
+def _node(root: Any, path: list[Any]) -> Any:
+    node = root
+    for part in path:
+        node = node[part] if isinstance(node, Mapping | list) else None
+    return node
 
 
 def _leaf(error: ValidationError) -> ValidationError:

@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -330,6 +331,7 @@ class Collector:
             request_media_type=_media_type(request.headers) if request is not None else "",
             response_body=response.content if response is not None else None,
             response_media_type=_media_type(response.headers) if response is not None else "",
+            query=dict(parse_qsl(urlsplit(request.uri).query)) if request is not None else None,
         )
 
     def results(self, duration: float) -> list[CaseResult]:

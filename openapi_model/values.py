@@ -22,7 +22,8 @@ def same_value(sent: Any, read: Any) -> bool:
     digits (forms, Zoho's string ids), a bare date reads back with a time of midnight, and a nested
     object reads back with members the request did not send; a list of objects sent for an object
     member (Zoho's `<list>` inputs) is applied in order; a zoned date-time may read back in UTC without
-    its zone (.NET's binding); `null` clears a list, which then reads back empty.
+    its zone (.NET's binding); `null` clears a list, which then reads back empty; records sent in a list
+    by id are found by id in the list read back, which may hold others.
     """
     if sent == read or (sent is None and read == []):
         return True
@@ -47,6 +48,10 @@ def same_value(sent: Any, read: Any) -> bool:
         if isinstance(sent, str) and isinstance(read, str):
             return _same_moment(sent, read)
     if isinstance(sent, list) and isinstance(read, list):
+        if sent and all(isinstance(item, dict) and "id" in item for item in [*sent, *read]):
+            # Records sent by id (`[{"id": 73, "value": …}]`) read back among the others, with more members.
+            by_id = {str(item["id"]): item for item in read}
+            return all(str(item["id"]) in by_id and same_value(item, by_id[str(item["id"])]) for item in sent)
         return len(sent) == len(read) and all(same_value(a, b) for a, b in zip(sent, read, strict=True))
     return False
 

@@ -177,7 +177,7 @@ def unknown_matchers(expected: Any, pointer: str = "") -> Iterator[str]:
         if expected.startswith("$") and not expected.startswith(("${", "$$")) and expected not in MATCHERS:
             yield f"{pointer or '(body)'}: unknown matcher {expected!r} (known: {', '.join(MATCHERS)})"
     elif isinstance(expected, Mapping):
-        operators = [key for key in expected if str(key).startswith("$")]
+        operators = [key for key in expected if str(key).startswith("$") and not str(key).startswith("${")]
         if operators and (len(expected) != 1 or operators[0] not in OPERATORS):
             yield f"{pointer or '(body)'}: {operators[0]!r} must be the only key, one of {', '.join(OPERATORS)}"
         for key, item in expected.items():

@@ -23,12 +23,17 @@ from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
 from conformance.scenarios.template import UndefinedVariable, render
 from conformance.target import Credentials, Target
+from openapi_model.values import same_value
 
 DEFAULT_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
 
 class ScenarioAborted(Exception):
     """The scenario cannot go on, for a reason that is not the target's fault."""
+
+
+class DataDoesNotFit(Exception):
+    """The target's data is not what the scenario needs (a "change" to the value a member already has)."""
 
 
 @dataclass
@@ -135,6 +140,9 @@ class _ScenarioRun:
                     break
         except (UndefinedVariable, ScenarioAborted, TargetUnreachable, RestoreError) as exc:
             self._error(str(exc))
+        except DataDoesNotFit as exc:
+            if self.result.outcome == Outcome.PASSED:
+                self.result.outcome, self.result.detail = Outcome.NOT_RUN, str(exc)
         finally:
             # Also on KeyboardInterrupt: the records go back before the interruption propagates.
             self._restore(snapshots)
@@ -193,6 +201,8 @@ class _ScenarioRun:
             operation is not None and request["method"] not in SAFE_METHODS and self.session.updates.checked(operation)
         )
         before = self._read_record(request["path"]) if watched else None
+        if before is not None and operation is not None:
+            self._check_fits(step, operation, request, before)
         response = self._send(request)
         self._track_creates(request, response)
         exchange = self.session.client.record(response)
@@ -217,6 +227,20 @@ class _ScenarioRun:
             )
             return False
         return True
+
+    def _check_fits(self, step: Step, operation: Operation, request: Mapping[str, Any], before: Any) -> None:
+        """A write the step expects refused must change something: sending a member the value it already has
+        tests nothing (the target file's data does not differ where the scenario assumes it does)."""
+        statuses = step.expect["status"] if isinstance(step.expect["status"], list) else [step.expect["status"]]
+        if not isinstance(before, dict) or any(int(status) < 400 for status in statuses):
+            return
+        sent = members_set(request.get("json"), self.session.updates.semantics(operation))
+        if sent and all(name in before and same_value(value, before[name]) for name, value in sent.items()):
+            shown = ", ".join(f"{name}={json.dumps(value, default=str)}" for name, value in sent.items())
+            raise DataDoesNotFit(
+                f"{step.label}: the record already holds {shown}, so the write changes nothing; "
+                "give the target file a value other than the record's current one"
+            )
 
     def _track_creates(self, request: Mapping[str, Any], response: httpx.Response) -> None:
         """Records a POST created and a DELETE removed: what is left is listed when the run ends."""
@@ -295,6 +319,19 @@ class _ScenarioRun:
             except JsonPointerException:
                 problems.append(f"cannot capture {name}: the response body has nothing at {pointer}")
         return problems
+
+
+def members_set(body: Any, semantics: str | None) -> dict[str, Any]:
+    """The top-level members a write body sets, and to what (JSON Patch `add`/`replace`, or a merge body)."""
+    if semantics == "json-patch" and isinstance(body, list):
+        return {
+            str(op["path"]).lstrip("/"): op.get("value")
+            for op in body
+            if isinstance(op, Mapping)
+            and op.get("op") in ("add", "replace")
+            and str(op.get("path", "")).count("/") == 1
+        }
+    return dict(body) if isinstance(body, Mapping) else {}
 
 
 def _record_id(api: Api, collection: str, body: Any) -> Any:
