@@ -32,6 +32,7 @@ from conformance.invariants import UpdateModel
 from conformance.results import DOCUMENTED, Basis, CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.target import Redactor, Target
 from conformance.write_check import CHECK_NAME, InvariantViolated, before_write, watching_writes
+from openapi_model import keywords
 
 DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_STATEFUL_STEPS = 4
@@ -131,19 +132,33 @@ def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
     )
     if fuzz_plan.excluded_methods:
         schema = schema.exclude(method=fuzz_plan.excluded_methods)
-    if fuzz_plan.write_record is not None:
 
-        @schema.hook
-        def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
-            # The write's id is pinned to an allowed record, so a case meant to send an invalid id
-            # would send a valid one and be judged as if it had not.
-            meta = case.meta
-            pinned = case.method.upper() in WRITE_METHODS and meta is not None
-            if pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH):
-                return False
-            return not sets_protected(case, fuzz_plan.protected)
+    @schema.hook
+    def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
+        meta = case.meta
+        negative = meta is not None and meta.generation.mode.is_negative
+        # A negative value the target reads as null ("" in a form whose binder says so) is no negative value.
+        if negative and binds_as_null_somewhere(api, case):
+            return False
+        if fuzz_plan.write_record is None:
+            return True
+        # The write's id is pinned to an allowed record, so a case meant to send an invalid id
+        # would send a valid one and be judged as if it had not.
+        pinned = case.method.upper() in WRITE_METHODS and meta is not None
+        if pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+            return False
+        return not sets_protected(case, fuzz_plan.protected)
 
     return schema
+
+
+def binds_as_null_somewhere(api: Api, case: schemathesis.Case[Any]) -> bool:
+    """Whether the body holds a value its schema's binder reads as null (`x-empty-means-null`)."""
+    operation = api.operation_for(case.method, case.operation.path)
+    if operation is None or not isinstance(case.body, dict) or not case.media_type:
+        return False
+    schema = operation.request_schema(case.media_type)
+    return any(keywords.binds_as_null(value, schema) for value in case.body.values() if value is not None)
 
 
 def sets_protected(case: schemathesis.Case[Any], protected: AbstractSet[str]) -> bool:
