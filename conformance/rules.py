@@ -26,6 +26,7 @@ from conformance.invariants import INVARIANTS, UpdateModel
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
+from openapi_model import properties
 from openapi_model.evidence import DOCUMENTED, Basis, Evidence, node_basis, weakest
 
 _BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
@@ -90,13 +91,15 @@ def _prose_rules(api: Api, scenarios: list[Scenario]) -> list[Rule]:
             *_likely(operation),
         ]
         for number, (sentence, basis) in enumerate(sentences, start=1):
-            named = set(_NAMED.findall(sentence))
+            named = set(_NAMED.findall(sentence)) | (set(re.findall(r"\w+", sentence)) & _request_members(operation))
             rule = Rule(f"{api.name}.{_operation_id(operation)}.rule-{number}", sentence, basis=basis)
             words = _words(sentence)
             rule.checked_by = [
                 scenario.id
                 for scenario in scenarios
-                if named & _members_of(scenario) or len(words & _words(f"{scenario.title} {scenario.id}")) >= 2
+                if named & _members_of(scenario)
+                or len(overlap := words & _words(f"{scenario.title} {scenario.id}")) >= 2
+                or (overlap and _calls(api, scenario, operation))
             ]
             rules.append(rule)
     return rules
@@ -131,9 +134,31 @@ _COMMON = {
 
 
 def _words(text: str) -> set[str]:
-    """Significant words, singular, for matching a rule's sentence with a scenario's title."""
-    words = {word.lower().rstrip("s") for word in re.findall(r"[A-Za-z]{4,}", text)}
-    return {word for word in words if word not in _COMMON and f"{word}s" not in _COMMON}
+    """Significant words, stemmed, for matching a rule's sentence with a scenario's title."""
+    words = {word.lower() for word in re.findall(r"[A-Za-z]{4,}", text)}
+    return {_stem(word) for word in words if word not in _COMMON and f"{word}s" not in _COMMON}
+
+
+def _stem(word: str) -> str:
+    """`deleted`, `deletes`, `deleting` → `delet`: enough to match a title with a rule's sentence."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _request_members(operation: Operation) -> set[str]:
+    """The names of the members the operation's request bodies take, in any media type."""
+    return {
+        name
+        for media_type in operation.request_media_types()
+        for name in properties(operation.request_schema(media_type))
+    }
+
+
+def _calls(api: Api, scenario: Scenario, operation: Operation) -> bool:
+    """Whether one of the scenario's steps is a request of `operation`."""
+    return any(api.operation_for(step.method, str(step.request["path"])) == operation for step in scenario.steps)
 
 
 def _bullets(description: str) -> list[str]:

@@ -220,7 +220,7 @@ def run_api(
     finally:
         if ledger is not None and aftermath is not None:
             aftermath.unrestored.extend(_unrestored(target, client, ledger))
-        if session is not None and aftermath is not None:
+        if session is not None and aftermath is not None and not target.bundled:
             aftermath.created.extend(f"{api.name}: {path}" for path in session.created)
         connection.close()
     if ledger is not None:
