@@ -107,15 +107,20 @@ class Restorer:
             )
 
     def unclearable(self, path: str, record: Any) -> set[str]:
-        """Members empty now that the write operation could not make empty again once written
-        (aBILLity: `null` means "not sent"): a run must not write them."""
+        """Members a run must not write, for it could not write their current value back: empty now where the
+        write cannot empty them again (aBILLity: `null` means "not sent"), or read in a form no write takes
+        (`x-read-form`: a country read as its name, written as its id)."""
         try:
             operation, _ = self._write_operation(path)
         except RestoreError:
             return set()
-        if keywords.clearable(operation.definition) or not isinstance(record, dict):
+        read = self.api.operation_for("GET", path)
+        if not isinstance(record, dict) or read is None:
             return set()
-        return {name for name, value in record.items() if value in (None, "", [])}
+        read_forms = {name for name, member in properties(_record_schema(read)).items() if keywords.read_form(member)}
+        if keywords.clearable(operation.definition):
+            return read_forms & set(record)
+        return read_forms & set(record) | {name for name, value in record.items() if value in (None, "", [])}
 
     def differences(self, headers: Mapping[str, str], base_url: str = "") -> list[Difference]:
         """Every remembered record that does not read as it first did, with the request that would restore it."""
