@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import UpdateModel
-from conformance.restore import RestoreError, Restorer
-from conformance.results import CaseResult, Outcome, Suite, Violation
+from conformance.restore import RESTORE, Ledger, RestoreError, Restorer
+from conformance.results import Basis, CaseResult, Outcome, Suite, Violation
+from openapi_model.evidence import node_basis, weakest
 
 VALID_VALUE_REFUSED = "boundary:valid-value-refused"
 EXPECTATION = "A value the spec documents as valid is accepted when it is the only change to a valid record."
@@ -91,9 +92,10 @@ class BoundaryRun:
     api: Api
     client: Client
     headers: Mapping[str, str]
+    ledger: Ledger | None = None
 
     def __post_init__(self) -> None:
-        self.restorer = Restorer(self.api, self.client)
+        self.restorer = Restorer(self.api, self.client, self.ledger)
         self.model = UpdateModel(self.api)
         self.restore_failures: list[CaseResult] = []
 
@@ -122,7 +124,7 @@ class BoundaryRun:
         if snapshot is None or not isinstance(snapshot.record, dict):
             result.outcome, result.detail = Outcome.ERROR, f"no record at {path} to send boundary values to"
             return result
-        cases = list(self._cases(operation, media_type, snapshot.record))
+        cases = list(self._cases(operation, media_type, path, snapshot.record))
         sent = 0
         for case in cases:
             self._send(operation, media_type, path, case, result)
@@ -133,7 +135,7 @@ class BoundaryRun:
                 # The record is no longer the valid one the other cases need: stop, and say why after all results.
                 self.restore_failures.append(
                     CaseResult(
-                        api=self.api.name, suite=Suite.BOUNDARIES, name=f"restore {path}", title="restore",
+                        api=self.api.name, suite=Suite.BOUNDARIES, name=f"restore {path}", title=RESTORE,
                         outcome=Outcome.ERROR,
                         detail=f"restore failed: writing {path} back after {case.member}={_show(case.value)}: {exc}",
                     )
@@ -147,11 +149,12 @@ class BoundaryRun:
             result.outcome, result.detail = Outcome.NOT_RUN, "the spec documents no boundary for this media type"
         return result
 
-    def _cases(self, operation: Operation, media_type: str, record: Mapping[str, Any]) -> Iterator[Boundary]:
+    def _cases(self, operation: Operation, media_type: str, path: str, record: Mapping[str, Any]) -> Iterator[Boundary]:
         members = self._members(operation, media_type)
+        unclearable = self.restorer.unclearable(path, record)
         plain: Boundary | None = None
         for member, schema in members.items():
-            if member not in record:
+            if member not in record or member in unclearable:
                 continue
             yield from boundaries(member, schema, record[member], self.api)
             if plain is None and isinstance(record[member], str) and not {"pattern", "format", "enum"} & set(schema):
@@ -190,8 +193,18 @@ class BoundaryRun:
                 expected=EXPECTATION,
                 exchange=self.client.record(response),
                 subject=case.member,
+                basis=self._basis(operation, media_type, case),
             )
         )
+
+    def _basis(self, operation: Operation, media_type: str, case: Boundary) -> Basis:
+        """The limit's own mark, on the member or any schema it is built from; a content type's, on the body."""
+        if case.kind.startswith("content type"):
+            return weakest([node_basis(operation.definition), node_basis(operation.request_schema(media_type))])
+        schema = self._members(operation, media_type).get(case.member, {})
+        keyword = case.kind.split(" ", 1)[0]
+        parts = [schema, *schema.get("allOf", []), *schema.get("anyOf", []), *schema.get("oneOf", [])]
+        return weakest([self.model.basis(operation), *(node_basis(part, keyword) for part in parts)])
 
 
 def _form_text(value: Any) -> str:

@@ -20,7 +20,7 @@ from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report, print_rules
 from conformance.results import ExitCode
-from conformance.rules import rule_matrix
+from conformance.rules import rule_matrix, rules_json, rules_markdown
 from conformance.run import RunOptions, SuiteChoice, execute
 from conformance.target import ORG_ID_ENV, TOKEN_ENV
 
@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--allow-writes", action="store_true", help="allow changing state on a target that is not the bundled mock"
     )
+    run.add_argument(
+        "--strict", action="store_true",
+        help="also fail (exit 1) on differences from our inferences (x-likely) and from HTTP hygiene (RFC 9110)",
+    )  # fmt: skip
+    run.add_argument(
+        "--allow-creates", action="store_true",
+        help="with --allow-writes: also create records the API documents no way to delete (listed at the end)",
+    )  # fmt: skip
     run.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     run.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
@@ -53,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     rules = commands.add_parser("rules", help="list the API's documented rules and what checks each (unchecked first)")
     rules.add_argument("--api", required=True, help=f"one of {', '.join(discover())}, a comma-separated list, or all")
+    rules.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="how to print them")
     recording_cli.add_commands(commands)
     return parser
 
@@ -75,8 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"conformance: {exc}", style="red")
         return ExitCode.COULD_NOT_RUN
     if args.command == "rules":
-        for api in apis:
-            print_rules(api.name, rule_matrix(api), console)
+        matrices = {api.name: rule_matrix(api) for api in apis}
+        if args.format == "json":
+            sys.stdout.write(rules_json(matrices))
+        elif args.format == "markdown":
+            sys.stdout.write(rules_markdown(matrices))
+        else:
+            for name, rules in matrices.items():
+                print_rules(name, rules, console)
         return 0
     if args.target_file is not None and len(apis) > 1:
         console.print("conformance: --target-file describes one API; use it with a single --api", style="red")
@@ -93,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         allow_writes=args.allow_writes,
         rate_limit=args.rate_limit,
         parallel_updates=args.parallel_updates,
+        strict=args.strict,
+        allow_creates=args.allow_creates,
     )
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -103,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = execute(options, on_progress=StageLog(console))
     except KeyboardInterrupt:
-        console.print("conformance: interrupted; changed records were restored", style="yellow")
+        console.print(
+            "conformance: interrupted; the records being changed were written back where the target allowed it "
+            "(not verified: run again to check)",
+            style="yellow",
+        )
         return ExitCode.COULD_NOT_RUN
     print_report(result, console)
     for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):

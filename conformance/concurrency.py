@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
-from conformance.invariants import UpdateModel, same_value
-from conformance.restore import RestoreError, Restorer
+from conformance.invariants import UpdateModel
+from conformance.restore import Ledger, RestoreError, Restorer
 from conformance.results import CaseResult, Outcome, Suite, Violation
+from openapi_model import keywords
+from openapi_model.values import same_value
 
 DEFAULT_PARALLEL_UPDATES = 8
 LOST_UPDATE = "concurrency:lost-update"
@@ -31,13 +33,14 @@ class ConcurrencyCheck:
     client: Client
     headers: Mapping[str, str]
     parallel: int = DEFAULT_PARALLEL_UPDATES
+    ledger: Ledger | None = None
 
     def run(self, operation: Operation, path: str) -> CaseResult:
         result = CaseResult(
             api=self.api.name, suite=Suite.CONCURRENCY, name=f"{operation.label} · lost update",
             title=EXPECTATION, outcome=Outcome.PASSED,
         )  # fmt: skip
-        restorer = Restorer(self.api, self.client)
+        restorer = Restorer(self.api, self.client, self.ledger)
         try:
             snapshot = restorer.snapshot(path, self.headers)
         except (RestoreError, TargetUnreachable) as exc:
@@ -46,7 +49,8 @@ class ConcurrencyCheck:
         if snapshot is None or not isinstance(snapshot.record, dict):
             result.outcome, result.detail = Outcome.ERROR, f"no record at {path} to update"
             return result
-        changes = distinct_changes(self.api, operation, snapshot.record, self.parallel)
+        unclearable = restorer.unclearable(path, snapshot.record)
+        changes = distinct_changes(self.api, operation, snapshot.record, self.parallel, skip=unclearable)
         if len(changes) < 2:
             result.outcome, result.detail = Outcome.NOT_RUN, "the spec documents fewer than two members to update"
             return result
@@ -95,11 +99,14 @@ class ConcurrencyCheck:
                     f"lost update of {', '.join(lost)} (accepted, then not read back)",
                     expected=EXPECTATION,
                     exchange=self.client.record(after),
+                    basis=model.basis(operation),  # partial updates keep what they do not send
                 )
             )
 
 
-def distinct_changes(api: Api, operation: Operation, record: Mapping[str, Any], limit: int) -> dict[str, Any]:
+def distinct_changes(
+    api: Api, operation: Operation, record: Mapping[str, Any], limit: int, skip: Set[str] = frozenset()
+) -> dict[str, Any]:
     """Up to `limit` members the operation may set on their own, each with a valid value different from the record's."""
     model = UpdateModel(api)
     if model.semantics(operation) == "json-patch":
@@ -110,7 +117,9 @@ def distinct_changes(api: Api, operation: Operation, record: Mapping[str, Any], 
     token = secrets.token_hex(3)
     changes: dict[str, Any] = {}
     for index, (name, schema) in enumerate(members.items()):
-        if len(changes) >= limit or name not in record or "x-boundaries" in schema or schema.get("x-immutable"):
+        if len(changes) >= limit or name not in record or name in skip or "x-boundaries" in schema:
+            continue
+        if keywords.immutable(schema):
             continue
         value = _new_value(schema, record[name], f"c{index}-{token}")
         if value is not None:

@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -25,11 +26,13 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 from schemathesis.schemas import BaseSchema
 
 from conformance.apis import Api
+from conformance.evidence import fuzz_basis, operation_by_label
 from conformance.http import NOISE_HEADERS, RateCap
 from conformance.invariants import UpdateModel
-from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
+from conformance.results import DOCUMENTED, Basis, CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.target import Redactor, Target
-from conformance.write_check import CHECK_NAME, before_write, watching_writes
+from conformance.write_check import CHECK_NAME, InvariantViolated, before_write, watching_writes
+from openapi_model import keywords
 
 DEFAULT_MAX_EXAMPLES = 10
 DEFAULT_STATEFUL_STEPS = 4
@@ -53,6 +56,7 @@ class FuzzOptions:
     seed: int
     max_examples: int = DEFAULT_MAX_EXAMPLES
     stateful_steps: int = DEFAULT_STATEFUL_STEPS
+    protected: frozenset[str] = frozenset()  # members no write may set: the target could not empty them again
 
 
 @dataclass
@@ -62,6 +66,7 @@ class FuzzPlan:
     config: dict[str, Any]
     excluded_methods: list[str] = field(default_factory=list)
     write_record: str | None = None  # the only id writes may use; None = any (the bundled mock)
+    protected: frozenset[str] = frozenset()  # members a write may not set (only to null, meaning "not sent")
     notes: dict[str, str] = field(default_factory=dict)  # what is not fuzzed -> why
 
 
@@ -116,6 +121,7 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
         config,
         excluded_methods=["POST", "DELETE"],
         write_record=record,
+        protected=options.protected,
         notes={"POST and DELETE": "not fuzzed: what they create or delete cannot be restored"},
     )
 
@@ -126,17 +132,39 @@ def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
     )
     if fuzz_plan.excluded_methods:
         schema = schema.exclude(method=fuzz_plan.excluded_methods)
-    if fuzz_plan.write_record is not None:
 
-        @schema.hook
-        def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
-            # The write's id is pinned to an allowed record, so a case meant to send an invalid id
-            # would send a valid one and be judged as if it had not.
-            meta = case.meta
-            pinned = case.method.upper() in WRITE_METHODS and meta is not None
-            return not (pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH))
+    @schema.hook
+    def filter_case(context: HookContext, case: schemathesis.Case[Any]) -> bool:
+        meta = case.meta
+        negative = meta is not None and meta.generation.mode.is_negative
+        # A negative value the target reads as null ("" in a form whose binder says so) is no negative value.
+        if negative and binds_as_null_somewhere(api, case):
+            return False
+        if fuzz_plan.write_record is None:
+            return True
+        # The write's id is pinned to an allowed record, so a case meant to send an invalid id
+        # would send a valid one and be judged as if it had not.
+        pinned = case.method.upper() in WRITE_METHODS and meta is not None
+        if pinned and meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+            return False
+        return not sets_protected(case, fuzz_plan.protected)
 
     return schema
+
+
+def binds_as_null_somewhere(api: Api, case: schemathesis.Case[Any]) -> bool:
+    """Whether the body holds a value its schema's binder reads as null (`x-empty-means-null`)."""
+    operation = api.operation_for(case.method, case.operation.path)
+    if operation is None or not isinstance(case.body, dict) or not case.media_type:
+        return False
+    schema = operation.request_schema(case.media_type)
+    return any(keywords.binds_as_null(value, schema) for value in case.body.values() if value is not None)
+
+
+def sets_protected(case: schemathesis.Case[Any], protected: AbstractSet[str]) -> bool:
+    """Whether a write sets a member the target could not empty again (a null or empty value sets nothing)."""
+    body = case.body if case.method.upper() in WRITE_METHODS else None
+    return isinstance(body, dict) and any(body.get(name) not in (None, "") for name in protected & set(body))
 
 
 @contextmanager
@@ -154,6 +182,8 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
             ids = {str(value) for value in (case.path_parameters or {}).values()}
             if ids != {fuzz_plan.write_record}:
                 raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the first of the target's record_ids")
+            if sets_protected(case, fuzz_plan.protected):
+                raise UnsafeRequest(f"{case.method} {case.formatted_path}: sets a member the target cannot empty again")
         if rate_cap is not None:
             rate_cap.wait()
         before_write(case)
@@ -179,7 +209,7 @@ def run_fuzz(
     labels = _labels(schema)
     model = UpdateModel(target.api)
     watched = {op.label for op in target.api.operations() if op.method != "GET" and model.checked(op)}
-    collector = Collector(target.api.name, redactor, labels, watched)
+    collector = Collector(target.api.name, redactor, labels, watched, target.api)
     started = time.monotonic()
     with watching_writes(target, schema, redactor), guarded_calls(schema, fuzz_plan, rate_cap):
         stream = from_schema(schema).execute()
@@ -222,9 +252,15 @@ class Collector:
     """Turns the engine's events into one result per (operation, check)."""
 
     def __init__(
-        self, api: str, redactor: Redactor, operations: Sequence[str] = (), watched: AbstractSet[str] = frozenset()
+        self,
+        api: str,
+        redactor: Redactor,
+        operations: Sequence[str] = (),
+        watched: AbstractSet[str] = frozenset(),
+        api_spec: Api | None = None,
     ) -> None:
         self.api = api
+        self.api_spec = api_spec  # the spec the failures are classed by
         self.redactor = redactor
         self.operations = list(operations)  # every operation fuzzed, by label
         self.watched = watched  # operations the update-semantics check applies to
@@ -290,7 +326,27 @@ class Collector:
                 message=self.redactor.text(message),
                 expected=CHECK_EXPECTATIONS.get(check, ""),
                 exchange=_exchange(interaction, self.redactor) if interaction is not None else None,
+                basis=self._basis(check, failure, operation, interaction),
             )
+        )
+
+    def _basis(self, check: str, failure: Failure, operation: str, interaction: Interaction | None) -> Basis:
+        if isinstance(failure, InvariantViolated):
+            return failure.basis
+        if self.api_spec is None:
+            return DOCUMENTED
+        request = interaction.request if interaction is not None else None
+        response = interaction.response if interaction is not None else None
+        return fuzz_basis(
+            self.api_spec,
+            check,
+            operation_by_label(self.api_spec, operation),
+            status=response.status_code if response is not None else None,
+            request_body=request.body if request is not None else None,
+            request_media_type=_media_type(request.headers) if request is not None else "",
+            response_body=response.content if response is not None else None,
+            response_media_type=_media_type(response.headers) if response is not None else "",
+            query=dict(parse_qsl(urlsplit(request.uri).query)) if request is not None else None,
         )
 
     def results(self, duration: float) -> list[CaseResult]:
@@ -356,6 +412,11 @@ def _exchange(interaction: Interaction, redactor: Redactor) -> Exchange:
         response_headers=redactor.headers(dict(_flatten(response.headers))) if response is not None else {},
         response_body=redactor.text(_text(response.content)) if response is not None and response.content else None,
     )
+
+
+def _media_type(headers: dict[str, list[str]]) -> str:
+    values = next((values for name, values in headers.items() if name.lower() == "content-type"), [""])
+    return (values[0] if values else "").split(";", 1)[0].strip().lower()
 
 
 def _flatten(headers: dict[str, list[str]]) -> Iterator[tuple[str, str]]:

@@ -19,9 +19,7 @@ service derives, is declared in the spec, never here:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +28,9 @@ from urllib.parse import parse_qsl
 import jsonpatch
 
 from conformance.apis import Api, Operation
-from openapi_model import properties
+from openapi_model import keywords, properties
+from openapi_model.evidence import DOCUMENTED, Basis, node_basis, weakest
+from openapi_model.values import same_value as same_value  # re-exported: the harness's reading
 
 READ_AFTER_WRITE = "invariant:read-after-write"
 UNSENT_UNCHANGED = "invariant:unsent-member-unchanged"
@@ -45,7 +45,6 @@ INVARIANTS = {
     REJECTED_CHANGES_NOTHING: "A rejected write leaves the record exactly as it was.",
     DERIVED_RECOMPUTED: "A derived member is recomputed when one of the members it is derived from changes.",
 }
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class Finding:
     invariant: str
     member: str
     message: str
+    basis: Basis = DOCUMENTED  # the spec keywords the expectation rests on
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,15 @@ class UpdateModel:
     def semantics(self, operation: Operation) -> str | None:
         value = operation.definition.get("x-update")
         return str(value) if value is not None else None
+
+    def basis(self, operation: Operation, *more: Basis | None) -> Basis:
+        """What an invariant of `operation` rests on: its `x-update` (and any further keyword used)."""
+        definition = operation.definition
+        return weakest([node_basis(definition), node_basis(definition, "x-update"), *more])
+
+    def member_basis(self, operation: Operation, media_type: str, name: str) -> Basis | None:
+        """The request member's own mark (not its parents'): what the spec says a write of it does."""
+        return node_basis(self.request_members(operation, media_type).get(name))
 
     def checked(self, operation: Operation) -> bool:
         """Writes whose record the harness can read back (a GET on the same path) and whose semantics are declared."""
@@ -142,6 +151,7 @@ def check_write(model: UpdateModel, write: Write, before: Any, after: Any) -> li
                 f"{_show(before.get(name))} → {_show(after.get(name))}",
             )
             for name in changed
+            if not same_value(before.get(name), after.get(name))
         ]
     if not 200 <= write.status < 300:
         return []
@@ -160,32 +170,42 @@ def _merge(
 ) -> list[Finding]:
     if not isinstance(write.body, dict):
         return []
-    null_keeps = bool(write.operation.definition.get("x-null-means-unsent"))
-    # A form has no null: its empty value (and the word `null`, which form decoders read as null) stands for it.
-    nulls = (None, "", "null") if "form-urlencoded" in write.media_type else (None,)
-    sent = {name: value for name, value in write.body.items() if not (null_keeps and value in nulls)}
+    definition = write.operation.definition
+    request_schema = write.operation.request_schema(write.media_type)
+    sent = {name: value for name, value in write.body.items() if not keywords.unsent(value, definition, request_schema)}
+    # Members sent, but as values the spec reads as "not sent": that reading is itself a basis.
+    unsent_as_null = {name for name in write.body if name not in sent}
+    null_basis = weakest(
+        [node_basis(definition, "x-null-means-unsent"), node_basis(request_schema, "x-empty-means-null")]
+    )
     compared = model.compared(write.operation)
     comparable = {name for name, member in model.record_members(write.operation).items() if "x-read-form" not in member}
     findings = []
+    writable = model.request_members(write.operation, write.media_type)
     for name, value in sent.items():
         if name in compared & comparable and name in after and not same_value(value, after[name]):
+            if keywords.immutable(writable.get(name, {})) and same_value(before.get(name), after[name]):
+                continue  # an immutable member the target ignored: not a failed write
             findings.append(
                 Finding(
                     READ_AFTER_WRITE,
                     name,
                     f"{write.label} sent {name}={_show(value)} but it reads back as {_show(after[name])}",
+                    model.basis(write.operation, model.member_basis(write.operation, write.media_type, name)),
                 )
             )
-    writable = model.request_members(write.operation, write.media_type)
     for name in sorted(compared - set(sent)):
         if name not in before or name not in after:
             continue
-        if semantics == "partial" and before[name] != after[name]:
+        if semantics == "partial" and not same_value(before[name], after[name]):
+            how = f"sent {name} as {_show(write.body[name])}, read as not sent" if name in unsent_as_null else ""
             findings.append(
                 Finding(
                     UNSENT_UNCHANGED,
                     name,
-                    f"{write.label} did not send {name}, yet it changed: {_show(before[name])} → {_show(after[name])}",
+                    f"{write.label} did not send {name}, yet it changed: {_show(before[name])} → {_show(after[name])}"
+                    + (f" ({how})" if how else ""),
+                    model.basis(write.operation, null_basis if name in unsent_as_null else None),
                 )
             )
         elif (
@@ -200,6 +220,7 @@ def _merge(
                     name,
                     f"{write.label} replaces the record without {name}, yet it reads {_show(after[name])}, "
                     "not null or its default",
+                    model.basis(write.operation, model.member_basis(write.operation, write.media_type, name)),
                 )
             )
     return findings
@@ -224,13 +245,13 @@ def _json_patch(model: UpdateModel, write: Write, before: dict[str, Any], after:
                 f"{write.label} set {name} to {_show(expected.get(name))}, "
                 f"but it reads back as {_show(after.get(name))}"
             )
-            findings.append(Finding(READ_AFTER_WRITE, name, message))
+            findings.append(Finding(READ_AFTER_WRITE, name, message, model.basis(write.operation)))
         else:
             message = (
                 f"{write.label} did not touch {name}, yet it changed: "
                 f"{_show(before.get(name))} → {_show(after.get(name))}"
             )
-            findings.append(Finding(UNSENT_UNCHANGED, name, message))
+            findings.append(Finding(UNSENT_UNCHANGED, name, message, model.basis(write.operation)))
     return findings
 
 
@@ -248,6 +269,9 @@ def _derived(model: UpdateModel, write: Write, before: dict[str, Any], after: di
                     name,
                     f"{write.label} changed {changed[0]} ({_show(before.get(changed[0]))} → "
                     f"{_show(after.get(changed[0]))}), yet {name}, derived from it, still reads {_show(after[name])}",
+                    model.basis(
+                        write.operation, node_basis(model.record_members(write.operation)[name], "x-derived-from")
+                    ),
                 )
             )
     return findings
@@ -265,70 +289,6 @@ def _top_member(pointer: Any) -> str:
     if not isinstance(pointer, str):
         return ""
     return pointer.lstrip("/").split("/", 1)[0].replace("~1", "/").replace("~0", "~")
-
-
-def same_value(sent: Any, read: Any) -> bool:
-    """Whether a value as read is the value as sent, in the read forms the specs document.
-
-    A reference sent as an id reads back expanded (`3` → `{"id": 3, ...}`), a number may be sent as
-    digits (forms, Zoho's string ids), a bare date reads back with a time of midnight, and a nested
-    object reads back with members the request did not send; a list of objects sent for an object
-    member (Zoho's `<list>` inputs) is applied in order; a zoned date-time may read back in UTC without
-    its zone (.NET's binding); `null` clears a list, which then reads back empty.
-    """
-    if sent == read or (sent is None and read == []):
-        return True
-    if isinstance(sent, list) and isinstance(read, dict):
-        merged: dict[str, Any] = {}
-        for item in sent:
-            if not isinstance(item, dict):
-                return False
-            merged.update(item)
-        return same_value(merged, read)
-    if isinstance(read, dict):
-        if isinstance(sent, dict):
-            # Members the service does not know are ignored (the frameworks' default).
-            return all(same_value(value, read[name]) for name, value in sent.items() if name in read)
-        return "id" in read and same_value(sent, read["id"])
-    if isinstance(sent, bool) or isinstance(read, bool):
-        return str(sent).lower() == str(read).lower()
-    if isinstance(sent, int | float | str) and isinstance(read, int | float | str):
-        if _number(sent) is not None and _number(sent) == _number(read):
-            return True
-        if isinstance(sent, str) and isinstance(read, str):
-            return _same_moment(sent, read)
-    if isinstance(sent, list) and isinstance(read, list):
-        return len(sent) == len(read) and all(same_value(a, b) for a, b in zip(sent, read, strict=True))
-    return False
-
-
-def _same_moment(sent: str, read: str) -> bool:
-    """A date or date-time read back in a longer form (`2025-11-02` → `2025-11-02T00:00:00`, `T20:49` → `T20:49:00`)."""
-    if not _DATE_TIME.match(sent) or not _DATE_TIME.match(read):
-        return False
-    try:
-        sent_at, read_at = _moment(sent), _moment(read)
-    except ValueError:
-        return False
-    if (sent_at.tzinfo is None) != (read_at.tzinfo is None):  # one zoned, one not: compare in UTC
-        sent_at, read_at = (_utc_naive(moment) for moment in (sent_at, read_at))
-    return sent_at == read_at
-
-
-def _utc_naive(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _moment(text: str) -> dt.datetime:
-    # .NET writes up to seven fraction digits; Python reads six.
-    return dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
-
-
-def _number(value: int | float | str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        return None
 
 
 def _null_or_default(value: Any, schema: Mapping[str, Any]) -> bool:

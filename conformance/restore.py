@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
@@ -21,9 +21,11 @@ from openapi_schema_validator import OAS30WriteValidator
 
 from conformance.apis import Api
 from conformance.http import Client
-from openapi_model import Operation, properties
+from openapi_model import Operation, keywords, properties
+from openapi_model.values import same_value
 
 JSON_PATCH = "application/json-patch+json"
+RESTORE = "restore"  # the title of a result that says a record could not be written back
 
 
 class RestoreError(Exception):
@@ -40,10 +42,29 @@ class Unconvertible(Exception):
     pass
 
 
+@dataclass
+class Ledger:
+    """Every record a run may have written to, as first read: compared again when the run ends."""
+
+    first_reads: dict[str, Snapshot] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # path -> why writing it back failed
+
+    def remember(self, snapshot: Snapshot) -> None:
+        self.first_reads.setdefault(snapshot.path, snapshot)
+
+
+@dataclass(frozen=True)
+class Difference:
+    path: str
+    members: dict[str, tuple[Any, Any]]  # member -> (as first read, as read now)
+    request: str  # the request that would put them back
+
+
 class Restorer:
-    def __init__(self, api: Api, client: Client) -> None:
+    def __init__(self, api: Api, client: Client, ledger: Ledger | None = None) -> None:
         self.api = api
         self.client = client
+        self.ledger = ledger
 
     def snapshot(self, path: str, headers: Mapping[str, str]) -> Snapshot | None:
         """The record at `path`, or `None` when there is none to restore."""
@@ -52,9 +73,20 @@ class Restorer:
             return None
         if response.status_code != 200:
             raise RestoreError(f"cannot read {path} before changing it: status {response.status_code}")
-        return Snapshot(path, response.json())
+        snapshot = Snapshot(path, response.json())
+        if self.ledger is not None:
+            self.ledger.remember(snapshot)
+        return snapshot
 
     def restore(self, snapshot: Snapshot, headers: Mapping[str, str]) -> None:
+        try:
+            self._restore(snapshot, headers)
+        except RestoreError as exc:
+            if self.ledger is not None:
+                self.ledger.failures[snapshot.path] = str(exc)
+            raise
+
+    def _restore(self, snapshot: Snapshot, headers: Mapping[str, str]) -> None:
         current = self.client.send("GET", snapshot.path, headers=headers)
         if current.status_code != 200:
             raise RestoreError(f"cannot read {snapshot.path} to restore it: status {current.status_code}")
@@ -73,6 +105,64 @@ class Restorer:
                 f"restoring {snapshot.path} with {operation.method} failed: status {response.status_code} "
                 f"{self.client.redactor.text(response.text[:300])}"
             )
+
+    def unclearable(self, path: str, record: Any) -> set[str]:
+        """Members a run must not write, for it could not write their current value back: empty now where the
+        write cannot empty them again (aBILLity: `null` means "not sent"), or read in a form no write takes
+        (`x-read-form`: a country read as its name, written as its id)."""
+        try:
+            operation, _ = self._write_operation(path)
+        except RestoreError:
+            return set()
+        read = self.api.operation_for("GET", path)
+        if not isinstance(record, dict) or read is None:
+            return set()
+        read_forms = {name for name, member in properties(_record_schema(read)).items() if keywords.read_form(member)}
+        if keywords.clearable(operation.definition):
+            return read_forms & set(record)
+        return read_forms & set(record) | {name for name, value in record.items() if value in (None, "", [])}
+
+    def differences(self, headers: Mapping[str, str], base_url: str = "") -> list[Difference]:
+        """Every remembered record that does not read as it first did, with the request that would restore it."""
+        found = []
+        for path, first in self.ledger.first_reads.items() if self.ledger is not None else ():
+            response = self.client.send("GET", path, headers=headers)
+            now = response.json() if response.status_code == 200 else None
+            if not isinstance(now, dict) or not isinstance(first.record, dict):
+                found.append(
+                    Difference(path, {"(record)": (first.record, now)}, self._request(path, first.record, {}, base_url))
+                )
+                continue
+            members = {
+                name: (value, now.get(name))
+                for name, value in first.record.items()
+                if name in self._compared(path) and not same_value(value, now.get(name))
+            }
+            if members:
+                found.append(Difference(path, members, self._request(path, first.record, now, base_url)))
+        return found
+
+    def _compared(self, path: str) -> set[str]:
+        operation = self.api.operation_for("GET", path)
+        write = self.api.operation_for("PATCH", path) or self.api.operation_for("PUT", path)
+        if operation is None or write is None:
+            return set()
+        return {
+            name
+            for name, member in properties(_record_schema(operation)).items()
+            if not member.get("readOnly") and keywords.derived_from(member) is None
+        }
+
+    def _request(self, path: str, before: Any, now: Any, base_url: str) -> str:
+        """The request that would put `before` back, as text a person can send."""
+        try:
+            operation, media_type = self._write_operation(path)
+            body = self._body(operation, media_type, before, now)
+        except RestoreError:
+            operation, media_type, body = None, "application/json", before
+        method = operation.method if operation is not None else "PATCH"
+        text = json.dumps(body, indent=2, ensure_ascii=False, default=str)
+        return f"{method} {base_url}{path}\nContent-Type: {media_type}\n\n{text}"
 
     def _write_operation(self, path: str) -> tuple[Operation, str]:
         for method in ("PATCH", "PUT"):
@@ -95,6 +185,13 @@ class Restorer:
         content: dict[str, Any] = next(iter(response.get("content", {}).values()), {})
         schema = content.get("schema", {})
         return {name for name, member in properties(schema).items() if not member.get("readOnly")}
+
+
+def _record_schema(read: Operation) -> Mapping[str, Any]:
+    response = read.definition.get("responses", {}).get("200", {})
+    content: dict[str, Any] = next(iter(response.get("content", {}).values()), {})
+    schema: Mapping[str, Any] = content.get("schema", {})
+    return schema
 
 
 def _only(record: Any, members: set[str]) -> Any:
@@ -130,6 +227,10 @@ class RequestBody:
         for candidate in self._candidates(value, schema):
             if not self._errors(name, candidate):
                 return candidate
+        if value is None or isinstance(value, str | int | float | bool):
+            # A scalar as the target itself returned it, in that very representation (DRF's decimal
+            # string "150000.00" where the spec says number): what the target reads, it takes back.
+            return value
         raise Unconvertible(name)
 
     def _candidates(self, value: Any, schema: Any) -> Iterator[Any]:

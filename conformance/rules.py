@@ -13,6 +13,7 @@ Rules checked by nothing are listed first.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from conformance.invariants import INVARIANTS, UpdateModel
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
+from openapi_model import properties
+from openapi_model.evidence import DOCUMENTED, Basis, Evidence, node_basis, weakest
 
 _BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 _NAMED = re.compile(r"`/?([A-Za-z_][A-Za-z0-9_]*)")
@@ -38,9 +41,25 @@ class Rule:
     sentence: str  # the documented sentence the rule rests on
     checked_by: list[str] = field(default_factory=list)  # scenario ids, invariant ids, generated checks
     result: str = "unchecked"
+    basis: Basis = DOCUMENTED  # documented, or inferred (and from what)
+
+    @property
+    def evidence(self) -> Evidence:
+        return self.basis.evidence
+
+    @property
+    def source(self) -> str:
+        return self.basis.source
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "sentence": self.sentence, "checked_by": self.checked_by, "result": self.result}
+        return {
+            "id": self.id,
+            "sentence": self.sentence,
+            "evidence": self.evidence.value,
+            "source": self.source,
+            "checked_by": self.checked_by,
+            "result": self.result,
+        }
 
 
 def rule_matrix(api: Api, results: Iterable[CaseResult] = ()) -> list[Rule]:
@@ -50,7 +69,7 @@ def rule_matrix(api: Api, results: Iterable[CaseResult] = ()) -> list[Rule]:
     outcomes = _outcomes(list(results))
     for rule in rules:
         rule.result = _result(rule, outcomes) if rule.checked_by else "unchecked"
-    order = {"unchecked": 0, "failed": 1, "error": 2, "not run": 3, "passed": 4, "checked": 4}
+    order = {"unchecked": 0, "failed": 1, "differs": 2, "error": 2, "not run": 3, "passed": 4, "checked": 4}
     return sorted(rules, key=lambda rule: order.get(rule.result, 3))
 
 
@@ -63,15 +82,24 @@ def _scenarios(directory: Path, api_name: str) -> list[Scenario]:
 def _prose_rules(api: Api, scenarios: list[Scenario]) -> list[Rule]:
     rules = []
     for operation in api.operations():
-        sentences = [*_bullets(str(operation.definition.get("description", ""))), *_likely(operation)]
-        for number, sentence in enumerate(sentences, start=1):
-            named = set(_NAMED.findall(sentence))
-            rule = Rule(f"{api.name}.{_operation_id(operation)}.rule-{number}", sentence)
+        source = str(api.model.raw.get("info", {}).get("x-source", "the vendor's documents"))
+        sentences = [
+            *(
+                (bullet, _bullet_basis(bullet, source))
+                for bullet in _bullets(str(operation.definition.get("description", "")))
+            ),
+            *_likely(operation),
+        ]
+        for number, (sentence, basis) in enumerate(sentences, start=1):
+            named = set(_NAMED.findall(sentence)) | (set(re.findall(r"\w+", sentence)) & _request_members(operation))
+            rule = Rule(f"{api.name}.{_operation_id(operation)}.rule-{number}", sentence, basis=basis)
             words = _words(sentence)
             rule.checked_by = [
                 scenario.id
                 for scenario in scenarios
-                if named & _members_of(scenario) or len(words & _words(f"{scenario.title} {scenario.id}")) >= 2
+                if named & _members_of(scenario)
+                or len(overlap := words & _words(f"{scenario.title} {scenario.id}")) >= 2
+                or (overlap and _calls(api, scenario, operation))
             ]
             rules.append(rule)
     return rules
@@ -106,9 +134,31 @@ _COMMON = {
 
 
 def _words(text: str) -> set[str]:
-    """Significant words, singular, for matching a rule's sentence with a scenario's title."""
-    words = {word.lower().rstrip("s") for word in re.findall(r"[A-Za-z]{4,}", text)}
-    return {word for word in words if word not in _COMMON and f"{word}s" not in _COMMON}
+    """Significant words, stemmed, for matching a rule's sentence with a scenario's title."""
+    words = {word.lower() for word in re.findall(r"[A-Za-z]{4,}", text)}
+    return {_stem(word) for word in words if word not in _COMMON and f"{word}s" not in _COMMON}
+
+
+def _stem(word: str) -> str:
+    """`deleted`, `deletes`, `deleting` → `delet`: enough to match a title with a rule's sentence."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _request_members(operation: Operation) -> set[str]:
+    """The names of the members the operation's request bodies take, in any media type."""
+    return {
+        name
+        for media_type in operation.request_media_types()
+        for name in properties(operation.request_schema(media_type))
+    }
+
+
+def _calls(api: Api, scenario: Scenario, operation: Operation) -> bool:
+    """Whether one of the scenario's steps is a request of `operation`."""
+    return any(api.operation_for(step.method, str(step.request["path"])) == operation for step in scenario.steps)
 
 
 def _bullets(description: str) -> list[str]:
@@ -125,8 +175,22 @@ def _bullets(description: str) -> list[str]:
     return [item for item in items if item]
 
 
-def _likely(operation: Operation) -> list[str]:
-    return [f"(likely) {rule}" for rule in operation.definition.get("x-likely-rules", [])]
+def _likely(operation: Operation) -> list[tuple[str, Basis]]:
+    """The operation's `x-likely-rules`: each a sentence with its source (or a bare sentence)."""
+    rules = []
+    for entry in operation.definition.get("x-likely-rules", []):
+        if isinstance(entry, Mapping):
+            rules.append((str(entry.get("rule", "")), Basis(Evidence.INFERRED, str(entry.get("source", "")))))
+        else:
+            rules.append((str(entry), Basis(Evidence.INFERRED, "x-likely-rules")))
+    return rules
+
+
+def _bullet_basis(sentence: str, source: str) -> Basis:
+    """A description's bullet is documented unless it says it is likely."""
+    if "likely" in sentence.lower():
+        return Basis(Evidence.INFERRED, "the spec marks this sentence (likely)")
+    return Basis(Evidence.DOCUMENTED, source)
 
 
 def _operation_id(operation: Operation) -> str:
@@ -156,11 +220,21 @@ def _semantics_rules(api: Api) -> list[Rule]:
         if semantics is None:
             continue
         invariants = [name for name in INVARIANTS if _applies(name, semantics)]
-        rule = Rule(f"{api.name}.{_operation_id(operation)}.x-update", f"x-update: {semantics} ({operation.label})")
+        rule = Rule(
+            f"{api.name}.{_operation_id(operation)}.x-update",
+            f"{operation.label}: {SEMANTICS_TEXT.get(semantics, semantics)}",
+            basis=model.basis(operation),
+        )
         rule.checked_by = invariants if model.checked(operation) else []
         rules.append(rule)
         for member, inputs in model.derived(operation).items():
-            derived = Rule(f"{api.name}.{member}.x-derived-from", f"{member} is derived from {', '.join(inputs)}")
+            derived = Rule(
+                f"{api.name}.{member}.x-derived-from",
+                f"{member} is derived from {', '.join(inputs)}"
+                if inputs != ["*"]
+                else f"{member} changes on every change",
+                basis=model.basis(operation, node_basis(model.record_members(operation)[member], "x-derived-from")),
+            )
             derived.checked_by = ["invariant:derived-member-recomputed", "invariant:unsent-member-unchanged"]
             rules.append(derived) if derived.id not in {r.id for r in rules} else None
     return rules
@@ -185,12 +259,45 @@ def _limit_rules(api: Api) -> list[Rule]:
                 limits = [f"{key}={_short(schema[key])}" for key in LIMITS if key in schema]
                 if not limits or f"{api.name}.{member}.limits" in rules:
                     continue
-                rule = Rule(f"{api.name}.{member}.limits", f"{member}: {', '.join(limits)}")
+                rule = Rule(
+                    f"{api.name}.{member}.limits",
+                    f"{member}: {', '.join(limits)}",
+                    basis=weakest(node_basis(schema, key) for key in LIMITS if key in schema),
+                )
                 rule.checked_by = [f"{BOUNDARIES}:{member}", BOUNDARIES, "negative_data_rejection"]
                 if schema.get("x-boundaries") or schema.get("x-immutable"):
                     rule.checked_by = ["negative_data_rejection"]
                 rules[rule.id] = rule
     return list(rules.values())
+
+
+SEMANTICS_TEXT = {
+    "partial": "a partial update: members not sent stay unchanged",
+    "replace": "a full replacement: members not sent become null or their default",
+    "json-patch": "a JSON Patch (RFC 6902) applied in order to the record",
+}
+
+
+def rules_json(matrices: Mapping[str, list[Rule]]) -> str:
+    return json.dumps({api: [rule.as_dict() for rule in rules] for api, rules in matrices.items()}, indent=2) + "\n"
+
+
+def rules_markdown(matrices: Mapping[str, list[Rule]]) -> str:
+    """The rule matrix as Markdown tables, one per API, for a partner to share."""
+    lines = []
+    for api, rules in matrices.items():
+        unchecked = sum(1 for rule in rules if rule.result == "unchecked")
+        lines += [f"## Rules of {api}: {len(rules)}, {unchecked} checked by nothing", ""]
+        lines += ["| rule | statement | class | source | checked by |", "|---|---|---|---|---|"]
+        for rule in rules:
+            cells = [rule.id, rule.sentence, rule.evidence.value, rule.source, ", ".join(rule.checked_by) or "nothing"]
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _short(value: Any) -> str:
@@ -216,8 +323,13 @@ def _outcomes(results: list[CaseResult]) -> dict[str, set[Outcome]]:
             names |= set(INVARIANTS)
         names |= {violation.rule for violation in result.violations}
         for name in names:
-            outcome = Outcome.FAILED if any(v.rule == name for v in result.violations) else result.outcome
-            if name in INVARIANTS and result.outcome == Outcome.FAILED and outcome != Outcome.FAILED:
+            broken = [v for v in result.violations if v.rule == name]
+            outcome = (
+                (Outcome.FAILED if any(v.basis.documented for v in broken) else Outcome.DIFFERS)
+                if broken
+                else result.outcome
+            )
+            if name in INVARIANTS and result.outcome in (Outcome.FAILED, Outcome.DIFFERS) and not broken:
                 outcome = Outcome.PASSED  # the case failed for another rule; this invariant held
             outcomes.setdefault(name, set()).add(outcome)
     return outcomes
@@ -225,7 +337,7 @@ def _outcomes(results: list[CaseResult]) -> dict[str, set[Outcome]]:
 
 def _result(rule: Rule, outcomes: Mapping[str, set[Outcome]]) -> str:
     seen = set().union(*(outcomes.get(name, set()) for name in rule.checked_by))
-    for outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.PASSED):
+    for outcome in (Outcome.FAILED, Outcome.DIFFERS, Outcome.ERROR, Outcome.PASSED):
         if outcome in seen:
             return outcome.value
     return "not run" if seen or outcomes else "checked"

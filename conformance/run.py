@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,8 +16,8 @@ from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.invariants import UpdateModel
-from conformance.restore import RestoreError, Restorer, Snapshot
-from conformance.results import CaseResult, Outcome, RunResult, Suite
+from conformance.restore import RESTORE, Ledger, RestoreError, Restorer, Snapshot
+from conformance.results import CaseResult, Outcome, RunResult, Suite, Unrestored
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.runner import ScenarioSession, run_scenario
@@ -51,6 +51,8 @@ class RunOptions:
     allow_writes: bool = False
     rate_limit: str | None = None
     parallel_updates: int = DEFAULT_PARALLEL_UPDATES
+    strict: bool = False  # differences from our inferences and from HTTP hygiene fail the run too
+    allow_creates: bool = False  # create records the API documents no way to delete
 
 
 class CouldNotRun(Exception):
@@ -64,6 +66,7 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     cases: list[CaseResult] = []
     targets: dict[str, str] = {}
     not_run: list[str] = []
+    aftermath = Aftermath()
     try:
         with root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
@@ -71,15 +74,28 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
                 try:
                     target = target_for(api, options, root, tenant)
                     targets[api.name] = target.base_url
-                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
+                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress, aftermath=aftermath))
                 except (CouldNotRun, TargetError) as exc:
                     not_run.append(str(exc))
                     cases.append(_not_run(api, str(exc)))
     except CouldNotRun as exc:
         not_run = [str(exc)]
+    for case in cases:
+        case.settle()
     # One API that cannot be reached is an error among the results; none reachable means nothing was judged.
     fatal = "; ".join(not_run) if len(not_run) >= len(options.apis) or not cases else ""
-    return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal)
+    return RunResult(
+        cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal,
+        strict=options.strict, unrestored=aftermath.unrestored, created=aftermath.created,
+    )  # fmt: skip
+
+
+@dataclass
+class Aftermath:
+    """What a run leaves on a target: records it could not put back, records it created and kept."""
+
+    unrestored: list[Unrestored] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
 
 
 def _not_run(api: Api, reason: str) -> CaseResult:
@@ -134,8 +150,13 @@ class ApiConnection:
     scenarios: list[Scenario]
     invalid_scenarios: list[CaseResult]
 
+    ledger: Ledger | None = None  # first reads of every record written, on a target that is not the bundled mock
+    allow_creates: bool = False
+
     def scenario_session(self) -> ScenarioSession:
-        return ScenarioSession(self.target, self.client, self.writes_allowed)
+        return ScenarioSession(
+            self.target, self.client, self.writes_allowed, ledger=self.ledger, allow_creates=self.allow_creates
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -147,9 +168,12 @@ def connect(target: Target, options: RunOptions) -> ApiConnection:
     redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
     rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
     client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    writes_allowed = target.bundled or options.allow_writes
+    ledger = Ledger() if writes_allowed and not target.bundled else None
     connection = ApiConnection(
-        target, client, redactor, rate_cap, target.bundled or options.allow_writes, scenarios, invalid
-    )
+        target, client, redactor, rate_cap, writes_allowed, scenarios, invalid, ledger,
+        allow_creates=target.bundled or options.allow_creates,
+    )  # fmt: skip
     try:
         check_reachable(target, client)
     except BaseException:
@@ -158,12 +182,16 @@ def connect(target: Target, options: RunOptions) -> ApiConnection:
     return connection
 
 
-def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
+def run_api(
+    target: Target, options: RunOptions, *, seed: int, on_progress: Progress, aftermath: Aftermath | None = None
+) -> list[CaseResult]:
     api = target.api
     connection = connect(target, options)
     client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
     writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
+    ledger = connection.ledger
     restore_failures: list[CaseResult] = []
+    session: ScenarioSession | None = None
     try:
         if options.suite.includes(Suite.SCENARIOS):
             session = connection.scenario_session()
@@ -174,7 +202,7 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
         for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
             if options.suite.includes(suite):
                 on_progress(f"{suite.value} {api.name}")
-                results.extend(_record_checks(suite, target, client, options, writes_allowed))
+                results.extend(_record_checks(suite, target, client, options, writes_allowed, ledger))
         if options.suite.includes(Suite.FUZZ):
             fuzz_target = _fuzz_target(target)
             results.extend(
@@ -186,16 +214,42 @@ def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Prog
                     redactor=redactor,
                     rate_cap=rate_cap,
                     on_progress=on_progress,
+                    ledger=ledger,
                 )
             )
     finally:
+        if ledger is not None and aftermath is not None:
+            aftermath.unrestored.extend(_unrestored(target, client, ledger))
+        if session is not None and aftermath is not None and not target.bundled:
+            aftermath.created.extend(f"{api.name}: {path}" for path in session.created)
         connection.close()
+    if ledger is not None:
+        # On a partner's target, what could not be put back is judged once, by reading every record again.
+        results = [result for result in results if result.title != RESTORE]
+        return results
     # Every finding is kept; records that could not be written back are errors listed after them.
     return results + restore_failures
 
 
+def _unrestored(target: Target, client: Client, ledger: Ledger) -> list[Unrestored]:
+    """Every record the run wrote to, read again and compared with its first read."""
+    headers = {**target.headers, **target.credentials.headers()}
+    try:
+        differences = Restorer(target.api, client, ledger).differences(headers, target.base_url)
+    except TargetUnreachable as exc:
+        return [
+            Unrestored(target.api.name, path, {}, "", reason=f"cannot read it again: {exc}")
+            for path in ledger.first_reads
+        ]
+    return [
+        Unrestored(target.api.name, difference.path, difference.members, difference.request,
+                   reason=ledger.failures.get(difference.path, ""))
+        for difference in differences
+    ]  # fmt: skip
+
+
 def _record_checks(
-    suite: Suite, target: Target, client: Client, options: RunOptions, writes_allowed: bool
+    suite: Suite, target: Target, client: Client, options: RunOptions, writes_allowed: bool, ledger: Ledger | None
 ) -> list[CaseResult]:
     """Boundary acceptance cases or the concurrency check, on one writable record of each write operation."""
     operations = _one_member_writes(target.api)
@@ -218,8 +272,8 @@ def _record_checks(
     headers = {**target.headers, **tenant_target.credentials.headers()}
     paths = [(operation, fill_path(operation.path, operation.path_parameters, record)) for operation in operations]
     if suite == Suite.BOUNDARIES:
-        return BoundaryRun(target.api, client, headers).run(paths)
-    check = ConcurrencyCheck(target.api, client, headers, parallel=options.parallel_updates)
+        return BoundaryRun(target.api, client, headers, ledger).run(paths)
+    check = ConcurrencyCheck(target.api, client, headers, parallel=options.parallel_updates, ledger=ledger)
     return [check.run(operation, path) for operation, path in paths]
 
 
@@ -298,9 +352,10 @@ def _fuzz_restoring(
     redactor: Redactor,
     rate_cap: RateCap | None,
     on_progress: Progress,
+    ledger: Ledger | None = None,
 ) -> list[CaseResult]:
     """Fuzz, and on a real target write back every record the allowed writes may have changed."""
-    restorer = Restorer(target.api, client)
+    restorer = Restorer(target.api, client, ledger)
     headers = {**target.headers, **target.credentials.headers()}
     snapshots: list[Snapshot] = []
     if not target.bundled and writes_allowed:
@@ -308,11 +363,13 @@ def _fuzz_restoring(
             snapshot = restorer.snapshot(path, headers)
             if snapshot is not None:
                 snapshots.append(snapshot)
+    # Members empty now that no write could empty again are left alone (aBILLity: null means "not sent").
+    protected = frozenset().union(*(restorer.unclearable(s.path, s.record) for s in snapshots))
     results: list[CaseResult] = []
     try:
         results = run_fuzz(
             target,
-            fuzz_options,
+            replace(fuzz_options, protected=protected),
             writes_allowed=writes_allowed,
             redactor=redactor,
             rate_cap=rate_cap,
@@ -326,7 +383,7 @@ def _fuzz_restoring(
             except (RestoreError, TargetUnreachable) as exc:
                 results.append(
                     CaseResult(
-                        api=target.api.name, suite=Suite.FUZZ, name=f"restore {snapshot.path}", title="restore",
+                        api=target.api.name, suite=Suite.FUZZ, name=f"restore {snapshot.path}", title=RESTORE,
                         outcome=Outcome.ERROR, detail=f"fuzzing changed {snapshot.path} and restoring it failed: {exc}",
                     )
                 )  # fmt: skip

@@ -21,6 +21,7 @@ from conformance._compat import registered_check
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import UpdateModel, Write, check_write, parse_body
 from conformance.target import Redactor, Target
+from openapi_model.evidence import DOCUMENTED, Basis
 
 CHECK_NAME = "update_semantics"
 
@@ -30,6 +31,7 @@ class InvariantViolated(Failure):
 
     code: ClassVar[str] = "ST990"
     kind_title: ClassVar[str] = "Update invariant violated"
+    basis: Basis = DOCUMENTED  # the weakest of the findings' (documented when one of them is)
 
 
 class WriteWatcher:
@@ -75,12 +77,16 @@ class WriteWatcher:
         write = Write(operation, media_type, parse_body(content, media_type), status)
         findings = check_write(self.model, write, before, after)
         if findings:
-            raise InvariantViolated(
+            # Documented findings first: the failure is documented when one of them is.
+            findings.sort(key=lambda finding: not finding.basis.documented)
+            failure = InvariantViolated(
                 operation=case.operation.label,
                 title=findings[0].invariant,
                 message=self.client.redactor.text("\n".join(f"{f.invariant}: {f.message}" for f in findings)),
                 case_id=case.id,
             )
+            failure.basis = findings[0].basis
+            raise failure
 
 
 _ACTIVE: dict[int, WriteWatcher] = {}

@@ -10,13 +10,27 @@ from conformance.results import CaseResult, RunResult, Violation
 from conformance.rules import Rule, rule_matrix
 
 
-def violations_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[CaseResult, Violation]]]:
-    """Every violation, grouped by the rule it breaks, rules in the order first met."""
+def violations_by_rule(
+    cases: Iterable[CaseResult], *, documented: bool | None = None
+) -> dict[str, list[tuple[CaseResult, Violation]]]:
+    """Every violation (or only those of documented rules, or only the others), grouped by the rule it breaks,
+    rules in the order first met."""
     grouped: dict[str, list[tuple[CaseResult, Violation]]] = defaultdict(list)
     for case in cases:
         for violation in case.violations:
-            grouped[violation.rule].append((case, violation))
+            if documented is None or violation.basis.documented == documented:
+                grouped[violation.rule].append((case, violation))
     return dict(grouped)
+
+
+def documented_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[CaseResult, Violation]]]:
+    """Violations of documented rules: what fails a run."""
+    return {rule: items for rule, items in violations_by_rule(cases, documented=True).items()}
+
+
+def differences_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[CaseResult, Violation]]]:
+    """Differences from our inferences and from HTTP hygiene: reported apart, failing only --strict."""
+    return {rule: items for rule, items in violations_by_rule(cases, documented=False).items()}
 
 
 def rules_by_api(result: RunResult) -> dict[str, list[Rule]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from conformance.reporting import rules_by_api, violations_by_rule
-from conformance.results import Exchange, ExitCode, Outcome, RunResult
+from conformance.reporting import differences_by_rule, documented_by_rule, rules_by_api
+from conformance.results import CaseResult, Exchange, ExitCode, Outcome, RunResult, Violation
 
 
 @cache
@@ -38,7 +38,8 @@ def render(result: RunResult) -> str:
             verdict=_verdict(result),
             outcomes=[outcome.value for outcome in Outcome],
             summary=_summary(result),
-            violations=_violations(result),
+            violations=_violations(documented_by_rule(result.cases)),
+            differences=_violations(differences_by_rule(result.cases)),
             not_judged=[c for c in result.cases if c.outcome in (Outcome.ERROR, Outcome.SKIPPED, Outcome.NOT_RUN)],
             matrix=rules_by_api(result),
         )
@@ -47,10 +48,13 @@ def render(result: RunResult) -> str:
 
 def _verdict(result: RunResult) -> dict[str, Any]:
     code = result.exit_code
+    if result.unrestored:
+        return {"kind": "changed"}
     if code == ExitCode.CONFORMS:
         return {"kind": "ok"}
     if code == ExitCode.VIOLATIONS:
-        return {"kind": "bad", "violations": len(result.violations), "rules": len(violations_by_rule(result.cases))}
+        documented = documented_by_rule(result.cases)
+        return {"kind": "bad", "violations": sum(map(len, documented.values())), "rules": len(documented)}
     reason = result.fatal or f"{result.count(Outcome.ERROR)} case(s) could not be judged."
     return {"kind": "warn", "reason": reason}
 
@@ -73,12 +77,15 @@ def _summary(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _violations(result: RunResult) -> list[dict[str, Any]]:
+def _violations(by_rule: dict[str, list[tuple[CaseResult, Violation]]]) -> list[dict[str, Any]]:
     groups = []
-    for rule, items in violations_by_rule(result.cases).items():
-        case = items[0][0]
-        title = case.title if case.suite.value != "fuzz" else items[0][1].expected or case.title
-        groups.append({"rule": rule, "title": title, "source": case.source, "entries": items})
+    for rule, items in by_rule.items():
+        case, first = items[0]
+        title = case.title if case.suite.value != "fuzz" else first.expected or case.title
+        source = first.basis.source or case.source
+        groups.append(
+            {"rule": rule, "title": title, "source": source, "evidence": first.evidence.value, "entries": items}
+        )
     return groups
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reporting import rules_by_api
-from conformance.results import Outcome, RunResult
+from conformance.results import CaseResult, Evidence, Outcome, RunResult
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: evidence classes, the `differs` outcome, unrestored and created records
 
 
 def as_dict(result: RunResult) -> dict[str, Any]:
@@ -21,10 +21,29 @@ def as_dict(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "duration": round(result.duration, 3),
         "targets": result.targets,
+        "strict": result.strict,
         "summary": {outcome.value: result.count(outcome) for outcome in Outcome},
-        "cases": [dataclasses.asdict(case) for case in result.cases],
+        "by_evidence": {
+            evidence.value: sum(1 for violation in result.violations if violation.evidence == evidence)
+            for evidence in Evidence
+        },
+        "unrestored": [dataclasses.asdict(record) for record in result.unrestored],
+        "created": result.created,
+        "cases": [_case(case) for case in result.cases],
         "rules": {api: [rule.as_dict() for rule in rules] for api, rules in rules_by_api(result).items()},
     }
+
+
+def _case(case: CaseResult) -> dict[str, Any]:
+    data = dataclasses.asdict(case)
+    data["evidence"] = case.evidence.value
+    for violation, as_data in zip(case.violations, data["violations"], strict=True):
+        as_data["evidence"] = violation.evidence.value
+        as_data["because"] = violation.basis.source
+        as_data["explanation"] = violation.explanation
+        del as_data["basis"]
+    data["basis"] = {"evidence": case.basis.evidence.value, "source": case.basis.source}
+    return data
 
 
 def render(result: RunResult) -> str:

@@ -14,8 +14,8 @@ def render(result: RunResult) -> str:
         "testsuites",
         name="conformance",
         tests=str(len(result.cases)),
-        failures=str(result.count(Outcome.FAILED)),
-        errors=str(result.count(Outcome.ERROR) + (1 if result.fatal else 0)),
+        failures=str(result.count(Outcome.FAILED) + (result.count(Outcome.DIFFERS) if result.strict else 0)),
+        errors=str(result.count(Outcome.ERROR) + (1 if result.fatal else 0) + (1 if result.unrestored else 0)),
         skipped=str(result.count(Outcome.SKIPPED) + result.count(Outcome.NOT_RUN)),
         time=f"{result.duration:.3f}",
     )
@@ -27,7 +27,9 @@ def render(result: RunResult) -> str:
             "testsuite",
             name=f"{api}.{suite}",
             tests=str(len(cases)),
-            failures=str(result.count(Outcome.FAILED, cases)),
+            failures=str(
+                result.count(Outcome.FAILED, cases) + (result.count(Outcome.DIFFERS, cases) if result.strict else 0)
+            ),
             errors=str(result.count(Outcome.ERROR, cases)),
             skipped=str(result.count(Outcome.SKIPPED, cases) + result.count(Outcome.NOT_RUN, cases)),
             time=f"{sum(case.duration for case in cases):.3f}",
@@ -37,20 +39,35 @@ def render(result: RunResult) -> str:
         if result.seed is not None:
             ET.SubElement(properties, "property", name="seed", value=str(result.seed))
         for case in cases:
-            _testcase(element, case)
+            _testcase(element, case, result.strict)
     if result.fatal:
         element = ET.SubElement(root, "testsuite", name="run", tests="1", failures="0", errors="1", skipped="0")
         testcase = ET.SubElement(element, "testcase", classname="run", name="could not run")
         ET.SubElement(testcase, "error", message=result.fatal).text = result.fatal
+    if result.unrestored:
+        element = ET.SubElement(root, "testsuite", name="data left changed", tests="1", failures="0", errors="1")
+        testcase = ET.SubElement(element, "testcase", classname="run", name="records not put back")
+        text = "\n\n".join(f"{record.api} {record.path}\n{record.request}" for record in result.unrestored)
+        ET.SubElement(testcase, "error", message=f"{len(result.unrestored)} record(s) left changed").text = text
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _testcase(parent: ET.Element, case: CaseResult) -> None:
+def _testcase(parent: ET.Element, case: CaseResult, strict: bool = False) -> None:
     element = ET.SubElement(
         parent, "testcase", classname=f"{case.api}.{case.suite.value}", name=case.name, time=f"{case.duration:.3f}"
     )
-    if case.outcome == Outcome.FAILED:
+    properties = ET.SubElement(element, "properties")
+    ET.SubElement(properties, "property", name="evidence", value=case.evidence.value)
+    if case.outcome == Outcome.DIFFERS:
+        # Differs from our inference or HTTP hygiene: a failure only under --strict, else said in the output.
+        text = "\n\n".join(_violation_text(violation) for violation in case.violations)
+        if strict:
+            first = case.violations[0]
+            ET.SubElement(element, "failure", message=first.explanation.splitlines()[0], type=first.rule).text = text
+        else:
+            ET.SubElement(element, "system-out").text = text
+    elif case.outcome == Outcome.FAILED:
         first = case.violations[0] if case.violations else Violation(rule=case.name, message=case.title)
         failure = ET.SubElement(element, "failure", message=first.message.splitlines()[0], type=first.rule)
         failure.text = "\n\n".join(_violation_text(violation) for violation in case.violations)
@@ -62,7 +79,7 @@ def _testcase(parent: ET.Element, case: CaseResult) -> None:
 
 
 def _violation_text(violation: Violation) -> str:
-    parts = [violation.message]
+    parts = [f"[{violation.evidence.value}] {violation.explanation}"]
     if violation.expected:
         parts.append(f"Expected:\n{violation.expected}")
     exchange = violation.exchange

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from jsonschema.exceptions import ValidationError
 from conformance.scenarios.matchers import unknown_matchers
 from conformance.scenarios.model import Scenario, Step
 from conformance.scenarios.template import referenced_names
+from openapi_model.evidence import Basis, Evidence
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 BODY_KEYS = ("json", "form", "body")
@@ -170,6 +171,7 @@ def _build(document: dict[str, Any], file: Path, api: str) -> Scenario:
             request=step["request"],
             expect=step["expect"],
             capture=dict(step.get("capture", {})),
+            basis=Basis(Evidence(step["evidence"]), str(step.get("because", ""))) if "evidence" in step else None,
         )
         for number, step in enumerate(document["steps"], start=1)
     )
@@ -184,7 +186,20 @@ def _build(document: dict[str, Any], file: Path, api: str) -> Scenario:
         declares_writes=bool(document.get("writes", False)),
         requires=tuple(document.get("requires", ())),
         restore=tuple(document.get("restore", ())),
+        basis=scenario_basis(document),
     )
+
+
+def scenario_basis(document: Mapping[str, Any]) -> Basis:
+    """The scenario's own `evidence`, else its source's word: `likely` (or no source at all) is an inference."""
+    source = str(document.get("source", ""))
+    if "evidence" in document:
+        return Basis(Evidence(document["evidence"]), source)
+    if not source:
+        return Basis(Evidence.INFERRED, "the scenario names no source in the vendor's documents")
+    if "likely" in f"{source} {document.get('title', '')}".lower():
+        return Basis(Evidence.INFERRED, source)
+    return Basis(Evidence.DOCUMENTED, source)
 
 
 def _duplicate_ids(scenarios: Sequence[Scenario]) -> Iterator[ScenarioError]:

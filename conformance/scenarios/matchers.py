@@ -116,6 +116,10 @@ def _operator(name: str, argument: Any, actual: Any, pointer: str) -> list[Misma
         if match(argument, actual, pointer):
             return []
         return [Mismatch(pointer, f"anything but {_show(argument)}", _show(actual))]
+    if isinstance(argument, str):  # text given only as far as the documents give it
+        if isinstance(actual, str) and argument in actual:
+            return []
+        return [Mismatch(pointer, f"a text containing {_show(argument)}", _show(actual))]
     if not isinstance(actual, list):
         return [Mismatch(pointer, "a list", _show(actual))]
     return [
@@ -173,12 +177,12 @@ def unknown_matchers(expected: Any, pointer: str = "") -> Iterator[str]:
         if expected.startswith("$") and not expected.startswith(("${", "$$")) and expected not in MATCHERS:
             yield f"{pointer or '(body)'}: unknown matcher {expected!r} (known: {', '.join(MATCHERS)})"
     elif isinstance(expected, Mapping):
-        operators = [key for key in expected if str(key).startswith("$")]
+        operators = [key for key in expected if str(key).startswith("$") and not str(key).startswith("${")]
         if operators and (len(expected) != 1 or operators[0] not in OPERATORS):
             yield f"{pointer or '(body)'}: {operators[0]!r} must be the only key, one of {', '.join(OPERATORS)}"
         for key, item in expected.items():
-            if key == "$contains" and not isinstance(item, list):
-                yield f"{pointer or '(body)'}: $contains takes a list"
+            if key == "$contains" and not isinstance(item, list | str):
+                yield f"{pointer or '(body)'}: $contains takes a list, or a text"
             yield from unknown_matchers(item, f"{pointer}/{key}")
     elif isinstance(expected, list):
         for index, item in enumerate(expected):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openapi_model.evidence import DOCUMENTED, Basis
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -17,6 +19,7 @@ class Step:
     request: Mapping[str, Any]  # as written, before variable substitution
     expect: Mapping[str, Any]
     capture: Mapping[str, str]  # variable name -> JSON pointer into the response body
+    basis: Basis | None = None  # a step resting on other evidence than its scenario (None: the scenario's)
 
     @property
     def label(self) -> str:
@@ -39,6 +42,10 @@ class Scenario:
     declares_writes: bool = False
     requires: tuple[str, ...] = ()
     restore: tuple[str, ...] = ()
+    basis: Basis = DOCUMENTED  # what the scenario rests on
+
+    def step_basis(self, step: Step) -> Basis:
+        return step.basis if step.basis is not None else self.basis
 
     @property
     def writes(self) -> bool:

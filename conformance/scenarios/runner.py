@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,21 +14,26 @@ from urllib.parse import urlencode
 import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
-from conformance.apis import Operation
+from conformance.apis import Api, Operation
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import INVARIANTS, UpdateModel, Write, check_write, parse_body
-from conformance.restore import RestoreError, Restorer, Snapshot
+from conformance.restore import RESTORE, Ledger, RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, Exchange, Outcome, Suite, Violation
 from conformance.scenarios.matchers import ABSENT, Literal, match
 from conformance.scenarios.model import SAFE_METHODS, Scenario, Step
 from conformance.scenarios.template import UndefinedVariable, render
 from conformance.target import Credentials, Target
+from openapi_model.values import same_value
 
 DEFAULT_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
 
 class ScenarioAborted(Exception):
     """The scenario cannot go on, for a reason that is not the target's fault."""
+
+
+class DataDoesNotFit(Exception):
+    """The target's data is not what the scenario needs (a "change" to the value a member already has)."""
 
 
 @dataclass
@@ -36,12 +43,16 @@ class ScenarioSession:
     target: Target
     client: Client
     writes_allowed: bool
+    ledger: Ledger | None = None
+    allow_creates: bool = False  # create records the API documents no way to delete
 
     def __post_init__(self) -> None:
-        self.restorer = Restorer(self.target.api, self.client)
+        self.restorer = Restorer(self.target.api, self.client, self.ledger)
         self.updates = UpdateModel(self.target.api)
         # Records a scenario changed and could not write back: one error each, listed after every result.
         self.restore_failures: list[CaseResult] = []
+        self.created: list[str] = []  # paths of records scenarios created and did not delete
+        self.run_variables = run_variables()
 
     def credentials_for(self, scenario: Scenario) -> Credentials:
         """On the bundled mock, a tenant per scenario, so that scenarios never see each other's writes."""
@@ -55,7 +66,38 @@ def skip_reason(scenario: Scenario, session: ScenarioSession) -> str:
         return f"the target file does not define {', '.join(missing)}"
     if scenario.writes and not session.writes_allowed:
         return "changes state: run with --allow-writes to include it"
+    lasting = [step.request["path"] for step in scenario.steps if creates_for_good(session.target.api, step)]
+    if lasting and not session.allow_creates:
+        return (
+            f"creates a record at {lasting[0]} that the API documents no way to delete: "
+            "run with --allow-creates to include it"
+        )
     return ""
+
+
+def creates_for_good(api: Api, step: Step) -> bool:
+    """A step that creates a record (a POST expected to succeed) where the spec has no DELETE to undo it."""
+    if step.method != "POST":
+        return False
+    statuses = step.expect["status"] if isinstance(step.expect["status"], list) else [step.expect["status"]]
+    if not any(200 <= int(status) < 300 for status in statuses):
+        return False
+    collection = str(step.request["path"]).rstrip("/")
+    return not any(
+        operation.method == "DELETE" and operation.path.rstrip("/").startswith(collection + "/")
+        for operation in api.operations()
+    )
+
+
+def run_variables() -> dict[str, str]:
+    """Names and dates unique to one run, so that what a run creates never collides with an earlier run's."""
+    run_id = secrets.token_hex(4)
+    start = dt.date(2100, 1, 1) + dt.timedelta(days=int(run_id, 16) % 36_500)
+    return {
+        "run_id": run_id,
+        "run_date": start.isoformat(),
+        "run_date_end": (start + dt.timedelta(days=30)).isoformat(),
+    }
 
 
 def run_scenario(scenario: Scenario, session: ScenarioSession) -> CaseResult:
@@ -67,6 +109,7 @@ def run_scenario(scenario: Scenario, session: ScenarioSession) -> CaseResult:
         title=scenario.title,
         outcome=Outcome.PASSED,
         source=scenario.source,
+        basis=scenario.basis,
     )
     reason = skip_reason(scenario, session)
     if reason:
@@ -86,7 +129,7 @@ class _ScenarioRun:
         self.session = session
         self.result = result
         self.credentials = session.credentials_for(scenario)
-        self.variables: dict[str, Any] = dict(session.target.variables)
+        self.variables: dict[str, Any] = {**session.run_variables, **session.target.variables}
 
     def execute(self) -> None:
         snapshots: list[Snapshot] = []
@@ -97,6 +140,9 @@ class _ScenarioRun:
                     break
         except (UndefinedVariable, ScenarioAborted, TargetUnreachable, RestoreError) as exc:
             self._error(str(exc))
+        except DataDoesNotFit as exc:
+            if self.result.outcome == Outcome.PASSED:
+                self.result.outcome, self.result.detail = Outcome.NOT_RUN, str(exc)
         finally:
             # Also on KeyboardInterrupt: the records go back before the interruption propagates.
             self._restore(snapshots)
@@ -138,7 +184,7 @@ class _ScenarioRun:
                 self.session.restore_failures.append(
                     CaseResult(
                         api=self.scenario.api, suite=Suite.SCENARIOS, name=f"restore after {self.scenario.id}",
-                        title="restore", outcome=Outcome.ERROR,
+                        title=RESTORE, outcome=Outcome.ERROR,
                         detail=self.session.client.redactor.text(f"restore failed: {exc}"),
                     )
                 )  # fmt: skip
@@ -155,7 +201,10 @@ class _ScenarioRun:
             operation is not None and request["method"] not in SAFE_METHODS and self.session.updates.checked(operation)
         )
         before = self._read_record(request["path"]) if watched else None
+        if before is not None and operation is not None:
+            self._check_fits(step, operation, request, before)
         response = self._send(request)
+        self._track_creates(request, response)
         exchange = self.session.client.record(response)
         self.result.exchanges.append(exchange)
         if watched and operation is not None and before is not None:
@@ -173,10 +222,38 @@ class _ScenarioRun:
                     ),
                     expected=describe_expectation(step.expect),
                     exchange=exchange,
+                    basis=self.scenario.step_basis(step),
                 )
             )
             return False
         return True
+
+    def _check_fits(self, step: Step, operation: Operation, request: Mapping[str, Any], before: Any) -> None:
+        """A write the step expects refused must change something: sending a member the value it already has
+        tests nothing (the target file's data does not differ where the scenario assumes it does)."""
+        statuses = step.expect["status"] if isinstance(step.expect["status"], list) else [step.expect["status"]]
+        if not isinstance(before, dict) or any(int(status) < 400 for status in statuses):
+            return
+        sent = members_set(request.get("json"), self.session.updates.semantics(operation))
+        if sent and all(name in before and same_value(value, before[name]) for name, value in sent.items()):
+            shown = ", ".join(f"{name}={json.dumps(value, default=str)}" for name, value in sent.items())
+            raise DataDoesNotFit(
+                f"{step.label}: the record already holds {shown}, so the write changes nothing; "
+                "give the target file a value other than the record's current one"
+            )
+
+    def _track_creates(self, request: Mapping[str, Any], response: httpx.Response) -> None:
+        """Records a POST created and a DELETE removed: what is left is listed when the run ends."""
+        if request["method"] == "DELETE" and response.is_success:
+            path = str(request["path"]).rstrip("/")
+            self.session.created[:] = [created for created in self.session.created if created.rstrip("/") != path]
+        if request["method"] != "POST" or not response.is_success:
+            return
+        body, problem = json_body(response)
+        location = response.headers.get("location")
+        new_id = _record_id(self.session.target.api, str(request["path"]), body) if not problem else None
+        if location or new_id is not None:
+            self.session.created.append(location or f"{str(request['path']).rstrip('/')}/{new_id}")
 
     def _read_record(self, path: str) -> Any:
         """The record at `path` as read with the default credentials, or None when there is none."""
@@ -205,6 +282,8 @@ class _ScenarioRun:
                     ),
                     expected=INVARIANTS[finding.invariant],
                     exchange=exchange,
+                    subject=finding.member,
+                    basis=finding.basis,
                 )
             )
 
@@ -240,6 +319,29 @@ class _ScenarioRun:
             except JsonPointerException:
                 problems.append(f"cannot capture {name}: the response body has nothing at {pointer}")
         return problems
+
+
+def members_set(body: Any, semantics: str | None) -> dict[str, Any]:
+    """The top-level members a write body sets, and to what (JSON Patch `add`/`replace`, or a merge body)."""
+    if semantics == "json-patch" and isinstance(body, list):
+        return {
+            str(op["path"]).lstrip("/"): op.get("value")
+            for op in body
+            if isinstance(op, Mapping)
+            and op.get("op") in ("add", "replace")
+            and str(op.get("path", "")).count("/") == 1
+        }
+    return dict(body) if isinstance(body, Mapping) else {}
+
+
+def _record_id(api: Api, collection: str, body: Any) -> Any:
+    """The id of a created record: the member named like the read's path parameter, `id`, or the first `…ID`."""
+    if not isinstance(body, dict):
+        return None
+    read = api.record_read()
+    candidates = [*(read.path_parameters if read is not None else []), "id"]
+    candidates += [name for name in body if name.lower().endswith("id")]
+    return next((body[name] for name in candidates if name in body), None)
 
 
 def encode_body(request: Mapping[str, Any]) -> tuple[bytes | None, str | None]:

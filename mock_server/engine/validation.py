@@ -34,6 +34,7 @@ from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.facts import facts_of
 from mock_server.engine.spec import request_validator
 from openapi_model import UNKNOWN, violations
+from openapi_model.keywords import binds_as_null
 
 ParameterSource = Literal["path", "query", "header"]
 _COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
@@ -114,10 +115,17 @@ class FormBodyValidator(AbstractRequestBodyValidator):
         for name in form:
             values = [value for value in form.getlist(name) if isinstance(value, str)]
             body[name] = values[-1] if values else None
+            if values and binds_as_null(values[-1], self._schema):
+                body[name] = None  # the vendor's binder reads an empty value as null (`x-empty-means-null`)
+                continue
             if self._uri_parser is not None:
                 # A value that is not of its schema type stays text: the schema check then names the type.
                 with contextlib.suppress(TypeValidationError):
                     body.update(self._uri_parser.resolve_form({name: values}))
+            if body[name] is None and values:
+                # Connexion reads the words `null`/`None` as null; a form has only text, and so do the
+                # vendors' binders (ASP.NET: `null` is not a valid Int32 or Boolean, and a string's text).
+                body[name] = values[-1]
             body[name] = _exact_integer(body[name], values)
         _keep_body(scope, body)
         return body

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -17,7 +17,7 @@ from conformance.boundaries import VALID_VALUE_REFUSED
 from conformance.concurrency import LOST_UPDATE
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.invariants import UNSENT_UNCHANGED, UpdateModel
-from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
+from conformance.results import CaseResult, Evidence, ExitCode, Outcome, RunResult, Suite
 from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
 from launcher.servers import bundled_mock
@@ -36,6 +36,7 @@ class Variant:
     rules: frozenset[str]  # each must be flagged
     words: tuple[str, ...] = ()  # what the messages must also name (the member, the value)
     error: str = ""  # the one error the run must also report, after the results (a failed restore)
+    inferred: frozenset[str] = frozenset()  # of `rules`, those that rest on our inference: they differ, not fail
 
 
 def judge(variant: Variant) -> list[CaseResult]:
@@ -50,7 +51,12 @@ def judge(variant: Variant) -> list[CaseResult]:
 
 
 def contract_type_rule_off(monkeypatch: pytest.MonkeyPatch) -> variants.ASGIApp:
-    monkeypatch.setattr("mock_server.vendors.revnue._contract_type_change", lambda current, body: [])
+    """contract_type is neither refused nor ignored: a PATCH or PUT changes it."""
+    from mock_server.vendors import revnue
+
+    monkeypatch.setattr(revnue, "_contract_type_change", lambda current, body: [])
+    writable = lambda ctx: [name for name in ctx.spec.property_names(revnue.WRITABLE) if name != revnue.SCOPE]  # noqa: E731
+    monkeypatch.setattr(revnue, "_writable_fields", writable)
     return variants.mock("revnue")
 
 
@@ -174,7 +180,8 @@ VARIANTS = [
     Variant("missing 401", "elevate", SuiteChoice.ALL, no_401_without_credentials,
             frozenset({"ignored_auth", "elevate.unauthenticated-get-is-401"})),
     Variant("wrong error shape", "elevate", SuiteChoice.ALL, wrong_error_shape,
-            frozenset({"response_schema_conformance", "elevate.unknown-contract-get-is-404"})),
+            frozenset({"response_schema_conformance", "elevate.unknown-contract-get-is-404"}),
+            inferred=frozenset({"response_schema_conformance"})),  # the spec's Error schema is x-likely
     Variant("404 returned as 200", "abillity", SuiteChoice.SCENARIOS, not_found_as_200,
             frozenset({"abillity.unknown-contract-404"})),
     Variant("a documented content type refused", "abillity", SuiteChoice.SCENARIOS, text_json_refused,
@@ -195,9 +202,10 @@ VARIANTS = [
             frozenset({VALID_VALUE_REFUSED}), ("renewalAlertDays=0",), error="restore failed"),
     Variant("400 for unknown ids (Zoho Desk)", "zoho-desk", SuiteChoice.SCENARIOS,
             lambda monkeypatch: unknown_ids_400(monkeypatch, "zoho-desk"),
-            frozenset({"zoho-desk.unknown-contract-404"})),
+            frozenset({"zoho-desk.unknown-contract-404"}), inferred=frozenset({"zoho-desk.unknown-contract-404"})),
     Variant("400 for unknown ids (Revnue)", "revnue", SuiteChoice.SCENARIOS,
-            lambda monkeypatch: unknown_ids_400(monkeypatch, "revnue"), frozenset({"revnue.unknown-contract-404"})),
+            lambda monkeypatch: unknown_ids_400(monkeypatch, "revnue"), frozenset({"revnue.unknown-contract-404"}),
+            inferred=frozenset({"revnue.unknown-contract-404"})),
     Variant("lost update under concurrency", "abillity", SuiteChoice.CONCURRENCY, read_modify_write,
             frozenset({LOST_UPDATE}), ("lost update",)),
 ]  # fmt: skip
@@ -216,6 +224,17 @@ def test_harness_flags_broken_variant(variant: Variant) -> None:
     assert not missing, f"not flagged: {sorted(missing)}; flagged: {sorted(flagged)}"
     for rule in variant.rules:
         assert rule in flagged[rule].message, "the message names the rule"
+        classes = {v.evidence for result in results for v in result.violations if v.rule == rule}
+        if rule in variant.inferred:
+            assert Evidence.DOCUMENTED not in classes, f"{rule} rests on our inference, not on the documents"
+        else:
+            assert Evidence.DOCUMENTED in classes, f"{rule} breaks a documented rule, yet is classed {classes}"
+    for result in results:
+        result.settle()
+    documented = bool(variant.rules - variant.inferred)
+    run = RunResult(cases=results, duration=0, targets={})
+    assert (run.exit_code == ExitCode.VIOLATIONS) == documented
+    assert replace(run, strict=True).exit_code == ExitCode.VIOLATIONS
     messages = " ".join(violation.message for result in results for violation in result.violations)
     assert all(word in messages for word in variant.words), messages
     errors = [result for result in results if result.outcome == Outcome.ERROR]
@@ -223,7 +242,7 @@ def test_harness_flags_broken_variant(variant: Variant) -> None:
         # Every finding is kept; the failed restore is one more error, listed after them; the run exits 1.
         assert errors and all(variant.error in error.detail for error in errors)
         assert results.index(errors[0]) > max(i for i, r in enumerate(results) if r.outcome == Outcome.FAILED)
-        assert RunResult(cases=results, duration=0, targets={}).exit_code == ExitCode.VIOLATIONS
+        assert run.exit_code == ExitCode.VIOLATIONS
     else:
         assert not [result.name for result in errors]
 

@@ -127,3 +127,18 @@ def test_rules_lists_every_apis_rules_unchecked_first(capsys: pytest.CaptureFixt
         results = [rule.result for rule in rule_matrix(api)]
         assert results == sorted(results, key=lambda result: result != "unchecked")
         assert "checked" in results
+
+
+def test_rules_as_json_and_markdown_carry_class_and_source_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--api", "all", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert main(["rules", "--api", "abillity", "--format", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+
+    rules = [rule for api_rules in document.values() for rule in api_rules]
+    assert {rule["evidence"] for rule in rules} == {"documented", "inferred"}
+    assert not [rule["id"] for rule in rules if rule["result"] == "unchecked"], "no rule is checked by nothing"
+    assert not [rule["sentence"] for rule in rules if "{'rule'" in rule["sentence"]], "rules print as text"
+    likely = next(rule for rule in document["abillity"] if rule["sentence"].startswith("The response is 200"))
+    assert likely["evidence"] == "inferred" and likely["source"].startswith("vendors.md")
+    assert "| abillity.updateContract.rule-3 | Amounts must be finite numbers. | documented |" in markdown

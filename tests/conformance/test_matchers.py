@@ -93,7 +93,7 @@ def test_unknown_matchers_are_reported_with_their_place() -> None:
 
     assert problems[0].startswith("/a: unknown matcher '$anystring'")
     assert problems[1].startswith("/b/0: '$has' must be the only key")
-    assert problems[2] == "/d: $contains takes a list"
+    assert problems[2] == "/d: $contains takes a list, or a text"
     assert len(problems) == 3
 
 
@@ -117,3 +117,11 @@ def test_undefined_variable_names_the_reference() -> None:
         render("${before.missing}", {"before": {"a": 1}})
     with pytest.raises(UndefinedVariable, match=r"no variable 'nope'"):
         render("/x/${nope}", {})
+
+
+def test_contains_a_text_matches_a_message_only_as_far_as_it_is_given() -> None:
+    expected = {"$contains": "Validation failed for field 'startDate'"}
+
+    assert match(expected, "Validation failed for field 'startDate': must not be null") == []
+    assert match(expected, "Validation failed for field 'name'") != []
+    assert match(expected, 3) != []

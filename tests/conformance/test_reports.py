@@ -8,7 +8,18 @@ from rich.console import Console
 
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report
-from conformance.results import CaseResult, Exchange, ExitCode, Outcome, RunResult, Suite, Violation
+from conformance.results import (
+    Basis,
+    CaseResult,
+    Evidence,
+    Exchange,
+    ExitCode,
+    Outcome,
+    RunResult,
+    Suite,
+    Unrestored,
+    Violation,
+)
 
 EXCHANGE = Exchange(
     method="PATCH",
@@ -85,7 +96,7 @@ def test_json_report_round_trips_the_run() -> None:
     document = json.loads(json_report.render(a_run()))
 
     assert document["exit_code"] == 1
-    assert document["summary"] == {"passed": 1, "failed": 1, "error": 1, "skipped": 1, "not run": 0}
+    assert document["summary"] == {"passed": 1, "failed": 1, "differs": 0, "error": 1, "skipped": 1, "not run": 0}
     assert document["cases"][0]["violations"][0]["exchange"]["status"] == 200
 
 
@@ -107,9 +118,9 @@ def test_console_summary_names_rules_and_verdict() -> None:
     print_report(a_run(), console)
     text = console.export_text()
 
-    assert "revnue.patch-keeps-untouched-fields — 1 violation(s)" in text
+    assert "revnue.patch-keeps-untouched-fields — 1 violation(s) of a documented rule" in text
     assert "[elevate] engine: boom" in text
-    assert "1 violation(s) of 1 rule(s) (seed 42" in text
+    assert "1 violation(s) of 1 documented rule(s) (seed 42" in text
 
 
 def test_reports_carry_case_counts_and_the_rule_matrix(tmp_path: Path) -> None:
@@ -124,3 +135,71 @@ def test_reports_carry_case_counts_and_the_rule_matrix(tmp_path: Path) -> None:
     assert rules and {"id", "sentence", "checked_by", "result"} <= set(rules[0])
     results = [rule["result"] for rule in rules]
     assert results == sorted(results, key=lambda result: result != "unchecked"), "unchecked rules come first"
+
+
+INFERENCE = Basis(Evidence.INFERRED, "vendors.md: 'PATCH response not documented: 200 with the ContractView (likely)'")
+
+
+def a_run_differing_only_from_inferences(*, strict: bool = False) -> RunResult:
+    case = CaseResult(
+        api="abillity",
+        suite=Suite.FUZZ,
+        name="POST /api/contract · status_code_conformance",
+        title="Every status code is one the spec documents for the operation.",
+        outcome=Outcome.FAILED,
+        violations=[
+            Violation(rule="status_code_conformance", message="201 is not declared (declared: 200)", basis=INFERENCE),
+            Violation(rule="allow_header_conformance", message="a 405 without Allow", basis=Basis(Evidence.HTTP)),
+        ],
+    )
+    case.settle()
+    return RunResult(cases=[case], duration=1.0, targets={"abillity": "http://127.0.0.1:1/abillity"}, strict=strict)
+
+
+def test_a_difference_from_an_inference_is_reported_apart_and_fails_only_strict(tmp_path: Path) -> None:
+    lenient, strict = a_run_differing_only_from_inferences(), a_run_differing_only_from_inferences(strict=True)
+    console = Console(record=True, width=200)
+
+    print_report(lenient, console)
+    text = console.export_text()
+
+    assert lenient.cases[0].outcome == Outcome.DIFFERS
+    assert lenient.exit_code == ExitCode.CONFORMS and strict.exit_code == ExitCode.VIOLATIONS
+    assert "differs from our inference: 201 is not declared (declared: 200) because vendors.md" in text
+    assert "[http] differs from HTTP hygiene: a 405 without Allow" in text
+    assert "Conforms: no documented rule broken; 1 check(s) differ" in text
+    document = json.loads(json_report.render(lenient))
+    assert document["summary"]["differs"] == 1 and document["by_evidence"] == {
+        "documented": 0,
+        "inferred": 1,
+        "http": 1,
+    }
+    assert document["cases"][0]["violations"][0]["evidence"] == "inferred"
+    lenient_xml, strict_xml = ET.fromstring(junit.render(lenient)), ET.fromstring(junit.render(strict))
+    assert lenient_xml.get("failures") == "0" and strict_xml.get("failures") == "1"
+    assert lenient_xml.find(".//property[@name='evidence']").get("value") == "inferred"  # type: ignore[union-attr]
+    html.write(lenient, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert "Differences from our inferences and HTTP hygiene" in page and "inferred" in page
+
+
+def test_data_left_changed_exits_2_and_names_record_members_and_request(tmp_path: Path) -> None:
+    run = a_run()
+    run.unrestored = [
+        Unrestored(
+            api="revnue",
+            path="/api/v2/contract/1/",
+            members={"first_offer_value": ("150000.00", "0.01")},
+            request="PATCH http://t/api/v2/contract/1/\nContent-Type: application/json\n\n"
+            '{"first_offer_value": "150000.00"}',
+        )
+    ]
+    console = Console(record=True, width=200)
+
+    print_report(run, console)
+    text = console.export_text()
+
+    assert run.exit_code == ExitCode.COULD_NOT_RUN
+    assert "DATA LEFT CHANGED" in text and 'first_offer_value: was "150000.00", now "0.01"' in text
+    assert '{"first_offer_value": "150000.00"}' in text and "restored" not in text
+    assert json.loads(json_report.render(run))["unrestored"][0]["path"] == "/api/v2/contract/1/"
