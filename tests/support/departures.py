@@ -22,10 +22,10 @@ from rich.console import Console
 from conformance.apis import Api, discover
 from conformance.exchange_checks import sent_values
 from conformance.exchange_spec import contract_for
+from conformance.proxy import ProxySettings, create_proxy
 from conformance.target import resolve_target
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.proxy import ProxySettings, create_proxy
 from tests.conformance.variants import ASGIApp, Message, Receive, Scope, Send
 from tests.support.server import serving
 

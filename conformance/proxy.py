@@ -1,4 +1,4 @@
-"""`contract-mock proxy`: forward every request to a real vendor unchanged and judge each exchange.
+"""`conformance proxy`: forward every request to a real vendor unchanged and judge each exchange.
 
 The client gets the vendor's answer byte for byte plus one header, `X-Contract-Violations` (a JSON
 list of rule, location, message). Each exchange is also printed as one console line, kept in the
