@@ -110,7 +110,7 @@ def _proxy(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace, console: Console) -> int:
-    from conformance.drift import DriftOptions, run_drift
+    from conformance.drift import DriftOptions, drift_heading, run_drift
 
     try:
         (api,) = select(args.api)
@@ -119,6 +119,8 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
         return ExitCode.COULD_NOT_RUN
     options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url)
     result = run_drift(options, on_progress=lambda message: None)
+    if not result.fatal:
+        console.print(drift_heading(options, result))
     print_report(result, console)
     for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
         if path is not None:
