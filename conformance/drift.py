@@ -33,9 +33,8 @@ from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance import har
 from conformance.apis import Api
+from conformance.exchange_checks import CHECKS, judge, sent_values
 from conformance.exchange_checks import Exchange as CheckedExchange
-from conformance.exchange_checks import judge, sent_values
-from conformance.exchange_checks import CHECKS
 from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Matched, contract_for
 from conformance.mock import MockStartError, bundled_mock
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
@@ -47,7 +46,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_REPLAYED = frozenset({"host", "content-length", "connection", "accept-encoding", "authorization", "cookie"})
 MAX_SHOWN_BODY = 4000
 VENDOR_SCHEMA_RULE = "vendor.response_schema_conformance"
-# What drift compares: the two answers, the vendor's records against the schema, the mock's answers by the proxy's checks.
+# What drift compares: the two answers, the vendor's records against the schema, the mock's answers.
 COMPARED_RULES = (
     "drift.status", "drift.types", "drift.members", "drift.values", "drift.derived", "drift.error-fields",
     VENDOR_SCHEMA_RULE, *(f"mock.{rule}" for rule in CHECKS),
