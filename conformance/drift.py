@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from conformance.exchange_checks import Exchange as CheckedExchange
 from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Matched, contract_for
 from conformance.mock import MockStartError, bundled_mock
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
-from conformance.target import BUNDLED_MOCK_TOKEN, Target, resolve_target
+from conformance.target import BUNDLED_MOCK_TOKEN, Target, TargetError, resolve_target
 
 Progress = Callable[[str], None]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -67,6 +67,7 @@ class DriftOptions:
     api: Api
     har_path: Path
     base_url: str | None = None  # the mock's root (its admin API must be reachable); default: the bundled mock
+    target_file: Path | None = None  # variables for credentials to replay (default: fixtures/<api>/target.yaml)
     timeout: float = 30.0
 
 
@@ -93,7 +94,7 @@ def run_drift(options: DriftOptions, on_progress: Progress = lambda message: Non
                 session.close()
         targets = {options.api.name: f"{root}/{options.api.name}"}
         return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets)
-    except (har.HarError, DriftError) as exc:
+    except (har.HarError, DriftError, TargetError) as exc:
         return RunResult(cases=[], duration=time.monotonic() - started, targets={}, fatal=str(exc))
 
 
@@ -132,7 +133,9 @@ class _Session:
         self.contract = contract
         self.root = root
         tenant = f"drift-{secrets.token_hex(4)}"
-        self.target: Target = resolve_target(self.api, base_url=f"{root}/{self.api.name}", bundled=True, tenant=tenant)
+        self.target: Target = resolve_target(
+            self.api, base_url=f"{root}/{self.api.name}", bundled=True, tenant=tenant, target_file=options.target_file
+        )
         self.token = self.target.credentials.token_value(BUNDLED_MOCK_TOKEN)
         self.redaction = har.Redaction(secrets=frozenset({self.token}))
         self.client = httpx.Client(timeout=options.timeout)
@@ -168,13 +171,14 @@ class _Session:
             return case
         try:
             self._set_clock(entry)
-            case.violations.extend(self._seed(matched))
+            seeding = self._seed(matched)
             response = self._send(entry, matched, credentials)
         except (httpx.TransportError, DriftError) as exc:
             case.outcome, case.detail = Outcome.ERROR, self.redaction.text(str(exc))
             return case
         exchange = self._exchange(response)
         case.exchanges.append(exchange)
+        case.violations.extend(replace(finding, exchange=exchange) for finding in seeding)
         vendor_answer = f"the vendor answered {entry.status}\n\n{_shown(entry.response_body)}"
         for difference in compare(self.contract, matched, entry, response):
             case.violations.append(
@@ -243,7 +247,8 @@ class _Session:
                 rule=VENDOR_SCHEMA_RULE,
                 message=f"{VENDOR_SCHEMA_RULE}: the vendor's record, at {pointer or '(record)'}: {message} "
                 f"(vendor value {_shown_value(state, pointer)})",
-                expected=f"the response schema {resource.view_schema}",
+                expected=f"the vendor answered a record that does not match the response schema "
+                f"{resource.view_schema}\n\n{_shown(json.dumps(state))}",
                 subject=pointer,
             )
             for pointer, message in self.contract.errors(schema, state, response=True)

@@ -31,6 +31,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     drift.add_argument("--api", required=True, help=f"one of {', '.join(discover())}")
     drift.add_argument("--har", required=True, type=Path, metavar="FILE", help="a HAR recording (conformance proxy)")
     drift.add_argument("--base-url", help="the mock's root URL, admin API included (default: start the bundled mock)")
+    drift.add_argument(
+        "--target-file", type=Path, metavar="FILE",
+        help="variables naming credentials to replay: readonly_token, other_org_id (default: fixtures/<api>/target.yaml)",
+    )  # fmt: skip
     drift.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     drift.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     drift.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
@@ -117,7 +121,7 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
     except (UnknownApi, ValueError):
         console.print(f"conformance drift: --api takes one of {', '.join(discover())}", style="red")
         return ExitCode.COULD_NOT_RUN
-    options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url)
+    options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url, target_file=args.target_file)
     result = run_drift(options, on_progress=lambda message: None)
     if not result.fatal:
         console.print(drift_heading(options, result))
