@@ -33,7 +33,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     drift.add_argument("--base-url", help="the mock's root URL, admin API included (default: start the bundled mock)")
     drift.add_argument(
         "--target-file", type=Path, metavar="FILE",
-        help="variables naming credentials to replay: readonly_token, other_org_id (default: fixtures/<api>/target.yaml)",
+        help="names the credentials to replay: readonly_token, other_org_id (default: fixtures/<api>/target.yaml)",
     )  # fmt: skip
     drift.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     drift.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
