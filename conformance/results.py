@@ -77,6 +77,7 @@ class RunResult:
     targets: dict[str, str]  # API name -> base URL tested
     seed: int | None = None
     fatal: str = ""  # why nothing could be judged
+    requests: dict[str, str] = field(default_factory=dict)  # API name -> requests sent, of what budget, 429s seen
 
     @property
     def violations(self) -> list[Violation]:

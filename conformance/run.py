@@ -10,15 +10,20 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from rich.console import Console
+
+from conformance import planning, preflight
 from conformance.apis import Api, Operation
 from conformance.boundaries import BoundaryRun
+from conformance.budget import Budget, BudgetExhausted, Plan, estimate_scenario, metering
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.invariants import UpdateModel
+from conformance.limits import RateLimitError
 from conformance.mock import MockStartError, bundled_mock
 from conformance.restore import RestoreError, Restorer, Snapshot
-from conformance.results import CaseResult, Outcome, RunResult, Suite
+from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.runner import ScenarioSession, run_scenario
@@ -51,6 +56,7 @@ class RunOptions:
     allow_writes: bool = False
     rate_limit: str | None = None
     parallel_updates: int = DEFAULT_PARALLEL_UPDATES
+    budget: int | None = None  # requests; default: the vendor's documented allowance off the bundled mock
 
 
 class CouldNotRun(Exception):
@@ -64,6 +70,7 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     cases: list[CaseResult] = []
     targets: dict[str, str] = {}
     not_run: list[str] = []
+    requests: dict[str, str] = {}
     try:
         with root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
@@ -71,15 +78,32 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
                 try:
                     target = target_for(api, options, root, tenant)
                     targets[api.name] = target.base_url
-                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress))
-                except (CouldNotRun, TargetError) as exc:
+                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress, spent=requests))
+                except (CouldNotRun, TargetError, RateLimitError) as exc:
                     not_run.append(str(exc))
                     cases.append(_not_run(api, str(exc)))
     except CouldNotRun as exc:
         not_run = [str(exc)]
     # One API that cannot be reached is an error among the results; none reachable means nothing was judged.
     fatal = "; ".join(not_run) if len(not_run) >= len(options.apis) or not cases else ""
-    return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal)
+    return RunResult(
+        cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal, requests=requests
+    )
+
+
+def print_plans(options: RunOptions, console: Console) -> int:
+    """`--dry-run`: each API's plan, without sending a request."""
+    root = "http://127.0.0.1:0" if options.base_url is None else None
+    try:
+        for api in options.apis:
+            target = target_for(api, options, root, "dry-run" if root else None)
+            scenarios = _load_scenarios(api)[0] if options.suite.includes(Suite.SCENARIOS) else []
+            limits, run_plan = plan_for(target, options, scenarios)
+            planning.print_plan(run_plan, limits, console)
+    except (TargetError, RateLimitError) as exc:
+        console.print(f"conformance: {exc}", style="red")
+        return ExitCode.COULD_NOT_RUN
+    return ExitCode.CONFORMS
 
 
 def _not_run(api: Api, reason: str) -> CaseResult:
@@ -133,6 +157,8 @@ class ApiConnection:
     writes_allowed: bool
     scenarios: list[Scenario]
     invalid_scenarios: list[CaseResult]
+    budget: Budget
+    plan: Plan
 
     def scenario_session(self) -> ScenarioSession:
         return ScenarioSession(self.target, self.client, self.writes_allowed)
@@ -145,53 +171,106 @@ def connect(target: Target, options: RunOptions) -> ApiConnection:
     """Load the scenarios, build the client (with the rate cap) and check that the target answers."""
     scenarios, invalid = _load_scenarios(target.api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
     redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
-    rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
+    limits, run_plan = plan_for(target, options, scenarios)
+    rate_cap = RateCap(limits.rate) if limits.rate else None
     client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    budget = Budget(limits.budget)
     connection = ApiConnection(
-        target, client, redactor, rate_cap, target.bundled or options.allow_writes, scenarios, invalid
+        target, client, redactor, rate_cap, target.bundled or options.allow_writes, scenarios, invalid, budget, run_plan
     )
     try:
-        check_reachable(target, client)
+        with metering(budget):
+            known = (
+                target.record_ids[0] if target.record_ids else example_record_id(target.api) if target.bundled else None
+            )
+            preflight.check(target, client, known)
+    except preflight.PreflightFailed as exc:
+        connection.close()
+        raise CouldNotRun(str(exc)) from exc
     except BaseException:
         connection.close()
         raise
     return connection
 
 
-def run_api(target: Target, options: RunOptions, *, seed: int, on_progress: Progress) -> list[CaseResult]:
-    api = target.api
+def plan_for(target: Target, options: RunOptions, scenarios: list[Scenario]) -> tuple[planning.RunLimits, Plan]:
+    """The run's budget and rate, and what it will send in them (`--dry-run` prints it)."""
+    limits = planning.limits_for(target, options.budget)
+    writes_allowed = target.bundled or options.allow_writes
+    record_checks = _one_member_writes(target.api) if writes_allowed else []
+    run_plan = planning.plan(
+        target,
+        limits,
+        scenarios=scenarios,
+        boundary_operations=record_checks if options.suite.includes(Suite.BOUNDARIES) else [],
+        concurrency_operations=record_checks if options.suite.includes(Suite.CONCURRENCY) else [],
+        parallel_updates=options.parallel_updates,
+        fuzz=options.suite.includes(Suite.FUZZ),
+        writable_records=len(_writable_record_paths(target)) if writes_allowed and not target.bundled else 0,
+    )
+    return limits, run_plan
+
+
+def run_api(
+    target: Target, options: RunOptions, *, seed: int, on_progress: Progress, spent: dict[str, str] | None = None
+) -> list[CaseResult]:
     connection = connect(target, options)
-    client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
-    writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
+    if spent is not None:
+        spent[target.api.name] = planning.spent(connection.budget)
+    results = connection.invalid_scenarios
     restore_failures: list[CaseResult] = []
     try:
-        if options.suite.includes(Suite.SCENARIOS):
-            session = connection.scenario_session()
-            for scenario in scenarios:
-                on_progress(f"scenarios {api.name}: {scenario.id}")
-                results.append(run_scenario(scenario, session))
-            restore_failures = session.restore_failures
-        for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
-            if options.suite.includes(suite):
-                on_progress(f"{suite.value} {api.name}")
-                results.extend(_record_checks(suite, target, client, options, writes_allowed))
-        if options.suite.includes(Suite.FUZZ):
-            fuzz_target = _fuzz_target(target)
-            results.extend(
-                _fuzz_restoring(
-                    fuzz_target,
-                    FuzzOptions(seed=seed, max_examples=options.max_examples),
-                    client=client,
-                    writes_allowed=writes_allowed,
-                    redactor=redactor,
-                    rate_cap=rate_cap,
-                    on_progress=on_progress,
-                )
-            )
+        with metering(connection.budget):
+            restore_failures = _run_suites(connection, options, results, seed=seed, on_progress=on_progress)
+    except BudgetExhausted as exc:  # an estimate fell short: nothing more is sent
+        results.append(planning.stopped(target.api, str(exc)))
     finally:
         connection.close()
+        if spent is not None:
+            spent[target.api.name] = planning.spent(connection.budget)
     # Every finding is kept; records that could not be written back are errors listed after them.
     return results + restore_failures
+
+
+def _run_suites(
+    connection: ApiConnection, options: RunOptions, results: list[CaseResult], *, seed: int, on_progress: Progress
+) -> list[CaseResult]:
+    """Scenarios, boundaries, concurrency, then fuzzing, each unit only if it fits in the budget left."""
+    target, client, budget = connection.target, connection.client, connection.budget
+    api = target.api
+    estimates = {(unit.suite, unit.name): unit.estimate for unit in connection.plan.units}
+    restore_failures: list[CaseResult] = []
+    if options.suite.includes(Suite.SCENARIOS):
+        session = connection.scenario_session()
+        for scenario in connection.scenarios:
+            on_progress(f"scenarios {api.name}: {scenario.id}")
+            cost = estimate_scenario(api, scenario)
+            if not budget.fits(cost):
+                results.append(planning.not_run(api, Suite.SCENARIOS, scenario.id, cost, budget))
+                continue
+            results.append(run_scenario(scenario, session))
+        restore_failures = session.restore_failures
+    for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
+        if options.suite.includes(suite):
+            on_progress(f"{suite.value} {api.name}")
+            cost = estimates.get((suite.value, suite.value), 0)
+            if not budget.fits(cost):
+                results.append(planning.not_run(api, suite, suite.value, cost, budget))
+                continue
+            results.extend(_record_checks(suite, target, client, options, connection.writes_allowed))
+    if options.suite.includes(Suite.FUZZ):
+        results.extend(
+            _fuzz_restoring(
+                _fuzz_target(target),
+                FuzzOptions(seed=seed, max_examples=options.max_examples),
+                client=client,
+                writes_allowed=connection.writes_allowed,
+                redactor=connection.redactor,
+                rate_cap=connection.rate_cap,
+                on_progress=on_progress,
+            )
+        )
+    return restore_failures
 
 
 def _record_checks(
