@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from schemathesis.core.result import Ok
+
 from conformance.apis import Api
 from conformance.scenarios.model import SAFE_METHODS, Scenario
 
@@ -25,6 +27,7 @@ READS_AROUND_WRITE = 2
 RESTORE_REQUESTS = 3
 # The fuzzer stops while this much is left: one case in flight, the reads around it, and a restore per record.
 FUZZ_RESERVE = 1 + READS_AROUND_WRITE + RESTORE_REQUESTS * 2
+FUZZ_PROBES = 2  # the fuzzer's probing phase, before any case: requests the budget can only count afterwards
 
 
 class BudgetExhausted(Exception):
@@ -40,6 +43,8 @@ class Budget:
     refused: int = 0  # requests not sent because the budget was spent
     throttled: int = 0  # 429 answers received (each one counted as sent)
     waiting_until: float | None = None  # monotonic time a Retry-After wait ends, while one lasts
+    fuzz_calls: int = 0  # the fuzzer's requests metered so far
+    fuzz_interactions: int = 0  # the fuzzer's requests as its own records show them
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -93,6 +98,32 @@ def before_fuzz_call() -> None:
     if not fuzz_may_send():
         raise BudgetExhausted(f"fuzzing stopped with {metered.left} requests left for reads and restores")
     metered.take()
+    metered.fuzz_calls += 1
+
+
+def fuzz_answered(interactions: int) -> None:
+    """After each of the fuzzer's scenarios: count what it sent besides its cases (checks' probes, recorded
+    as interactions but never passed through `before_call`), so that the count is what the target received."""
+    metered = active()
+    if metered is None:
+        return
+    with metered._lock:
+        metered.fuzz_interactions += interactions
+        unmetered = metered.fuzz_interactions - metered.fuzz_calls
+        if unmetered > 0:
+            metered.sent += unmetered
+            metered.fuzz_calls += unmetered
+
+
+def fuzz_probed(payload: object) -> None:
+    """Count the requests of the fuzzer's probing phase (it sends them before any case, past `before_call`)."""
+    metered = active()
+    if metered is None or not isinstance(payload, Ok):
+        return
+    probes = getattr(payload.ok(), "probes", None) or []  # other phases' payloads have none
+    sent = sum(1 for probe in probes if getattr(probe, "response", None) is not None)
+    with metered._lock:
+        metered.sent += sent
 
 
 def is_budget_error(error: BaseException) -> bool:

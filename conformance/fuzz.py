@@ -191,6 +191,10 @@ def run_fuzz(
         try:
             for event in stream:
                 collector.handle(event)
+                if isinstance(event, events.ScenarioFinished):
+                    budget.fuzz_answered(len(event.recorder.interactions))
+                elif isinstance(event, events.PhaseFinished):
+                    budget.fuzz_probed(event.payload)
                 if isinstance(event, events.PhaseStarted):
                     on_progress(f"fuzz {target.api.name}: {event.phase.name.value}")
                 if event.is_terminal or not budget.fuzz_may_send():

@@ -258,7 +258,10 @@ def _run_suites(
                 results.append(planning.not_run(api, suite, suite.value, cost, budget))
                 continue
             results.extend(_record_checks(suite, target, client, options, connection.writes_allowed))
-    if options.suite.includes(Suite.FUZZ):
+    fuzz_cost = estimates.get((Suite.FUZZ.value, planning.FUZZ_UNIT), 0)
+    if options.suite.includes(Suite.FUZZ) and not budget.fits(fuzz_cost):
+        results.append(planning.not_run(api, Suite.FUZZ, planning.FUZZ_UNIT, fuzz_cost, budget))
+    elif options.suite.includes(Suite.FUZZ):
         results.extend(
             _fuzz_restoring(
                 _fuzz_target(target),
