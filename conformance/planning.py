@@ -16,7 +16,6 @@ from rich.table import Table
 from conformance.apis import Api, Operation
 from conformance.boundaries import boundaries
 from conformance.budget import (
-    FUZZ_PROBES,
     FUZZ_RESERVE,
     NOT_RUN_BUDGET,
     PREFLIGHT_REQUESTS,
@@ -31,7 +30,6 @@ from conformance.limits import documented_limits, parse_rate
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.scenarios.model import Scenario
 from conformance.target import Target
-
 
 FUZZ_UNIT = "fuzzing (what is left)"
 
