@@ -11,7 +11,8 @@ import secrets
 
 import httpx
 
-from conformance.exchange_spec import media_type
+from conformance.exchange_checks import Exchange, judge
+from conformance.exchange_spec import contract_for, media_type
 from conformance.http import Client, TargetUnreachable
 from conformance.target import Target
 
@@ -54,6 +55,14 @@ def check(target: Target, client: Client, known_record: object | None) -> None:
             f"the target does not answer as the API; {base_hint}"
         )
     if known_record is None:
+        # No record to read back: the unknown one's answer must at least be the API's (its documented 404 shape).
+        findings = _departures(target, unknown_path, unknown)
+        if findings:
+            raise PreflightFailed(
+                f"{api.name}: GET {unknown_path} answered {unknown.status_code} in a shape the spec does not declare "
+                f"({'; '.join(findings)}): the target does not answer as the API; {base_hint}. If the URL is right, "
+                "name a record in the target file's record_ids so that the pre-flight can read it back"
+            )
         return
     known_path, known = read(known_record)
     if known.status_code in (401, 403):
@@ -67,6 +76,21 @@ def check(target: Target, client: Client, known_record: object | None) -> None:
             f"{api.name}: GET {known_path} of a record the target file names {what}, not the record as JSON; "
             f"{base_hint}, and that record_ids names a record of this account"
         )
+
+
+def _departures(target: Target, path: str, response: httpx.Response) -> list[str]:
+    exchange = Exchange(
+        method="GET",
+        path=path,
+        request_headers={},
+        request_body=b"",
+        status=response.status_code,
+        response_headers={name.lower(): value for name, value in response.headers.items()},
+        response_body=response.content,
+    )
+    shape = {"status_code_conformance", "content_type_conformance", "response_schema_conformance"}
+    verdict = judge(contract_for(target.api), exchange)
+    return [f"{finding.location}: {finding.message}" for finding in verdict.findings if finding.rule in shape][:3]
 
 
 def _unknown_id(target: Target) -> object:
