@@ -11,7 +11,7 @@ import pytest
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from conformance.apis import discover
@@ -128,10 +128,10 @@ def test_unreadable_rate_limits_are_refused(text: str) -> None:
 
 
 def catch_all() -> Starlette:
-    """An upstream that answers every path 200 with the same JSON: not the API."""
+    """An upstream that answers every path it does not know with an HTML page: not the API."""
 
-    async def anything(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
+    async def anything(request: Request) -> HTMLResponse:
+        return HTMLResponse("<html><body>Not Found</body></html>", status_code=404)
 
     return Starlette(routes=[Route("/{path:path}", anything)])
 
@@ -142,7 +142,7 @@ def catch_all() -> Starlette:
         ("{root}", [], "check the base URL"),
         ("{root}/revnue", ["--token", "not-a-token"], "refuses the credentials"),
         ("{root}/revnue", ["--target-file", "{record_424242}"], "record_ids names a record"),
-        ("{catch_all}", [], "a record that cannot exist answered 200"),
+        ("{catch_all}", [], "does not answer as the API"),
     ],
     ids=["no API prefix", "token refused", "record not there", "not the API"],
 )
