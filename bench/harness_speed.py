@@ -28,7 +28,7 @@ from typing import Any
 from mix import BASE_TOKEN, auth_scheme, org_of
 from servers import HOST, free_port, seconds_to_first_success
 
-from conformance.mock import stop_process
+from launcher.servers import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 from mock_server.vendors.base import Vendor
 

@@ -17,11 +17,12 @@ from conformance import recording_cli
 from conformance.apis import UnknownApi, discover, select
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
+from conformance.progress import RunProgress
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report, print_rules
 from conformance.results import ExitCode
 from conformance.rules import rule_matrix, rules_json, rules_markdown
-from conformance.run import RunOptions, SuiteChoice, execute
+from conformance.run import RunOptions, SuiteChoice, execute, print_plans
 from conformance.target import ORG_ID_ENV, TOKEN_ENV
 
 
@@ -40,7 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", choices=[choice.value for choice in SuiteChoice], default=SuiteChoice.ALL.value)
     run.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, help="fuzzing depth per operation")
     run.add_argument("--seed", type=int, help="seed for the fuzz suite (default: random, printed at the end)")
-    run.add_argument("--rate-limit", help="cap the request rate, e.g. 100/m (also rate_limit in the target file)")
+    run.add_argument(
+        "--rate-limit", metavar="N/min|none",
+        help="cap the request rate, e.g. 100/min or 5/s; 'none' switches it off (also rate_limit in the target file; "
+        "default: the vendor's documented limit when the target is not the bundled mock)",
+    )  # fmt: skip
+    run.add_argument(
+        "--budget", type=_positive, metavar="N",
+        help="send at most N requests in all (pre-flight, reads around writes and restores included); what does not "
+        "fit is reported 'not run (budget)' (default off the bundled mock: the vendor's documented daily allowance)",
+    )  # fmt: skip
+    run.add_argument("--dry-run", action="store_true", help="print the plan (what runs within the budget) and stop")
     run.add_argument(
         "--allow-writes", action="store_true", help="allow changing state on a target that is not the bundled mock"
     )
@@ -110,13 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         parallel_updates=args.parallel_updates,
         strict=args.strict,
         allow_creates=args.allow_creates,
+        budget=args.budget,
     )
+    if args.dry_run:
+        return print_plans(options, console)
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if console.is_terminal:
-            with console.status("starting", spinner="dots") as status:
-                result = execute(options, on_progress=status.update)
+            with RunProgress(console) as progress:
+                result = execute(options, on_progress=progress)
         else:
             result = execute(options, on_progress=StageLog(console))
     except KeyboardInterrupt:
@@ -127,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return ExitCode.COULD_NOT_RUN
     print_report(result, console)
+    for name, requests in result.requests.items():
+        console.print(f"{name}: {requests}", style="dim")
     for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
         if path is not None:
             writer(result, path)

@@ -6,6 +6,13 @@ before it (the last recorded GET of it, or the answer to the previous write) thr
 request is sent in a fresh tenant and the two answers are compared. Only what cannot be the same is
 ignored: values of members the request did not set (timestamps, generated ids) are compared by
 presence and JSON type, not by value.
+
+Each recorded request is replayed with credentials of the class the recording kept (`har.CredentialClass`):
+none, the target's, an unknown token, a token without the grant (`readonly_token` of the target
+file), or the target's token naming another organisation (`other_org_id`). An exchange whose class
+cannot be replayed is reported as "not replayable", never compared. A recorded record that breaks the
+response schema is a finding of its own (`vendor.response_schema_conformance`); the mock is then
+seeded with its nearest valid form (each offending member as the mock has it) so the replay goes on.
 """
 
 from __future__ import annotations
@@ -16,19 +23,20 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+from connexion.json_schema import Draft4ResponseValidator
 from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance.apis import Api
+from conformance.exchange_checks import CHECKS, judge, sent_values
 from conformance.exchange_checks import Exchange as CheckedExchange
-from conformance.exchange_checks import judge, sent_values
-from conformance.exchange_spec import ApiContract, Matched, contract_for
+from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Matched, contract_for
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
-from conformance.target import BUNDLED_MOCK_TOKEN, Target, resolve_target
+from conformance.target import BUNDLED_MOCK_TOKEN, Target, TargetError, resolve_target
 from launcher.servers import MockStartError, bundled_mock
 from recordings import har
 
@@ -37,6 +45,17 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Recorded request headers that belong to the recorder's connection or credentials, not to the request.
 NOT_REPLAYED = frozenset({"host", "content-length", "connection", "accept-encoding", "authorization", "cookie"})
 MAX_SHOWN_BODY = 4000
+VENDOR_SCHEMA_RULE = "vendor.response_schema_conformance"
+# What drift compares: the two answers, the vendor's records against the schema, the mock's answers.
+COMPARED_RULES = (
+    "drift.status", "drift.types", "drift.members", "drift.values", "drift.derived", "drift.error-fields",
+    VENDOR_SCHEMA_RULE, *(f"mock.{rule}" for rule in CHECKS),
+)  # fmt: skip
+NEAREST_VALID_PASSES = 3
+
+
+class NotReplayable(Exception):
+    """The recorded exchange's credentials cannot be reproduced against the mock."""
 
 
 class DriftError(Exception):
@@ -48,6 +67,7 @@ class DriftOptions:
     api: Api
     har_path: Path
     base_url: str | None = None  # the mock's root (its admin API must be reachable); default: the bundled mock
+    target_file: Path | None = None  # variables for credentials to replay (default: fixtures/<api>/target.yaml)
     timeout: float = 30.0
 
 
@@ -74,8 +94,21 @@ def run_drift(options: DriftOptions, on_progress: Progress = lambda message: Non
                 session.close()
         targets = {options.api.name: f"{root}/{options.api.name}"}
         return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets)
-    except (har.HarError, DriftError) as exc:
+    except (har.HarError, DriftError, TargetError) as exc:
         return RunResult(cases=[], duration=time.monotonic() - started, targets={}, fatal=str(exc))
+
+
+def drift_heading(options: DriftOptions, result: RunResult) -> str:
+    """What was compared: the recording, the API, the writes replayed and not replayable, the rules."""
+    replayed = [case for case in result.cases if case.outcome in (Outcome.PASSED, Outcome.FAILED)]
+    not_replayable = [case for case in result.cases if case.outcome == Outcome.NOT_RUN]
+    lines = [
+        f"Drift of {options.api.name} from {options.har_path}: {len(replayed)} write(s) replayed against the mock, "
+        f"{len(not_replayable)} not replayable",
+        *(f"  not replayable: {case.name}: {case.detail}" for case in not_replayable),
+        f"Rules compared: {', '.join(COMPARED_RULES)}",
+    ]
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -96,10 +129,13 @@ class _Session:
 
     def __init__(self, options: DriftOptions, contract: ApiContract, root: str) -> None:
         self.api = options.api
+        self.har_path = options.har_path
         self.contract = contract
         self.root = root
         tenant = f"drift-{secrets.token_hex(4)}"
-        self.target: Target = resolve_target(self.api, base_url=f"{root}/{self.api.name}", bundled=True, tenant=tenant)
+        self.target: Target = resolve_target(
+            self.api, base_url=f"{root}/{self.api.name}", bundled=True, tenant=tenant, target_file=options.target_file
+        )
         self.token = self.target.credentials.token_value(BUNDLED_MOCK_TOKEN)
         self.redaction = har.Redaction(secrets=frozenset({self.token}))
         self.client = httpx.Client(timeout=options.timeout)
@@ -126,17 +162,23 @@ class _Session:
             name=f"entry {entry.index}: {entry.method} {matched.path}",
             title=f"drift of {matched.operation.label}",
             outcome=Outcome.PASSED,
-            source=f"recording entry {entry.index} ({entry.started})",
+            source=f"{self.har_path} entry {entry.index} ({entry.started}), credentials {entry.credential}",
         )
         try:
+            credentials = self._credentials(entry)
+        except NotReplayable as exc:
+            case.outcome, case.detail = Outcome.NOT_RUN, f"not replayable: {exc}"
+            return case
+        try:
             self._set_clock(entry)
-            self._seed(matched)
-            response = self._send(entry, matched)
+            seeding = self._seed(matched)
+            response = self._send(entry, matched, credentials)
         except (httpx.TransportError, DriftError) as exc:
             case.outcome, case.detail = Outcome.ERROR, self.redaction.text(str(exc))
             return case
         exchange = self._exchange(response)
         case.exchanges.append(exchange)
+        case.violations.extend(replace(finding, exchange=exchange) for finding in seeding)
         vendor_answer = f"the vendor answered {entry.status}\n\n{_shown(entry.response_body)}"
         for difference in compare(self.contract, matched, entry, response):
             case.violations.append(
@@ -171,28 +213,88 @@ class _Session:
             raise DriftError(f"entry {entry.index}: unreadable Date header {date!r}") from None
         self._admin("POST", "/clock", json={"today": today.isoformat()})
 
-    def _seed(self, matched: Matched) -> None:
+    def _credentials(self, entry: har.Recorded) -> dict[str, str]:
+        """Headers carrying credentials of the recorded class, for the mock."""
+        credentials, variables = self.target.credentials, self.target.variables
+        match entry.credential:
+            case har.CredentialClass.ACCEPTED:
+                return credentials.headers()
+            case har.CredentialClass.ABSENT:
+                return credentials.org()
+            case har.CredentialClass.REFUSED_401:
+                unknown = str(variables.get("invalid_token") or f"unknown-{secrets.token_hex(8)}")
+                return {**credentials.org(), **credentials.authorization(unknown)}
+            case har.CredentialClass.REFUSED_403:
+                if not isinstance(variables.get("readonly_token"), str):
+                    raise NotReplayable("refused with 403, and the target file names no readonly_token")
+                return {**credentials.org(), **credentials.authorization(variables["readonly_token"])}
+            case har.CredentialClass.OTHER_ORGANISATION:
+                other = variables.get("other_org_id")
+                if credentials.org_header is None or other is None:
+                    raise NotReplayable("another organisation's, and the target file names no other_org_id")
+                return {credentials.org_header: str(other), **credentials.authorization()}
+        raise NotReplayable(f"credentials of class {entry.credential}")  # pragma: no cover - every class is matched
+
+    def _seed(self, matched: Matched) -> list[Violation]:
+        """Bring the record to the recorded state; the recorded record's departures from the schema are findings."""
         state = self.states.get(matched.path)
         resource = self.contract.resource(matched)
         if state is None or resource is None:
-            return  # nothing recorded before this write: the mock's own seed stands
+            return []  # nothing recorded before this write: the mock's own seed stands
+        schema = self.contract.resource_schema(resource)
+        findings = [
+            Violation(
+                rule=VENDOR_SCHEMA_RULE,
+                message=f"{VENDOR_SCHEMA_RULE}: the vendor's record, at {pointer or '(record)'}: {message} "
+                f"(vendor value {_shown_value(state, pointer)})",
+                expected=f"the vendor answered a record that does not match the response schema "
+                f"{resource.view_schema}\n\n{_shown(json.dumps(state))}",
+                subject=pointer,
+            )
+            for pointer, message in self.contract.errors(schema, state, response=True)
+        ]
+        if findings:
+            state = self._nearest_valid(matched, schema, state)
         (record_id,) = matched.parameters.values()
         path = f"/records/{self.api.name}/{resource.collection}/{record_id}"
-        self._admin("PUT", path, json=state, headers={"X-Tenant-Token": self.token})
+        if state is not None:
+            self._admin("PUT", path, json=state, headers={"X-Tenant-Token": self.token})
+        return findings
+
+    def _nearest_valid(self, matched: Matched, schema: dict[str, Any], state: dict[str, Any]) -> dict[str, Any] | None:
+        """The recorded record with each member that breaks the schema as the mock has it (or left out);
+        None when that is still not valid (the mock's own record then stands)."""
+        response = self.client.get(f"{self.target.base_url}{matched.path}", headers=self.target.credentials.headers())
+        own = _json(response) if response.status_code == 200 else None
+        own = own if isinstance(own, dict) else {}
+        fixed = dict(state)
+        validator = Draft4ResponseValidator(schema, format_checker=FORMAT_CHECKER)
+        for _ in range(NEAREST_VALID_PASSES):
+            errors = list(validator.iter_errors(fixed))
+            if not errors:
+                return fixed
+            for error in errors:
+                members = [str(error.absolute_path[0])] if error.absolute_path else _required_missing(error)
+                for member in members:
+                    if member in own:
+                        fixed[member] = own[member]
+                    else:
+                        fixed.pop(member, None)
+        return None if any(validator.iter_errors(fixed)) else fixed
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> None:
         response = self.client.request(method, f"{self.root}/__admin{path}", **kwargs)
         if response.status_code >= 400:
             raise DriftError(f"the mock refused {method} /__admin{path}: {response.status_code} {response.text}")
 
-    def _send(self, entry: har.Recorded, matched: Matched) -> httpx.Response:
+    def _send(self, entry: har.Recorded, matched: Matched, credentials: dict[str, str]) -> httpx.Response:
         headers = {
             name: value
             for name, value in entry.request_headers.items()
             # HTTP/2 pseudo-headers (`:authority`) appear in browsers' recordings; they are not headers to send
             if name not in NOT_REPLAYED and value != har.REDACTED and not name.startswith(":")
         }
-        headers.update(self.target.credentials.headers())
+        headers.update(credentials)
         url = f"{self.target.base_url}{matched.path}" + (f"?{entry.query}" if entry.query else "")
         body = (entry.request_body or "").encode()
         return self.client.request(entry.method, url, headers=headers, content=body)
@@ -226,6 +328,18 @@ def _judged(entry: har.Recorded, matched: Matched, response: httpx.Response) -> 
         response_headers={name.lower(): value for name, value in response.headers.items()},
         response_body=response.content,
     )
+
+
+def _required_missing(error: Any) -> list[str]:
+    """The members a `required` error at the record's top names as missing (read from the error's data)."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return []
+    return [str(name) for name in error.validator_value if name not in error.instance]
+
+
+def _shown_value(document: Any, pointer: str) -> str:
+    value = _at(document, pointer)
+    return "(absent)" if value is _ABSENT else json.dumps(value, ensure_ascii=False)
 
 
 def _shown(body: str | None) -> str:

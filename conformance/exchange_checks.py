@@ -164,10 +164,13 @@ def update_echoes_request(contract: ApiContract, matched: Matched, exchange: Exc
     sent, answered = exchange.request_json, exchange.response_json
     if not isinstance(answered, dict):
         return
+    not_read_back = contract.not_read_back(matched)
     for pointer, value in sent_values(sent):
         got = _at(answered, pointer)
         if got is _MISSING or value is None:
             continue  # a member the answer does not show; what null means is the vendor's rule
+        if pointer.lstrip("/").split("/", 1)[0] in not_read_back:
+            continue  # the spec says the answer shows something else (Zoho's `sla` follows `associatedSLAId`)
         if not _echoes(value, got) and _same_kind(contract, matched, exchange, pointer):
             yield Finding(
                 "update_echoes_request",

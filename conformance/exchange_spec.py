@@ -16,6 +16,7 @@ from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidato
 from jsonschema import Draft4Validator
 
 from conformance.apis import Api, Operation
+from conformance.invariants import UpdateModel
 from vendor_facts import Resource, VendorFacts
 from vendor_facts import discover as discover_vendors
 
@@ -45,9 +46,12 @@ class ApiContract:
 
     def match(self, method: str, path: str) -> Matched | None:
         """The operation for `path`, trying it whole and then without leading segments (a base path)."""
-        segments = path.split("?", 1)[0].strip("/").split("/")
+        path = path.split("?", 1)[0]
+        # a trailing slash is part of the path: Revnue declares `/api/v2/contract/` and `/api/v2/contract`
+        trailing = "/" if path.endswith("/") and path.strip("/") else ""
+        segments = path.strip("/").split("/")
         for start in range(len(segments)):
-            candidate = "/" + "/".join(segments[start:])
+            candidate = "/" + "/".join(segments[start:]) + trailing
             operation = self.api.operation_for(method, candidate)
             if operation is not None:
                 definition = self.view.resolved["paths"][operation.path][method.lower()]
@@ -72,6 +76,14 @@ class ApiContract:
 
     def resource(self, matched: Matched) -> Resource | None:
         return None if self.vendor is None else self.vendor.resources.get(matched.operation.path)
+
+    def not_read_back(self, matched: Matched) -> set[str]:
+        """Record members a write's value does not read back as sent, by the reading the harness's invariants
+        use: derived from others (`x-derived-from`), `readOnly`, or read back in another form (`x-read-form`)."""
+        model = UpdateModel(self.api)
+        members = model.record_members(matched.operation)
+        compared = model.compared(matched.operation)
+        return {name for name, member in members.items() if name not in compared or "x-read-form" in member}
 
     def resource_schema(self, resource: Resource) -> dict[str, Any]:
         return self.view.schema(resource.view_schema)

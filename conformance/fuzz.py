@@ -25,6 +25,7 @@ from schemathesis.engine.recorder import Interaction, ScenarioRecorder
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 from schemathesis.schemas import BaseSchema
 
+from conformance import budget
 from conformance.apis import Api
 from conformance.evidence import fuzz_basis, operation_by_label
 from conformance.http import NOISE_HEADERS, RateCap
@@ -88,6 +89,9 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
         },
         "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_DATA_STATUSES}},
     }
+    if budget.limited():
+        # its probes (the request again without credentials) bypass `before_call`: the budget could not count them
+        config["checks"]["ignored_auth"] = {"enabled": False}
     if target.bundled:
         return FuzzPlan(config)
     config["phases"]["coverage"] = {"unexpected-methods": SAFE_UNEXPECTED_METHODS}
@@ -184,6 +188,7 @@ def guarded_calls(schema: BaseSchema, fuzz_plan: FuzzPlan, rate_cap: RateCap | N
                 raise UnsafeRequest(f"{case.method} {case.formatted_path}: not the first of the target's record_ids")
             if sets_protected(case, fuzz_plan.protected):
                 raise UnsafeRequest(f"{case.method} {case.formatted_path}: sets a member the target cannot empty again")
+        budget.before_fuzz_call()
         if rate_cap is not None:
             rate_cap.wait()
         before_write(case)
@@ -216,13 +221,24 @@ def run_fuzz(
         try:
             for event in stream:
                 collector.handle(event)
+                if isinstance(event, events.ScenarioFinished):
+                    budget.fuzz_answered(len(event.recorder.interactions))
+                elif isinstance(event, events.PhaseFinished):
+                    budget.fuzz_probed(event.payload)
                 if isinstance(event, events.PhaseStarted):
                     on_progress(f"fuzz {target.api.name}: {event.phase.name.value}")
-                if event.is_terminal:
+                if event.is_terminal or not budget.fuzz_may_send():
                     break
         finally:
             stream.stop()
     results = collector.results(time.monotonic() - started)
+    if not budget.fuzz_may_send():
+        results.append(
+            CaseResult(
+                api=target.api.name, suite=Suite.FUZZ, name="fuzzing", title="fuzzing", outcome=Outcome.NOT_RUN,
+                detail="not run (budget): fuzzing stopped where the request budget ran out; the cases above ran",
+            )
+        )  # fmt: skip
     results.extend(
         CaseResult(api=target.api.name, suite=Suite.FUZZ, name=name, title=name, outcome=Outcome.SKIPPED, detail=why)
         for name, why in fuzz_plan.notes.items()
@@ -274,6 +290,8 @@ class Collector:
                 self.skipped.setdefault(f"{event.label} · {event.phase.value} phase", event.skip_reason)
             self._record(event.recorder)
         elif isinstance(event, events.NonFatalError):
+            if budget.is_budget_error(event.value):
+                return  # a case the budget refused was not sent: reported once, as "not run (budget)"
             self.errors.append(self._error(event.label, f"{event.info.title}: {event.info.message}"))
         elif isinstance(event, events.FatalError):
             self.errors.append(self._error("engine", repr(event.exception)))

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from schemathesis.core.rate_limit import RATE_LIMIT_AUTO_MAX_RETRIES, build_limiter, parse_retry_after
 
+from conformance import budget
 from conformance.results import Exchange
 from conformance.target import Redactor
 
@@ -21,6 +22,18 @@ MAX_RECORDED_BODY = 10_000
 
 class TargetUnreachable(Exception):
     pass
+
+
+def wait_out(delay: float) -> None:
+    """Sleep through a Retry-After, showing the run's progress when the end is."""
+    metered = budget.active()
+    if metered is not None:
+        metered.waiting_until = time.monotonic() + delay
+    try:
+        time.sleep(delay)
+    finally:
+        if metered is not None:
+            metered.waiting_until = None
 
 
 class RateCap:
@@ -71,10 +84,13 @@ class Client:
             if response.status_code != 429:
                 return response
             delay = parse_retry_after(response.headers.get("Retry-After", ""))
-            time.sleep(DEFAULT_RETRY_DELAY if delay is None else delay)
+            wait_out(DEFAULT_RETRY_DELAY if delay is None else delay)
         return self._send_once(request)
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
+        metered = budget.active()
+        if metered is not None:
+            metered.take()
         if self.rate_cap is not None:
             self.rate_cap.wait()
         try:
@@ -82,6 +98,8 @@ class Client:
         except httpx.TransportError as exc:
             raise TargetUnreachable(f"{request.method} {self.redactor.text(str(request.url))}: {exc}") from exc
         response.read()
+        if metered is not None and response.status_code == 429:
+            metered.throttled += 1
         return response
 
     def record(self, response: httpx.Response) -> Exchange:

@@ -1,8 +1,10 @@
-"""`conformance drift` and `conformance scenario`: the commands that read recordings (docs/PROXY.md)."""
+"""`conformance proxy`, `conformance drift` and `conformance scenario`: the commands that make and read recordings
+(docs/PROXY.md)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -16,18 +18,23 @@ from recordings import har
 
 # drift and scenario export load the specs' validators: imported when used, so `conformance run` starts as fast
 
-COMMANDS = ("drift", "scenario")
+COMMANDS = ("proxy", "drift", "scenario")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _add_proxy_command(commands)
     drift = commands.add_parser(
         "drift",
         help="replay a recording's writes against the mock and report every difference",
         description="Exit codes: 0 the mock answers like the vendor, 1 drift, 2 the recording cannot be used.",
     )
     drift.add_argument("--api", required=True, help=f"one of {', '.join(discover())}")
-    drift.add_argument("--har", required=True, type=Path, metavar="FILE", help="a HAR recording (contract-mock proxy)")
+    drift.add_argument("--har", required=True, type=Path, metavar="FILE", help="a HAR recording (conformance proxy)")
     drift.add_argument("--base-url", help="the mock's root URL, admin API included (default: start the bundled mock)")
+    drift.add_argument(
+        "--target-file", type=Path, metavar="FILE",
+        help="names the credentials to replay: readonly_token, other_org_id (default: fixtures/<api>/target.yaml)",
+    )  # fmt: skip
     drift.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     drift.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     drift.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
@@ -42,22 +49,82 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
 
+def _add_proxy_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    proxy = commands.add_parser(
+        "proxy", help="forward to a real vendor, judging every exchange against the spec (docs/PROXY.md)"
+    )
+    proxy.add_argument("--api", required=True, metavar="NAME", help="the API whose spec judges the exchanges")
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the vendor's base URL")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=8080)
+    proxy.add_argument("--record", type=Path, metavar="FILE.har", help="append every exchange to a HAR 1.2 file")
+    proxy.add_argument("--errors", action="store_true", help="answer a violating exchange with 502")
+    proxy.add_argument(
+        "--redact", nargs="+", default=[], metavar="FIELD", help="body members to redact in recordings (a.b.c)"
+    )
+    proxy.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust only these CAs for the upstream")
+    proxy.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the upstream (default: 30)")
+
+
 def main(args: argparse.Namespace, console: Console) -> int:
+    if args.command == "proxy":
+        return _proxy(args)
     if args.command == "drift":
         return _drift(args, console)
     return _scenario(args, console)
 
 
+def _proxy(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from conformance.proxy import ProxySettings, create_proxy
+
+    try:
+        (api,) = select(args.api)
+    except (UnknownApi, ValueError) as exc:
+        print(f"conformance proxy: {exc}", file=sys.stderr)
+        return ExitCode.COULD_NOT_RUN
+    if not args.upstream.startswith(("http://", "https://")):
+        print(f"conformance proxy: --upstream must be an http(s) URL, got {args.upstream!r}", file=sys.stderr)
+        return ExitCode.COULD_NOT_RUN
+    if args.ca_bundle is not None and not args.ca_bundle.is_file():
+        print(f"conformance proxy: --ca-bundle {args.ca_bundle}: no such file", file=sys.stderr)
+        return ExitCode.COULD_NOT_RUN
+    settings = ProxySettings(
+        api=api,
+        upstream=args.upstream,
+        record=args.record,
+        errors=args.errors,
+        redact=tuple(args.redact),
+        ca_bundle=args.ca_bundle,
+        timeout=args.timeout,
+    )
+    print(f"  proxy {api.name}: http://{args.host}:{args.port} -> {args.upstream}", file=sys.stderr)
+    # The vendor's own Date and Server headers pass through; uvicorn adds none of its own.
+    uvicorn.run(
+        create_proxy(settings),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+    )
+    return ExitCode.CONFORMS
+
+
 def _drift(args: argparse.Namespace, console: Console) -> int:
-    from conformance.drift import DriftOptions, run_drift
+    from conformance.drift import DriftOptions, drift_heading, run_drift
 
     try:
         (api,) = select(args.api)
     except (UnknownApi, ValueError):
         console.print(f"conformance drift: --api takes one of {', '.join(discover())}", style="red")
         return ExitCode.COULD_NOT_RUN
-    options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url)
+    options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url, target_file=args.target_file)
     result = run_drift(options, on_progress=lambda message: None)
+    if not result.fatal:
+        console.print(drift_heading(options, result))
     print_report(result, console)
     for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
         if path is not None:

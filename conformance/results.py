@@ -125,6 +125,7 @@ class RunResult:
     strict: bool = False  # differences from our inferences and from HTTP hygiene fail the run too
     unrestored: list[Unrestored] = field(default_factory=list)  # the partner's data the run left changed
     created: list[str] = field(default_factory=list)  # records the run created and could not delete
+    requests: dict[str, str] = field(default_factory=dict)  # API name -> requests sent, of what budget, 429s seen
 
     @property
     def violations(self) -> list[Violation]:

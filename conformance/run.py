@@ -10,14 +10,19 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+from rich.console import Console
+
+from conformance import planning, preflight
 from conformance.apis import Api, Operation
 from conformance.boundaries import BoundaryRun
+from conformance.budget import Budget, BudgetExhausted, Plan, estimate_scenario, metering
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.invariants import UpdateModel
+from conformance.limits import RateLimitError
 from conformance.restore import RESTORE, Ledger, RestoreError, Restorer, Snapshot
-from conformance.results import CaseResult, Outcome, RunResult, Suite, Unrestored
+from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite, Unrestored
 from conformance.scenarios.loader import load_directory
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.runner import ScenarioSession, run_scenario
@@ -51,6 +56,7 @@ class RunOptions:
     allow_writes: bool = False
     rate_limit: str | None = None
     parallel_updates: int = DEFAULT_PARALLEL_UPDATES
+    budget: int | None = None  # requests; default: the vendor's documented allowance off the bundled mock
     strict: bool = False  # differences from our inferences and from HTTP hygiene fail the run too
     allow_creates: bool = False  # create records the API documents no way to delete
 
@@ -66,6 +72,7 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     cases: list[CaseResult] = []
     targets: dict[str, str] = {}
     not_run: list[str] = []
+    requests: dict[str, str] = {}
     aftermath = Aftermath()
     try:
         with root_url(options, on_progress) as root:
@@ -74,8 +81,12 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
                 try:
                     target = target_for(api, options, root, tenant)
                     targets[api.name] = target.base_url
-                    cases.extend(run_api(target, options, seed=seed, on_progress=on_progress, aftermath=aftermath))
-                except (CouldNotRun, TargetError) as exc:
+                    cases.extend(
+                        run_api(
+                            target, options, seed=seed, on_progress=on_progress, spent=requests, aftermath=aftermath
+                        )
+                    )
+                except (CouldNotRun, TargetError, RateLimitError) as exc:
                     not_run.append(str(exc))
                     cases.append(_not_run(api, str(exc)))
     except CouldNotRun as exc:
@@ -86,7 +97,7 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     fatal = "; ".join(not_run) if len(not_run) >= len(options.apis) or not cases else ""
     return RunResult(
         cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal,
-        strict=options.strict, unrestored=aftermath.unrestored, created=aftermath.created,
+        requests=requests, strict=options.strict, unrestored=aftermath.unrestored, created=aftermath.created,
     )  # fmt: skip
 
 
@@ -96,6 +107,21 @@ class Aftermath:
 
     unrestored: list[Unrestored] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+
+
+def print_plans(options: RunOptions, console: Console) -> int:
+    """`--dry-run`: each API's plan, without sending a request."""
+    root = "http://127.0.0.1:0" if options.base_url is None else None
+    try:
+        for api in options.apis:
+            target = target_for(api, options, root, "dry-run" if root else None)
+            scenarios = _load_scenarios(api)[0] if options.suite.includes(Suite.SCENARIOS) else []
+            limits, run_plan = plan_for(target, options, scenarios)
+            planning.print_plan(run_plan, limits, console)
+    except (TargetError, RateLimitError) as exc:
+        console.print(f"conformance: {exc}", style="red")
+        return ExitCode.COULD_NOT_RUN
+    return ExitCode.CONFORMS
 
 
 def _not_run(api: Api, reason: str) -> CaseResult:
@@ -149,7 +175,8 @@ class ApiConnection:
     writes_allowed: bool
     scenarios: list[Scenario]
     invalid_scenarios: list[CaseResult]
-
+    budget: Budget
+    plan: Plan
     ledger: Ledger | None = None  # first reads of every record written, on a target that is not the bundled mock
     allow_creates: bool = False
 
@@ -166,67 +193,81 @@ def connect(target: Target, options: RunOptions) -> ApiConnection:
     """Load the scenarios, build the client (with the rate cap) and check that the target answers."""
     scenarios, invalid = _load_scenarios(target.api) if options.suite.includes(Suite.SCENARIOS) else ([], [])
     redactor = Redactor(frozenset(target.secrets(_auth_variables(scenarios))))
-    rate_cap = RateCap(target.rate_limit) if target.rate_limit else None
+    limits, run_plan = plan_for(target, options, scenarios)
+    rate_cap = RateCap(limits.rate) if limits.rate else None
     client = Client(target.base_url, redactor=redactor, rate_cap=rate_cap)
+    budget = Budget(limits.budget)
     writes_allowed = target.bundled or options.allow_writes
-    ledger = Ledger() if writes_allowed and not target.bundled else None
     connection = ApiConnection(
-        target, client, redactor, rate_cap, writes_allowed, scenarios, invalid, ledger,
+        target, client, redactor, rate_cap, writes_allowed, scenarios, invalid, budget, run_plan,
+        ledger=Ledger() if writes_allowed and not target.bundled else None,
         allow_creates=target.bundled or options.allow_creates,
     )  # fmt: skip
     try:
-        check_reachable(target, client)
+        with metering(budget):
+            known = (
+                target.record_ids[0] if target.record_ids else example_record_id(target.api) if target.bundled else None
+            )
+            preflight.check(target, client, known)
+    except preflight.PreflightFailed as exc:
+        connection.close()
+        raise CouldNotRun(str(exc)) from exc
     except BaseException:
         connection.close()
         raise
     return connection
 
 
+def plan_for(target: Target, options: RunOptions, scenarios: list[Scenario]) -> tuple[planning.RunLimits, Plan]:
+    """The run's budget and rate, and what it will send in them (`--dry-run` prints it)."""
+    limits = planning.limits_for(target, options.budget)
+    writes_allowed = target.bundled or options.allow_writes
+    record_checks = _one_member_writes(target.api) if writes_allowed else []
+    run_plan = planning.plan(
+        target,
+        limits,
+        scenarios=scenarios,
+        boundary_operations=record_checks if options.suite.includes(Suite.BOUNDARIES) else [],
+        concurrency_operations=record_checks if options.suite.includes(Suite.CONCURRENCY) else [],
+        parallel_updates=options.parallel_updates,
+        fuzz=options.suite.includes(Suite.FUZZ),
+        writable_records=len(_writable_record_paths(target)) if writes_allowed and not target.bundled else 0,
+    )
+    return limits, run_plan
+
+
 def run_api(
-    target: Target, options: RunOptions, *, seed: int, on_progress: Progress, aftermath: Aftermath | None = None
+    target: Target,
+    options: RunOptions,
+    *,
+    seed: int,
+    on_progress: Progress,
+    spent: dict[str, str] | None = None,
+    aftermath: Aftermath | None = None,
 ) -> list[CaseResult]:
-    api = target.api
     connection = connect(target, options)
-    client, redactor, rate_cap = connection.client, connection.redactor, connection.rate_cap
-    writes_allowed, scenarios, results = connection.writes_allowed, connection.scenarios, connection.invalid_scenarios
-    ledger = connection.ledger
+    if spent is not None:
+        spent[target.api.name] = planning.spent(connection.budget)
+    results = connection.invalid_scenarios
     restore_failures: list[CaseResult] = []
     session: ScenarioSession | None = None
+    ledger = connection.ledger
     try:
-        if options.suite.includes(Suite.SCENARIOS):
-            session = connection.scenario_session()
-            for scenario in scenarios:
-                on_progress(f"scenarios {api.name}: {scenario.id}")
-                results.append(run_scenario(scenario, session))
-            restore_failures = session.restore_failures
-        for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
-            if options.suite.includes(suite):
-                on_progress(f"{suite.value} {api.name}")
-                results.extend(_record_checks(suite, target, client, options, writes_allowed, ledger))
-        if options.suite.includes(Suite.FUZZ):
-            fuzz_target = _fuzz_target(target)
-            results.extend(
-                _fuzz_restoring(
-                    fuzz_target,
-                    FuzzOptions(seed=seed, max_examples=options.max_examples),
-                    client=client,
-                    writes_allowed=writes_allowed,
-                    redactor=redactor,
-                    rate_cap=rate_cap,
-                    on_progress=on_progress,
-                    ledger=ledger,
-                )
-            )
+        with metering(connection.budget):
+            session, restore_failures = _run_suites(connection, options, results, seed=seed, on_progress=on_progress)
+    except BudgetExhausted as exc:  # an estimate fell short: nothing more is sent
+        results.append(planning.stopped(target.api, str(exc)))
     finally:
         if ledger is not None and aftermath is not None:
-            aftermath.unrestored.extend(_unrestored(target, client, ledger))
+            aftermath.unrestored.extend(_unrestored(target, connection.client, ledger))
         if session is not None and aftermath is not None and not target.bundled:
-            aftermath.created.extend(f"{api.name}: {path}" for path in session.created)
+            aftermath.created.extend(f"{target.api.name}: {path}" for path in session.created)
         connection.close()
+        if spent is not None:
+            spent[target.api.name] = planning.spent(connection.budget)
     if ledger is not None:
         # On a partner's target, what could not be put back is judged once, by reading every record again.
-        results = [result for result in results if result.title != RESTORE]
-        return results
+        return [result for result in results if result.title != RESTORE]
     # Every finding is kept; records that could not be written back are errors listed after them.
     return results + restore_failures
 
@@ -246,6 +287,52 @@ def _unrestored(target: Target, client: Client, ledger: Ledger) -> list[Unrestor
                    reason=ledger.failures.get(difference.path, ""))
         for difference in differences
     ]  # fmt: skip
+
+
+def _run_suites(
+    connection: ApiConnection, options: RunOptions, results: list[CaseResult], *, seed: int, on_progress: Progress
+) -> tuple[ScenarioSession | None, list[CaseResult]]:
+    """Scenarios, boundaries, concurrency, then fuzzing, each unit only if it fits in the budget left."""
+    target, client, budget = connection.target, connection.client, connection.budget
+    api = target.api
+    estimates = {(unit.suite, unit.name): unit.estimate for unit in connection.plan.units}
+    restore_failures: list[CaseResult] = []
+    session: ScenarioSession | None = None
+    if options.suite.includes(Suite.SCENARIOS):
+        session = connection.scenario_session()
+        for scenario in connection.scenarios:
+            on_progress(f"scenarios {api.name}: {scenario.id}")
+            cost = estimate_scenario(api, scenario)
+            if not budget.fits(cost):
+                results.append(planning.not_run(api, Suite.SCENARIOS, scenario.id, cost, budget))
+                continue
+            results.append(run_scenario(scenario, session))
+        restore_failures = session.restore_failures
+    for suite in (Suite.BOUNDARIES, Suite.CONCURRENCY):
+        if options.suite.includes(suite):
+            on_progress(f"{suite.value} {api.name}")
+            cost = estimates.get((suite.value, suite.value), 0)
+            if not budget.fits(cost):
+                results.append(planning.not_run(api, suite, suite.value, cost, budget))
+                continue
+            results.extend(_record_checks(suite, target, client, options, connection.writes_allowed, connection.ledger))
+    fuzz_cost = estimates.get((Suite.FUZZ.value, planning.FUZZ_UNIT), 0)
+    if options.suite.includes(Suite.FUZZ) and not budget.fits(fuzz_cost):
+        results.append(planning.not_run(api, Suite.FUZZ, planning.FUZZ_UNIT, fuzz_cost, budget))
+    elif options.suite.includes(Suite.FUZZ):
+        results.extend(
+            _fuzz_restoring(
+                _fuzz_target(target),
+                FuzzOptions(seed=seed, max_examples=options.max_examples),
+                client=client,
+                writes_allowed=connection.writes_allowed,
+                redactor=connection.redactor,
+                rate_cap=connection.rate_cap,
+                on_progress=on_progress,
+                ledger=connection.ledger,
+            )
+        )
+    return session, restore_failures
 
 
 def _record_checks(
@@ -363,9 +450,9 @@ def _fuzz_restoring(
             snapshot = restorer.snapshot(path, headers)
             if snapshot is not None:
                 snapshots.append(snapshot)
+    results: list[CaseResult] = []
     # Members empty now that no write could empty again are left alone (aBILLity: null means "not sent").
     protected = frozenset().union(*(restorer.unclearable(s.path, s.record) for s in snapshots))
-    results: list[CaseResult] = []
     try:
         results = run_fuzz(
             target,

@@ -37,7 +37,7 @@ TARGET_FILE_SCHEMA: Mapping[str, Any] = {
         "auth_prefix": {"type": "string", "minLength": 1},
         "org_header": {"type": "string", "minLength": 1},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "rate_limit": {"type": "string", "pattern": "^[0-9]+/[smhd]$"},
+        "rate_limit": {"type": "string", "pattern": "^([0-9]+ */ *(s|sec|second|m|min|minute|h|hour|d|day)|none)$"},
         "record_ids": {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1},
         "variables": {
             "type": "object",

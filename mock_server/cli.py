@@ -97,7 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text and markdown (a checklist) wrap at 80 columns; csv and json are one row per inference",
     )
-    _add_proxy_command(commands)
     return parser
 
 
@@ -105,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "inferences":
         return print_inferences(args.specs, args.api, args.format)
-    if args.command == "proxy":
-        return run_proxy(args)
     settings = settings_from_args(args)
     if args.workers > 1 and settings.store_url is None:
         print(
@@ -175,68 +172,6 @@ def print_inferences(spec_dir: Path, apis: list[str], output_format: str = "text
         print(f"contract-mock: unknown API {', '.join(unknown)}; available: {', '.join(known)}", file=sys.stderr)
         return 2
     sys.stdout.write(render(load_inferences(spec_dir, apis), output_format))
-    return 0
-
-
-# --- `contract-mock proxy` ---------------------------------------------------------------------
-# The proxy judges exchanges, so it belongs to the harness (issue 20 moves it to `conformance proxy`).
-# Until then this block is the mock's only way into `conformance`: delete it whole when it moves.
-
-
-def _add_proxy_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    proxy = commands.add_parser(
-        "proxy", help="forward to a real vendor, judging every exchange against the spec (docs/PROXY.md)"
-    )
-    proxy.add_argument("--api", required=True, metavar="NAME", help="the API whose spec judges the exchanges")
-    proxy.add_argument("--upstream", required=True, metavar="URL", help="the vendor's base URL")
-    proxy.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    proxy.add_argument("--port", type=int, default=8080)
-    proxy.add_argument("--record", type=Path, metavar="FILE.har", help="append every exchange to a HAR 1.2 file")
-    proxy.add_argument("--errors", action="store_true", help="answer a violating exchange with 502")
-    proxy.add_argument(
-        "--redact", nargs="+", default=[], metavar="FIELD", help="body members to redact in recordings (a.b.c)"
-    )
-    proxy.add_argument("--ca-bundle", type=Path, metavar="PEM", help="trust only these CAs for the upstream")
-    proxy.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the upstream (default: 30)")
-
-
-def run_proxy(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from conformance.apis import UnknownApi, select
-    from mock_server.proxy import ProxySettings, create_proxy
-
-    try:
-        (api,) = select(args.api)
-    except (UnknownApi, ValueError) as exc:
-        print(f"contract-mock proxy: {exc}", file=sys.stderr)
-        return 2
-    if not args.upstream.startswith(("http://", "https://")):
-        print(f"contract-mock proxy: --upstream must be an http(s) URL, got {args.upstream!r}", file=sys.stderr)
-        return 2
-    if args.ca_bundle is not None and not args.ca_bundle.is_file():
-        print(f"contract-mock proxy: --ca-bundle {args.ca_bundle}: no such file", file=sys.stderr)
-        return 2
-    settings = ProxySettings(
-        api=api,
-        upstream=args.upstream,
-        record=args.record,
-        errors=args.errors,
-        redact=tuple(args.redact),
-        ca_bundle=args.ca_bundle,
-        timeout=args.timeout,
-    )
-    print(f"  proxy {api.name}: http://{args.host}:{args.port} -> {args.upstream}", file=sys.stderr)
-    # The vendor's own Date and Server headers pass through; uvicorn adds none of its own.
-    uvicorn.run(
-        create_proxy(settings),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        date_header=False,
-    )
     return 0
 
 

@@ -1,7 +1,9 @@
 """HTTP Archive (HAR 1.2) recordings: written by the proxy and the mock's journal, read by drift and scenario export.
 
 Credentials never reach a recording: `Authorization`, cookies, the org header, every token seen in
-them (wherever else it appears) and the body members named for redaction become `***`.
+them (wherever else it appears) and the body members named for redaction become `***`. What a
+replay needs of them is kept instead as the entry's credential class (`_credential`): absent,
+accepted, refused with 401, refused with 403, or another organisation's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -24,6 +27,34 @@ CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-admin-token", "x-tenant-token"}
 )
 ALWAYS_REDACTED_HEADERS = CREDENTIAL_HEADERS
+
+
+CREDENTIAL_MEMBER = "_credential"  # the HAR entry member (custom, as HAR allows) holding the credential class
+
+
+class CredentialClass(StrEnum):
+    """What the credentials of one exchange were, without them: enough for a replay to send the same kind."""
+
+    ABSENT = "absent"  # no credential header
+    ACCEPTED = "accepted"
+    REFUSED_401 = "refused-401"  # not recognised
+    REFUSED_403 = "refused-403"  # recognised, without the grant
+    OTHER_ORGANISATION = "other-organisation"  # valid, for another organisation than the one named
+
+
+def has_credentials(headers: Iterable[tuple[str, str]]) -> bool:
+    return any(name.lower() in CREDENTIAL_HEADERS and value.strip() for name, value in headers)
+
+
+def credential_class(status: int, *, sent_credentials: bool, other_organisation: bool = False) -> CredentialClass:
+    """The class of an exchange's credentials, from what was sent and the status it got."""
+    if not sent_credentials:
+        return CredentialClass.ABSENT
+    if status == 401:
+        return CredentialClass.REFUSED_401
+    if status == 403:
+        return CredentialClass.OTHER_ORGANISATION if other_organisation else CredentialClass.REFUSED_403
+    return CredentialClass.ACCEPTED
 
 
 class HarError(Exception):
@@ -249,6 +280,8 @@ class Recorded:
     response_headers: dict[str, str]
     response_body: str | None
     response_mime: str
+    credential: CredentialClass  # as recorded, or (recordings of other tools) read from headers and status
+    credential_recorded: bool = True
 
     @property
     def path(self) -> str:
@@ -293,18 +326,28 @@ def _recorded(index: int, item: Any, path: Path) -> Recorded:
         response_text = content.get("text")
         if content.get("encoding") == "base64" and response_text is not None:
             response_text = base64.b64decode(response_text).decode("utf-8", errors="replace")
+        request_headers = _headers(request.get("headers", []))
+        status = int(response["status"])
+        recorded_class = (item.get(CREDENTIAL_MEMBER) or {}).get("class")
+        credential = (
+            CredentialClass(recorded_class)
+            if recorded_class is not None
+            else credential_class(status, sent_credentials=has_credentials(request_headers.items()))
+        )
         return Recorded(
             index=index,
             started=str(item.get("startedDateTime", "")),
             method=str(request["method"]).upper(),
             url=str(request["url"]),
-            request_headers=_headers(request.get("headers", [])),
+            request_headers=request_headers,
             request_body=post.get("text"),
             request_mime=str(post.get("mimeType") or ""),
-            status=int(response["status"]),
+            status=status,
             response_headers=_headers(response.get("headers", [])),
             response_body=response_text,
             response_mime=str(content.get("mimeType") or ""),
+            credential=credential,
+            credential_recorded=recorded_class is not None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HarError(f"{path}: entry {index} is not a HAR entry ({exc!r} missing or invalid)") from None

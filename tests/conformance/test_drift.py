@@ -61,6 +61,8 @@ def test_each_departure_is_reported(
     reported = {violation.rule for violation in result.violations}
     assert departure.drift_rules <= reported, f"reported: {sorted(reported)}"
     assert result.exit_code == ExitCode.VIOLATIONS
+    errors = [(case.name, case.detail) for case in result.cases if case.outcome == Outcome.ERROR]
+    assert not errors, "a departing vendor is reported, never a reason to stop the replay"
     violation = next(v for v in result.violations if v.rule in departure.drift_rules)
     assert violation.expected.startswith("the vendor answered"), "the vendor's answer is in the finding"
     assert violation.exchange is not None and violation.exchange.status is not None, "and the mock's"

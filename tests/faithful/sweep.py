@@ -70,7 +70,7 @@ def served(api: str, kind: str) -> Iterator[str]:
     """The base URL a partner would give: the pass-through proxy in front of the target, plus the API's prefix."""
     with ExitStack() as stack:
         if kind == "mock":
-            from conformance.mock import bundled_mock
+            from launcher.servers import bundled_mock
 
             upstream, prefix = stack.enter_context(bundled_mock()), f"/{api}"
         else:

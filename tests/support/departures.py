@@ -22,11 +22,11 @@ from rich.console import Console
 from conformance.apis import Api, discover
 from conformance.exchange_checks import sent_values
 from conformance.exchange_spec import contract_for
+from conformance.proxy import ProxySettings, create_proxy
 from conformance.target import resolve_target
 from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.proxy import ProxySettings, create_proxy
 from tests.conformance.variants import ASGIApp, Message, Receive, Scope, Send
 
 MISSING_ID = "999999999"
@@ -192,6 +192,56 @@ def not_echoed(api: Api) -> Change:
     return change
 
 
+def _record_schema(api: Api) -> tuple[str, dict[str, Any]]:
+    contract = contract_for(api)
+    resource = next(iter(contract.vendor.resources.values()))  # type: ignore[union-attr]
+    return resource.id_member, contract.resource_schema(resource)
+
+
+def has_string_id(api: Api) -> bool:
+    id_member, schema = _record_schema(api)
+    return schema.get("properties", {}).get(id_member, {}).get("type") == "string"
+
+
+def ids_as_numbers(api: Api) -> Change:
+    """Every record read or written answers its id as a number, where the schema types it as a string."""
+    id_member, _ = _record_schema(api)
+
+    def change(method: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body, dict) and str(body.get(id_member, "")).isdigit():
+            body = {**body, id_member: int(body[id_member])}
+        return status, body
+
+    return change
+
+
+def member_missing(api: Api) -> Change:
+    """Every record answered lacks one member the schema requires (the first that is not its id)."""
+    id_member, schema = _record_schema(api)
+    missing = next(name for name in schema.get("required", []) if name != id_member)
+
+    def change(method: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body, dict) and missing in body:
+            body = {name: value for name, value in body.items() if name != missing}
+        return status, body
+
+    return change
+
+
+def has_required_member(api: Api) -> bool:
+    id_member, schema = _record_schema(api)
+    return any(name != id_member for name in schema.get("required", []))
+
+
+def refusals_as_403(api: Api) -> Change:
+    """A request without accepted credentials is answered 403 instead of 401 (same body)."""
+
+    def change(method: str, sent: Any, status: int, body: Any) -> tuple[int, Any]:
+        return (403 if status == 401 else status), body
+
+    return change
+
+
 DEPARTURES = [
     Departure("response member of the wrong type", frozenset({"response_schema_conformance"}),
               frozenset({"drift.types"}), wrong_type),
@@ -202,6 +252,10 @@ DEPARTURES = [
     Departure("derived member wrong", frozenset({"derived_members"}), frozenset({"drift.derived"}),
               wrong_derived, has_derived),
     Departure("update not echoed", frozenset({"update_echoes_request"}), frozenset({"drift.values"}), not_echoed),
+    Departure("ids as numbers", frozenset({"response_schema_conformance"}),
+              frozenset({"vendor.response_schema_conformance", "drift.types"}), ids_as_numbers, has_string_id),
+    Departure("a member missing", frozenset({"response_schema_conformance"}),
+              frozenset({"vendor.response_schema_conformance", "drift.members"}), member_missing, has_required_member),
 ]  # fmt: skip
 APIS = list(discover().values())
 CASES = [(departure, api) for departure in DEPARTURES for api in APIS if departure.applies(api)]

@@ -1,4 +1,4 @@
-"""`contract-mock proxy`: forward every request to a real vendor unchanged and judge each exchange.
+"""`conformance proxy`: forward every request to a real vendor unchanged and judge each exchange.
 
 The client gets the vendor's answer byte for byte plus one header, `X-Contract-Violations` (a JSON
 list of rule, location, message). Each exchange is also printed as one console line, kept in the
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import http
 import json
 import ssl
@@ -43,6 +44,7 @@ HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"}
 )
 JOURNAL_SIZE = 500
+CREDENTIALS_REMEMBERED = 1000  # credentials whose accepted organisations are kept (as hashes)
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -78,6 +80,30 @@ class Journal:
             return list(self._entries)
 
 
+class CredentialClassifier:
+    """The class of each exchange's credentials (`har.CredentialClass`). A 403 for a credential already
+    accepted with another organisation is "other organisation"; credentials are remembered as hashes."""
+
+    def __init__(self, org_header: str | None) -> None:
+        self.org_header = org_header.lower() if org_header else None
+        self._accepted_orgs: dict[str, set[str]] = {}
+
+    def classify(self, headers: Sequence[tuple[str, str]], status: int) -> har.CredentialClass:
+        sent = har.has_credentials(headers)
+        key = self._key(headers)
+        org = next((value for name, value in headers if name.lower() == self.org_header), None)
+        accepted = self._accepted_orgs.get(key, set())
+        other = sent and status == 403 and org is not None and bool(accepted) and org not in accepted
+        if sent and org is not None and 200 <= status < 300 and len(self._accepted_orgs) < CREDENTIALS_REMEMBERED:
+            self._accepted_orgs.setdefault(key, set()).add(org)
+        return har.credential_class(status, sent_credentials=sent, other_organisation=other)
+
+    @staticmethod
+    def _key(headers: Sequence[tuple[str, str]]) -> str:
+        values = sorted(f"{name.lower()}:{value}" for name, value in headers if name.lower() in har.CREDENTIAL_HEADERS)
+        return hashlib.sha256("\n".join(values).encode()).hexdigest()
+
+
 def tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
     """The system's trust store, or only the CAs of `ca_bundle`; certificates and host names verified."""
     return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
@@ -94,6 +120,7 @@ class Forwarder:
         org_header = settings.api.org_header
         self.redaction = har.Redaction(members=settings.redact).with_headers([org_header] if org_header else [])
         self.recording = har.HarWriter(settings.record) if settings.record else None
+        self.credentials = CredentialClassifier(org_header)
         self.client: httpx.AsyncClient | None = None
         self._last_kept: asyncio.Future[None] | None = None
 
@@ -132,7 +159,8 @@ class Forwarder:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
         redaction = self.redaction.with_secrets_of(sent.headers)
-        self._keep_in_order(started, duration_ms, sent, answer, redaction)
+        credential = self.credentials.classify(sent.headers, answer.status) if answer.reached else None
+        self._keep_in_order(started, duration_ms, sent, answer, redaction, credential)
         line = _console_line(sent.method, redaction.text(scope["path"]), answer.status, duration_ms, answer.findings)
         self.console.print(line)
 
@@ -191,7 +219,13 @@ class Forwarder:
         return answer
 
     def _keep(
-        self, started: dt.datetime, duration_ms: float, sent: _Sent, answer: _Answer, redaction: har.Redaction
+        self,
+        started: dt.datetime,
+        duration_ms: float,
+        sent: _Sent,
+        answer: _Answer,
+        redaction: har.Redaction,
+        credential: har.CredentialClass | None,
     ) -> None:
         entry = har.entry(
             started=started,
@@ -207,7 +241,10 @@ class Forwarder:
                 answer.decoded_body(),
             ),
             redaction=redaction,
-            extra={"_violations": [json.loads(redaction.text(json.dumps(f.as_dict()))) for f in answer.findings]},
+            extra={
+                "_violations": [json.loads(redaction.text(json.dumps(f.as_dict()))) for f in answer.findings],
+                **({har.CREDENTIAL_MEMBER: {"class": credential.value}} if credential is not None else {}),
+            },
         )
         self.journal.add(entry)
         # a gateway failure is the proxy's own answer, not the vendor's: it stays out of the recording

@@ -1,4 +1,4 @@
-"""`contract-mock proxy` in front of real upstream servers on loopback: pass-through, verdicts, failures."""
+"""`conformance proxy` in front of real upstream servers on loopback: pass-through, verdicts, failures."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.apis import Api, discover
+from conformance.cli import main as conformance_main
 from launcher.servers import free_port, serving
-from mock_server.cli import main as contract_mock_main
 from tests.support import departures
 from tests.support.departures import proxying
 
@@ -255,12 +255,12 @@ def test_upstream_certificate_is_verified(certificate: tuple[Path, Path]) -> Non
     ],
 )
 def test_proxy_command_refuses_bad_arguments(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert contract_mock_main(["proxy", *arguments]) == 2
-    assert "contract-mock proxy:" in capsys.readouterr().err
+    assert conformance_main(["proxy", *arguments]) == 2
+    assert "conformance proxy:" in capsys.readouterr().err
 
 
 def test_proxy_binds_loopback_by_default() -> None:
-    from mock_server.cli import build_parser
+    from conformance.cli import build_parser
 
     args = build_parser().parse_args(["proxy", "--api", ANY_API.name, "--upstream", "https://example.test"])
     assert args.host == "127.0.0.1"
