@@ -18,7 +18,6 @@ from typing import IO
 
 import httpx
 
-from conformance.apis import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
@@ -51,8 +50,8 @@ def serve_command(port: int, *options: str, module: str = "mock_server.cli") -> 
 
 
 def start_server(command: Sequence[str], log: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """Start a server process in the project root; its stderr goes to `log`."""
-    return subprocess.Popen(list(command), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    """Start a server process; its stderr goes to `log`."""
+    return subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=log)
 
 
 @contextmanager

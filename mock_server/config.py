@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC_DIR = PROJECT_ROOT / "openapi"
-DEFAULT_FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+from vendor_facts import resources
+
+DEFAULT_SPEC_DIR = resources.spec_dir()
+DEFAULT_FIXTURES_DIR = resources.fixtures_dir()
 
 # The fixtures describe contracts relative to this date (billing started or not, notice dates…),
 # so the mock starts its clock here unless told otherwise; `--today system` follows the real date.
