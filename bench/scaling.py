@@ -27,7 +27,7 @@ from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench runs only there
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import redis_server  # noqa: E402
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "scaling.json"
 SETUPS = {  # name -> (workers, on Redis)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +28,7 @@ from conformance.target import ORG_ID_ENV, TOKEN_ENV
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('contract-mock-kit')}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the conformance suites", description=__doc__)
     run.add_argument("--api", required=True, help=f"one of {', '.join(discover())}, a comma-separated list, or all")

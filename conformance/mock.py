@@ -18,7 +18,6 @@ from typing import IO
 
 import httpx
 
-
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
 POLL_INTERVAL = 0.05

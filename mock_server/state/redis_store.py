@@ -278,7 +278,7 @@ class RedisStore:
         except redis.RedisError as exc:
             where = self._redis.connection_pool.connection_kwargs
             place = f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
-            raise StoreUnavailable(f"cannot reach the Redis store at {place}: {type(exc).__name__}") from None
+            raise StoreUnavailable(f"cannot reach the Redis store at {place}: {_reason(exc)}") from None
 
     def close(self) -> None:
         self._redis.close()
@@ -481,3 +481,15 @@ class _RedisSource:
 
     def highest_id(self, collection: str) -> int:
         return self._store.highest_id(self._tenant, self._api, collection)
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's reason behind a connection error (`Connection refused`), else the error's class."""
+    cause: BaseException | None = exc
+    for _ in range(10):  # a chain of causes is short; bounded all the same
+        if cause is None:
+            break
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__

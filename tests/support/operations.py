@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_server.config import Settings
-from vendor_facts import resources
 from mock_server.engine.spec import SpecView
 from mock_server.state.fixtures import load_fixtures
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
+from vendor_facts import resources
 
 VENDORS = discover()
 _tokens = itertools.count()
