@@ -37,13 +37,14 @@ def test_port_in_use_is_one_line_and_exit_2() -> None:
 
 def test_unreachable_store_is_one_line_with_its_reason_and_exit_2() -> None:
     nothing_listens = free_port()
+    where = f"127.0.0.1:{nothing_listens}/0"
     result = run(
         "mock_server.cli", "serve", "--port", str(free_port()), "--store", f"redis://127.0.0.1:{nothing_listens}/0"
     )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"contract-mock: cannot start: cannot reach the Redis store at 127.0.0.1:{nothing_listens}/0: Connection refused"
+        f"contract-mock: cannot start: cannot reach the Redis store at {where}: Connection refused"
     ]
 
 
