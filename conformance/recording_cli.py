@@ -58,6 +58,7 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
         return ExitCode.COULD_NOT_RUN
     options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url)
     result = run_drift(options, on_progress=lambda message: None)
+    result.recording = str(args.har)
     print_report(result, console)
     for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
         if path is not None:

@@ -77,6 +77,7 @@ class RunResult:
     targets: dict[str, str]  # API name -> base URL tested
     seed: int | None = None
     fatal: str = ""  # why nothing could be judged
+    recording: str = ""  # the HAR file a drift run replayed
 
     @property
     def violations(self) -> list[Violation]:

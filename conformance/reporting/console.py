@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from conformance.reporting import violations_by_rule
+from conformance.reporting import title, violations_by_rule
 from conformance.results import ExitCode, Outcome, RunResult
 from conformance.rules import Rule
 
@@ -25,12 +25,13 @@ MAX_SHOWN_PER_RULE = 3
 def print_report(result: RunResult, console: Console) -> None:
     _print_violations(result, console)
     _print_not_judged(result, console)
+    console.print(title(result), style="bold", overflow="fold", soft_wrap=True)
     console.print(summary_table(result))
     console.print(verdict(result))
 
 
 def summary_table(result: RunResult) -> Table:
-    table = Table(title="Conformance summary", title_justify="left")
+    table = Table(title="Summary", title_justify="left")
     table.add_column("API")
     table.add_column("suite")
     for outcome in Outcome:
