@@ -20,7 +20,8 @@ from conformance.concurrency import DEFAULT_PARALLEL_UPDATES
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report, print_rules
-from conformance.results import ExitCode
+from conformance.reporting.progress import RunProgress, stages
+from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix
 from conformance.run import RunOptions, SuiteChoice, execute
 from conformance.target import ORG_ID_ENV, TOKEN_ENV
@@ -99,11 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if console.is_terminal:
-            with console.status("starting", spinner="dots") as status:
-                result = execute(options, on_progress=status.update)
-        else:
-            result = execute(options, on_progress=StageLog(console))
+        included = [suite for suite in Suite if options.suite.includes(suite)]
+        with RunProgress(console, stages([api.name for api in apis], included)) as progress:
+            result = execute(options, on_progress=progress)
     except KeyboardInterrupt:
         console.print("conformance: interrupted; changed records were restored", style="yellow")
         return ExitCode.COULD_NOT_RUN
@@ -113,20 +112,6 @@ def main(argv: list[str] | None = None) -> int:
             writer(result, path)
             console.print(f"report written to {path}", style="dim")
     return int(result.exit_code)
-
-
-class StageLog:
-    """Progress for logs (CI): one line per stage (`fuzz elevate`), not one per scenario or phase."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.stage = ""
-
-    def __call__(self, message: str) -> None:
-        stage = message.split(":", 1)[0]
-        if stage != self.stage:
-            self.stage = stage
-            self.console.print(stage, style="dim")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

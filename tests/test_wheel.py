@@ -125,6 +125,7 @@ def test_conformance_run_against_the_bundled_mock(installed: Installed) -> None:
     result = installed.run("conformance", "run", "--api", "elevate", "--suite", "scenarios", "--html", "r.html")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "Conforms: nothing flagged" in result.stdout
+    assert "[1/1] scenarios elevate" in result.stdout  # progress, one line per stage in a log
     assert (installed.work / "r.html").is_file()
 
 
