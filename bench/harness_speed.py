@@ -29,8 +29,11 @@ from mix import BASE_TOKEN, auth_scheme, org_of
 from servers import HOST, free_port, seconds_to_first_success
 
 from launcher.servers import stop_process
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
+
 from mock_server.vendors.base import Vendor
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench runs only there
 
 RUN_TIMEOUT_S = 900
 DEFAULT_MAX_EXAMPLES = 10  # the harness's default depth (conformance/fuzz.py)

@@ -37,11 +37,12 @@ from servers import (
 )
 
 from launcher.servers import stop_process
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
 BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
 RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
 LOADGEN = BENCH_DIR / "loadgen.py"
 PRISM_DIR = BENCH_DIR / ".prism"

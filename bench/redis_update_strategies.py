@@ -13,14 +13,15 @@ import statistics
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import redis
 
-from mock_server.config import PROJECT_ROOT
 from mock_server.state.redis_store import RedisStore, UpdateStrategy
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench runs only there
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import redis_server  # noqa: E402
 
 SEEDS = {"api": {"items": {"1": {"id": 1, "count": 0, "payload": {"tags": ["a", "b"], "name": "x" * 200}}}}}
 STRATEGIES: tuple[UpdateStrategy, ...] = ("lua", "watch")

@@ -23,11 +23,12 @@ from mock_throughput import LoadSettings, machine, run_load, served_vendors
 from servers import HOST, free_port, seconds_to_first_success
 
 from launcher.servers import serve_command, start_server, stop_process
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.vendors.base import Vendor
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench runs only there
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import redis_server  # noqa: E402
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "scaling.json"
 SETUPS = {  # name -> (workers, on Redis)

@@ -1,4 +1,4 @@
-"""The APIs the harness knows: one spec in `openapi/` with a folder of the same name in `fixtures/`.
+"""The APIs the harness knows: one bundled spec with a fixtures folder of the same name (`vendor_facts.resources`).
 
 Everything the harness needs about an API comes from those two places, so a fifth vendor needs no
 change here.
@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from openapi_model import ApiSpec, Operation
-from vendor_facts import PROJECT_ROOT
+from vendor_facts import resources
 
-__all__ = ["PROJECT_ROOT", "Api", "Operation", "UnknownApi", "discover", "select"]
+__all__ = ["Api", "Operation", "UnknownApi", "discover", "select"]
 
 
 class UnknownApi(Exception):
@@ -70,18 +70,14 @@ class Api:
         return self.model.org_header_example()
 
 
-def discover(root: Path = PROJECT_ROOT) -> dict[str, Api]:
-    """Every API with both `openapi/<name>.yaml` and `fixtures/<name>/`, by name."""
-    return {
-        spec.stem: Api(spec.stem, spec, root / "fixtures" / spec.stem)
-        for spec in sorted((root / "openapi").glob("*.yaml"))
-        if (root / "fixtures" / spec.stem).is_dir()
-    }
+def discover() -> dict[str, Api]:
+    """Every bundled API (a spec with a fixtures folder of the same name), by name."""
+    return {name: Api(name, resources.spec_path(name), resources.fixture_dir(name)) for name in resources.api_names()}
 
 
-def select(names: str, root: Path = PROJECT_ROOT) -> list[Api]:
+def select(names: str) -> list[Api]:
     """The APIs named by `--api`: one name, a comma-separated list, or `all`."""
-    available = discover(root)
+    available = discover()
     if names == "all":
         return list(available.values())
     wanted = [name.strip() for name in names.split(",") if name.strip()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 
@@ -17,10 +18,10 @@ from conformance import recording_cli
 from conformance.apis import UnknownApi, discover, select
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
-from conformance.progress import RunProgress
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report, print_rules
-from conformance.results import ExitCode
+from conformance.reporting.progress import RunProgress, stages
+from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix, rules_json, rules_markdown
 from conformance.run import RunOptions, SuiteChoice, execute, print_plans
 from conformance.target import ORG_ID_ENV, TOKEN_ENV
@@ -28,6 +29,7 @@ from conformance.target import ORG_ID_ENV, TOKEN_ENV
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('contract-mock-kit')}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the conformance suites", description=__doc__)
     run.add_argument("--api", required=True, help=f"one of {', '.join(discover())}, a comma-separated list, or all")
@@ -128,11 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends the run like Ctrl-C does, so that the records a scenario changed are restored.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if console.is_terminal:
-            with RunProgress(console) as progress:
-                result = execute(options, on_progress=progress)
-        else:
-            result = execute(options, on_progress=StageLog(console))
+        included = [suite for suite in Suite if options.suite.includes(suite)]
+        with RunProgress(console, stages([api.name for api in apis], included)) as progress:
+            result = execute(options, on_progress=progress)
     except KeyboardInterrupt:
         console.print(
             "conformance: interrupted; the records being changed were written back where the target allowed it "
@@ -148,20 +148,6 @@ def main(argv: list[str] | None = None) -> int:
             writer(result, path)
             console.print(f"report written to {path}", style="dim")
     return int(result.exit_code)
-
-
-class StageLog:
-    """Progress for logs (CI): one line per stage (`fuzz elevate`), not one per scenario or phase."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.stage = ""
-
-    def __call__(self, message: str) -> None:
-        stage = message.split(":", 1)[0]
-        if stage != self.stage:
-            self.stage = stage
-            self.console.print(stage, style="dim")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

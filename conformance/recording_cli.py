@@ -123,6 +123,7 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
         return ExitCode.COULD_NOT_RUN
     options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url, target_file=args.target_file)
     result = run_drift(options, on_progress=lambda message: None)
+    result.recording = str(args.har)
     if not result.fatal:
         console.print(drift_heading(options, result))
     print_report(result, console)

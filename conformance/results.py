@@ -126,6 +126,7 @@ class RunResult:
     unrestored: list[Unrestored] = field(default_factory=list)  # the partner's data the run left changed
     created: list[str] = field(default_factory=list)  # records the run created and could not delete
     requests: dict[str, str] = field(default_factory=dict)  # API name -> requests sent, of what budget, 429s seen
+    recording: str = ""  # the HAR file a drift run replayed
 
     @property
     def violations(self) -> list[Violation]:

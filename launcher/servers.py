@@ -18,14 +18,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
 if TYPE_CHECKING:
     import uvicorn
-
-from vendor_facts.paths import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
@@ -57,23 +56,26 @@ def serve_command(port: int, *options: str, module: str = "mock_server.cli") -> 
     ]  # fmt: skip
 
 
-def start_server(command: Sequence[str], log: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """Start a server process in the project root; its stderr goes to `log`."""
-    return subprocess.Popen(list(command), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+def start_server(
+    command: Sequence[str], log: IO[bytes] | int = subprocess.DEVNULL, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server process (in `cwd`, default this one's); its stderr goes to `log`."""
+    return subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
 
 
 @contextmanager
-def bundled_mock(*options: str, module: str = "mock_server.cli") -> Iterator[str]:
+def bundled_mock(*options: str, module: str = "mock_server.cli", cwd: Path | None = None) -> Iterator[str]:
     """The mock's root URL (`http://127.0.0.1:<port>`) while the context is open.
 
-    `module` is a module with the same `serve` command line (a test's variant of the mock).
+    `module` is a module with the same `serve` command line (a test's variant of the mock), importable
+    from `cwd`.
     """
     for attempt in range(START_ATTEMPTS):
         port = free_port()
         url = f"http://{HOST}:{port}"
         # A file, not a pipe: a pipe nobody reads would block the mock once it fills up.
         with tempfile.TemporaryFile() as log:
-            process = start_server(serve_command(port, *options, module=module), log)
+            process = start_server(serve_command(port, *options, module=module), log, cwd)
             try:
                 _wait_until_serving(url, process, log)
             except MockStartError:

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+# Connexion imports Starlette's test client, which warns at import that it is deprecated with httpx:
+# noise in every command and in users' pytest runs about code the mock never calls. Every entry point
+# (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning is ignored.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
+    import starlette.testclient  # noqa: F401
+# isort: split
 from connexion import ConnexionMiddleware
 from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier

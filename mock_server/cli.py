@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import socket
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, DEFAULT_TODAY, SETTINGS_ENV, STORE_ENV, Settings
@@ -47,6 +49,7 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contract-mock", description="Stateful mock of four contract APIs")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('contract-mock-kit')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=Settings.host, help=f"address to bind (default: {Settings.host})")
@@ -144,13 +147,21 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     from mock_server.state.store import StoreUnavailable
 
     try:
+        listener = _listen(settings.host, settings.port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+        return 2
+    try:
         app = create_app(settings)
     except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
+        listener.close()
         print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
         return 2
     for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
     if workers > 1:
+        listener.close()  # the address was free a moment ago; uvicorn binds it again for its workers
         # Each worker builds its own app; the state they share lives in the --store (README "Workers").
         os.environ[SETTINGS_ENV] = settings.to_json()
         uvicorn.run(
@@ -158,8 +169,17 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
             lifespan="on", log_level=log_level, access_log=access_log,
         )  # fmt: skip
         return 0
-    uvicorn.run(app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log
+    )
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed: a busy port is one line and exit 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, reuse_port=False)
 
 
 def print_inferences(spec_dir: Path, apis: list[str], output_format: str = "text") -> int:

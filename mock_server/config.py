@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vendor_facts import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
+from vendor_facts import resources
+
+DEFAULT_SPEC_DIR = resources.spec_dir()
+DEFAULT_FIXTURES_DIR = resources.fixtures_dir()
 
 # The fixtures describe contracts relative to this date (billing started or not, notice dates…),
 # so the mock starts its clock here unless told otherwise; `--today system` follows the real date.
@@ -89,4 +92,4 @@ def _typed(hint: Any, value: Any) -> Any:
     return value
 
 
-__all__ = ["DEFAULT_FIXTURES_DIR", "DEFAULT_SPEC_DIR", "DEFAULT_TODAY", "PROJECT_ROOT", "Settings"]
+__all__ = ["DEFAULT_FIXTURES_DIR", "DEFAULT_SPEC_DIR", "DEFAULT_TODAY", "Settings"]

@@ -177,13 +177,21 @@ class ContractMock:
         options.setdefault("transport", self.async_transport())
         return httpx.AsyncClient(base_url=self.base_url(api), headers=self.headers(api), **options)
 
-    def transport(self) -> httpx.WSGITransport:
-        """For your own `httpx.Client(transport=..., base_url=contract_mock.base_url(api))`."""
-        return httpx.WSGITransport(app=self.server.wsgi())  # type: ignore[arg-type]
+    def transport(self, api: str | None = None) -> httpx.BaseTransport:
+        """For your own `httpx.Client(transport=...)`, in-process.
 
-    def async_transport(self) -> httpx.ASGITransport:
-        """For your own `httpx.AsyncClient(transport=..., base_url=contract_mock.base_url(api))`."""
-        return async_transport(self.server.app)
+        A relative URL (`client.get("/customer-contracts/1")`, or a relative `base_url`) is resolved
+        against `base_url(api)`, or the mock's root without `api`; an absolute URL is used as it is.
+        """
+        wsgi = httpx.WSGITransport(app=self.server.wsgi())  # type: ignore[arg-type]
+        return _RelativeTo(self._root(api), wsgi)
+
+    def async_transport(self, api: str | None = None) -> httpx.AsyncBaseTransport:
+        """For your own `httpx.AsyncClient(transport=...)`, in-process; relative URLs as in `transport()`."""
+        return _AsyncRelativeTo(self._root(api), async_transport(self.server.app))
+
+    def _root(self, api: str | None) -> httpx.URL:
+        return httpx.URL(self.base_url(api) if api else self.url)
 
     def close(self) -> None:
         """Put back what the test changed: its tenant's records and the clock; close its clients."""
@@ -211,6 +219,39 @@ class ContractMock:
     def _track(self, client: httpx.Client) -> httpx.Client:
         self._clients.append(client)
         return client
+
+
+def _absolute(root: httpx.URL, request: httpx.Request) -> None:
+    """Give a request made with a relative URL the mock's scheme, host and prefix (httpx needs them after)."""
+    if request.url.is_absolute_url:
+        return
+    prefix = root.raw_path.rstrip(b"/")
+    request.url = root.copy_with(raw_path=prefix + request.url.raw_path)
+    request.headers["Host"] = root.netloc.decode("ascii")
+
+
+class _RelativeTo(httpx.BaseTransport):
+    def __init__(self, root: httpx.URL, inner: httpx.BaseTransport) -> None:
+        self._root, self._inner = root, inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _absolute(self._root, request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncRelativeTo(httpx.AsyncBaseTransport):
+    def __init__(self, root: httpx.URL, inner: httpx.AsyncBaseTransport) -> None:
+        self._root, self._inner = root, inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _absolute(self._root, request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def _grant(registry: TokenRegistry, token: str) -> Grant:

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.config import PROJECT_ROOT
+from tests.support.paths import REPO_ROOT
 
-BENCH = PROJECT_ROOT / "bench" / "all.py"
+BENCH = REPO_ROOT / "bench" / "all.py"
 
 
 def run_bench(tmp_path: Path, *options: str) -> tuple[str, dict]:
     results = tmp_path / "latest.json"
     done = subprocess.run(
         [sys.executable, str(BENCH), "--quick", "--no-prism", "--results", str(results), *options],
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=240,

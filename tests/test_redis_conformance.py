@@ -14,9 +14,9 @@ import sys
 import pytest
 import redis
 
-from conformance.apis import PROJECT_ROOT
 from conformance.results import ExitCode
 from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
+from tests.support.paths import REPO_ROOT
 
 
 def test_bundled_mock_on_redis_conforms(store_backend: str) -> None:
@@ -26,7 +26,7 @@ def test_bundled_mock_on_redis_conforms(store_backend: str) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--api", "all", "--seed", str(SEED),
          "--max-examples", str(MAX_EXAMPLES)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"},
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
     assert completed.returncode == ExitCode.CONFORMS, completed.stdout[-5000:] + completed.stderr[-3000:]
     assert "Conforms: nothing flagged" in completed.stdout

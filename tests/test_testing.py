@@ -154,3 +154,24 @@ def test_plugin_is_inert_for_suites_that_do_not_use_it():
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=True
     )
     assert result.stdout.strip() == "['mock_server', 'mock_server.pytest_plugin']"
+
+
+def test_transport_resolves_relative_urls_against_the_api(contract_mock):
+    """The README's sync example: your own client, no socket, no absolute URL."""
+    headers = contract_mock.headers("elevate")
+    with httpx.Client(transport=contract_mock.transport("elevate"), headers=headers) as client:
+        assert client.get("/customer-contracts/1").json()["id"] == 1
+    with httpx.Client(transport=contract_mock.transport("elevate"), base_url="/customer-contracts") as client:
+        assert client.get("/1", headers=headers).json()["id"] == 1
+    with httpx.Client(transport=contract_mock.transport(), headers=headers) as client:  # the mock's root
+        assert client.get("/elevate/customer-contracts/1").json()["id"] == 1
+
+
+@pytest.mark.anyio
+async def test_async_transport_in_an_anyio_test(contract_mock):
+    """The README's async example: `pytest.mark.anyio` (anyio's pytest plugin comes with httpx)."""
+    transport = contract_mock.async_transport("elevate")
+    async with httpx.AsyncClient(transport=transport, headers=contract_mock.headers("elevate")) as client:
+        response = await client.get("/customer-contracts/1")
+    assert response.status_code == 200
+    assert response.json()["id"] == 1

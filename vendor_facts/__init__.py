@@ -1,5 +1,6 @@
 """The bottom layer: what each vendor *is* (resources, derived members, references, limits, OAuth,
-error kinds, read forms), one module per vendor, plus where the bundled specs and fixtures live.
+error kinds, read forms), one module per vendor, plus the bundled specs and fixtures
+(`vendor_facts.resources`).
 
 `mock_server` (how the mock behaves) and `conformance` (how a target is judged) both read from here
 and never from each other (the import-linter contracts in pyproject.toml).
@@ -23,9 +24,8 @@ from vendor_facts.model import (
     Resource,
     VendorFacts,
 )
-from vendor_facts.paths import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 
-_NOT_VENDORS = frozenset({"model", "paths", "har"})
+_NOT_VENDORS = frozenset({"model", "resources"})
 
 
 def discover() -> dict[str, VendorFacts]:
@@ -41,10 +41,7 @@ def discover() -> dict[str, VendorFacts]:
 
 
 __all__ = [
-    "DEFAULT_FIXTURES_DIR",
-    "DEFAULT_SPEC_DIR",
     "KIND_BY_STATUS",
-    "PROJECT_ROOT",
     "DerivedMember",
     "Edition",
     "ErrorAnswer",

@@ -9,6 +9,27 @@ from conformance.apis import discover
 from conformance.results import CaseResult, RunResult, Suite, Violation
 from conformance.rules import Rule, rule_matrix
 
+# The suites the rule matrix reads its results from: a drift run replays exchanges and judges no rule.
+RULE_SUITES = frozenset({Suite.SCENARIOS, Suite.FUZZ, Suite.BOUNDARIES, Suite.CONCURRENCY})
+
+
+def suites_run(result: RunResult) -> list[str]:
+    """The suites of the run, in the order of `Suite` (drift when a recording was replayed)."""
+    seen = {case.suite for case in result.cases} | ({Suite.DRIFT} if result.recording else set())
+    return [suite.value for suite in Suite if suite in seen]
+
+
+def title(result: RunResult) -> str:
+    """What ran, against what: `Drift report · zoho-desk at URL · recording zoho.har`."""
+    suites = suites_run(result)
+    kind = "Drift report" if suites == [Suite.DRIFT.value] else "Conformance report"
+    parts = [f"{kind} ({', '.join(suites)})" if kind == "Conformance report" and suites else kind]
+    targets = ", ".join(f"{api} at {url}" for api, url in result.targets.items())
+    parts.append(targets or "no target")
+    if result.recording:
+        parts.append(f"recording {result.recording}")
+    return " · ".join(parts)
+
 
 def violations_by_rule(
     cases: Iterable[CaseResult], *, documented: bool | None = None
@@ -34,7 +55,9 @@ def differences_by_rule(cases: Iterable[CaseResult]) -> dict[str, list[tuple[Cas
 
 
 def rules_by_api(result: RunResult) -> dict[str, list[Rule]]:
-    """The rule matrix of every API the run tested, with this run's results."""
+    """The rule matrix of every API the run tested, with this run's results (none for a drift run)."""
+    if not {case.suite for case in result.cases} & RULE_SUITES:
+        return {}
     apis = discover()
     return {
         name: rule_matrix(apis[name], [case for case in result.cases if case.api == name])

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from conformance.reporting import differences_by_rule, documented_by_rule
+from conformance.reporting import differences_by_rule, documented_by_rule, title
 from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Violation
 from conformance.rules import Rule
 
@@ -29,13 +29,14 @@ def print_report(result: RunResult, console: Console) -> None:
     _print_differences(result, console)
     _print_not_judged(result, console)
     _print_created(result, console)
+    console.print(title(result), style="bold", overflow="fold", soft_wrap=True)
     console.print(summary_table(result))
     _print_unrestored(result, console)
     console.print(verdict(result))
 
 
 def summary_table(result: RunResult) -> Table:
-    table = Table(title="Conformance summary", title_justify="left")
+    table = Table(title="Summary", title_justify="left")
     table.add_column("API")
     table.add_column("suite")
     for outcome in Outcome:

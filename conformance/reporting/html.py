@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
-from conformance.reporting import differences_by_rule, documented_by_rule, rules_by_api
+from conformance.reporting import differences_by_rule, documented_by_rule, rules_by_api, title
 from conformance.results import CaseResult, Exchange, ExitCode, Outcome, RunResult, Violation
 
 
@@ -26,7 +28,30 @@ def environment() -> Environment:
     )
     env.filters["request_text"] = request_text
     env.filters["response_text"] = response_text
+    env.filters["response_html"] = response_html
+    env.filters["markdown"] = markdown_inline
     return env
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False})  # a rule's sentence is text: no raw HTML passes
+
+
+def markdown_inline(text: str) -> Markup:
+    """A rule's sentence or title as written (`code`, *emphasis*, links), rendered, never raw HTML."""
+    return Markup(_markdown().renderInline(text or ""))  # markdown-it escapes the text itself
+
+
+def response_html(exchange: Exchange, subject: str = "") -> Markup:
+    """The response as text, the lines about the violation's member (`subject`) marked."""
+    member = subject.replace("/", ".").rsplit(".", 1)[-1].strip("[]")
+    key = f'"{member}":' if member else None
+    lines = [
+        Markup("<mark>{}</mark>").format(line) if key and key in line else escape(line)
+        for line in response_text(exchange).split("\n")
+    ]
+    return Markup("\n").join(lines)
 
 
 def render(result: RunResult) -> str:
@@ -35,6 +60,7 @@ def render(result: RunResult) -> str:
         .get_template("report.html.j2")
         .render(
             result=result,
+            title=title(result),
             verdict=_verdict(result),
             outcomes=[outcome.value for outcome in Outcome],
             summary=_summary(result),
@@ -69,7 +95,10 @@ def _summary(result: RunResult) -> list[dict[str, Any]]:
                 "api": api,
                 "suite": suite,
                 "counts": [(outcome.value, result.count(outcome, cases)) for outcome in Outcome],
-                "cases": sum(case.cases or 0 for case in cases),
+                # examples generated (fuzz, boundaries); None where the suite sends fixed requests
+                "cases": sum(case.cases for case in cases if case.cases is not None)
+                if any(case.cases is not None for case in cases)
+                else None,
                 "positive": sum(case.positive for case in cases),
                 "negative": sum(case.negative for case in cases),
             }

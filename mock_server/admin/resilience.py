@@ -1,7 +1,10 @@
 """Admin endpoints for faults and limits, on the admin blueprint (so behind its token check).
 
-- `GET|POST|DELETE /__admin/faults`, `DELETE /__admin/faults/<id>`: one tenant's faults (named by
-  `X-Tenant-Token` or `?tenant=<fingerprint>`), or those for every tenant when none is named.
+- `GET|POST|DELETE /__admin/faults`, `DELETE /__admin/faults/<id>`: with a tenant named (by
+  `X-Tenant-Token` or `?tenant=<fingerprint>`), GET lists the faults that fire for it (its own and
+  those for every tenant, each with its `scope`), POST adds to its own, DELETE removes its own.
+  With none named, POST adds faults for every tenant (`scope` `*`), GET lists every fault of every
+  scope, DELETE removes them all (or the one with that id, wherever it is).
   POST takes one fault or `{"faults": [...]}` (schema in `mock_server.resilience.faults`).
 - `GET|POST /__admin/limits`: the limits each API declares, whether they are on, the tenant's
   edition, calls in flight and API credits used today; POST `{"enabled": bool}` and/or
@@ -59,7 +62,8 @@ def register(blueprint: Blueprint, state: MockState) -> None:
         scope = _scope()
         removed = faults.remove(scope, fault_id)
         if not removed:
-            return _error(404, [f"no fault {fault_id} in scope {scope}"])
+            where = "any scope" if scope == SERVER_WIDE else f"the faults of tenant {scope}"
+            return _error(404, [f"no fault {fault_id} in {where}"])
         return jsonify({"scope": scope, "removed": removed})
 
     @blueprint.get("/limits")

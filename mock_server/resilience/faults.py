@@ -4,7 +4,9 @@ A fault matches by API, method, path template and/or operationId (none given: ev
 is one of `FAULT_KINDS`. It fires with a `probability` and/or for the first `count` matching requests;
 the n-th matching request draws from `random.Random(f"{seed}:{id}:{n}")`, so a run that sends the
 same requests sees the same faults. Faults are kept in the store — per tenant, or `"*"` for every
-tenant — so workers sharing a store share them; ids (`f1`, `f2`…) are numbered per scope.
+tenant — so workers sharing a store share them. Ids (`f1`, `f2`…) come from one counter for every
+scope, so an id names one fault; the listing for every tenant (`"*"`) shows every scope's faults, and
+clearing it clears them all.
 
 What a fault does to stored state: only `latency` lets the request through (after the delay), so
 a delayed write is applied after the delay. Every other fault answers *instead of* the operation:
@@ -31,6 +33,7 @@ from mock_server.state.store import Store
 from openapi_model import load_yaml
 
 FAULTS_VALUE = "faults"
+SCOPES_VALUE = "fault-scopes"  # the tenants with faults of their own, kept under SERVER_WIDE
 SERVER_WIDE = "*"
 MAX_DELAY_MS = 120_000
 FAULT_KINDS = ("latency", "status", "throttle", "reset", "empty", "truncated", "malformed")
@@ -154,30 +157,53 @@ class Faults:
         installed = []
         for fault in self.validated(faults):
             stored = {k: v for k, v in fault.items() if k not in ("token", "tenant")}
-            stored["id"] = f"f{self.store.add(scope, 'fault-ids', 1)}"
+            stored["id"] = f"f{self.store.add(SERVER_WIDE, 'fault-ids', 1)}"
             installed.append(stored)
         self.store.set_value(scope, FAULTS_VALUE, self.listed(scope) + installed)
+        self._remember(scope)
         return installed
+
+    def scopes(self, scope: str) -> list[str]:
+        """The scopes a request about `scope` sees: every scope for `*`, else the tenant's and `*`."""
+        if scope != SERVER_WIDE:
+            return [scope, SERVER_WIDE]
+        tenants = self.store.get_value(SERVER_WIDE, SCOPES_VALUE)
+        return [SERVER_WIDE, *(tenants if isinstance(tenants, list) else [])]
+
+    def _remember(self, scope: str) -> None:
+        known = self.scopes(SERVER_WIDE)
+        if scope not in known:
+            self.store.set_value(SERVER_WIDE, SCOPES_VALUE, [*known[1:], scope])
 
     def listed(self, scope: str) -> list[dict[str, Any]]:
         value = self.store.get_value(scope, FAULTS_VALUE)
         return list(value) if isinstance(value, list) else []
 
     def report(self, scope: str) -> list[dict[str, Any]]:
-        """The faults of `scope` with how often each matched and fired."""
+        """The faults that apply in `scope` (see `scopes`), each with its scope and how often it matched and fired."""
         return [
             {
                 **fault,
-                "matched": self.store.add(scope, f"fault:{fault['id']}:seen", 0),
-                "fired": self.store.add(scope, f"fault:{fault['id']}:fired", 0),
+                "scope": listed_in,
+                "matched": self.store.add(listed_in, f"fault:{fault['id']}:seen", 0),
+                "fired": self.store.add(listed_in, f"fault:{fault['id']}:fired", 0),
             }
-            for fault in self.listed(scope)
+            for listed_in in self.scopes(scope)
+            for fault in self.listed(listed_in)
         ]
 
     def remove(self, scope: str, fault_id: str | None = None) -> int:
-        kept = [f for f in self.listed(scope) if fault_id is not None and f.get("id") != fault_id]
-        removed = len(self.listed(scope)) - len(kept)
-        self.store.set_value(scope, FAULTS_VALUE, kept or None)
+        """Remove one fault (by id) or all: of the tenant `scope`, or of every scope for `*`."""
+        removed = 0
+        owned = self.scopes(scope) if scope == SERVER_WIDE else [scope]
+        for listed_in in owned:
+            faults = self.listed(listed_in)
+            kept = [f for f in faults if fault_id is not None and f.get("id") != fault_id]
+            removed += len(faults) - len(kept)
+            if len(kept) != len(faults):
+                self.store.set_value(listed_in, FAULTS_VALUE, kept or None)
+        if scope == SERVER_WIDE and fault_id is None:
+            self.store.set_value(SERVER_WIDE, SCOPES_VALUE, None)
         return removed
 
     def install_file(self, path: Path) -> None:
@@ -203,6 +229,7 @@ class Faults:
             by_scope.setdefault(scope_of(fault), []).append({**stored, "id": f"file-{index}"})
         for scope, listed in by_scope.items():
             self.store.set_value(scope, FAULTS_VALUE, listed)
+            self._remember(scope)
 
     # -- firing ---------------------------------------------------------------------------------
 

@@ -341,7 +341,7 @@ class RedisStore:
         try:
             self._redis.ping()
         except redis.RedisError as exc:
-            raise StoreUnavailable(f"cannot reach the Redis store at {self._place()}: {type(exc).__name__}") from None
+            raise StoreUnavailable(f"cannot reach the Redis store at {self._place()}: {_reason(exc)}") from None
 
     def _place(self) -> str:
         if isinstance(self._redis, redis.RedisCluster):
@@ -662,3 +662,15 @@ class _Reads:
 
 def _pairs(flat: list[Any]) -> dict[str, Any]:
     return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's reason behind a connection error (`Connection refused`), else the error's class."""
+    cause: BaseException | None = exc
+    for _ in range(10):  # a chain of causes is short; bounded all the same
+        if cause is None:
+            break
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__

@@ -22,6 +22,7 @@ from conformance.run import RunOptions, SuiteChoice, run_api
 from conformance.target import resolve_target
 from launcher.servers import bundled_mock
 from tests.conformance import variants
+from tests.support.paths import REPO_ROOT
 
 SEED = 20261122
 MAX_EXAMPLES = DEFAULT_MAX_EXAMPLES
@@ -43,7 +44,7 @@ def judge(variant: Variant) -> list[CaseResult]:
     """Run the harness against the variant, started like the mock (`contract-mock serve`, its own process),
     trusted like the bundled mock (writes allowed, a tenant per scenario)."""
     api = discover()[variant.api]
-    with bundled_mock("--variant", variant.id, module="tests.conformance.variant_server") as url:
+    with bundled_mock("--variant", variant.id, module="tests.conformance.variant_server", cwd=REPO_ROOT) as url:
         tenant = f"variant-{uuid.uuid4().hex[:8]}"
         target = resolve_target(api, base_url=f"{url}/{api.name}", bundled=True, tenant=tenant)
         options = RunOptions(apis=[api], suite=variant.suite, max_examples=MAX_EXAMPLES, seed=SEED)

@@ -21,9 +21,8 @@ from conformance.limits import RateLimitError, parse_rate
 from conformance.planning import limits_for
 from conformance.results import ExitCode
 from conformance.target import resolve_target
-from launcher.servers import bundled_mock
+from launcher.servers import bundled_mock, serving
 from tests.support.departures import proxying
-from tests.support.server import serving
 
 REVNUE = discover()["revnue"]
 

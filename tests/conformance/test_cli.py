@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.apis import PROJECT_ROOT, discover
+from conformance.apis import discover
 from conformance.cli import main
 from conformance.results import ExitCode, Suite
 from conformance.rules import rule_matrix
 from launcher.servers import bundled_mock, serving
 from tests.conformance import variants
 from tests.conformance.test_broken_variants import MAX_EXAMPLES, SEED
+from tests.support.paths import REPO_ROOT
+from vendor_facts import resources
 
 # The budget for `conformance run --api all` at its default depth is 60 s on an idle machine;
 # this one is shared, so the test allows twice that.
@@ -35,7 +37,7 @@ def test_bundled_mock_conforms(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--api", "all", "--seed", str(SEED),
          "--max-examples", str(MAX_EXAMPLES), *(f"--{kind}={path}" for kind, path in reports.items())],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
 
@@ -65,7 +67,7 @@ def _is(flagged: tuple[str, str, str], defect: tuple[str, str, str]) -> bool:
     "arguments",
     [
         ["run", "--api", "salesforce"],
-        ["run", "--api", "all", "--target-file", "fixtures/elevate/target.yaml"],
+        ["run", "--api", "all", "--target-file", str(resources.fixture_dir("elevate") / "target.yaml")],
         ["run", "--api", "elevate", "--base-url", "http://127.0.0.1:9", "--token", "t"],
     ],
     ids=["unknown API", "one target file for several APIs", "unreachable target"],
@@ -98,7 +100,7 @@ def test_real_target_without_allow_writes_is_only_read(capsys: pytest.CaptureFix
 
 def test_real_target_with_allow_writes_writes_only_allowed_records_and_restores_them(tmp_path: Path) -> None:
     target_file = tmp_path / "target.yaml"
-    mock_target = (PROJECT_ROOT / "fixtures/elevate/target.yaml").read_text()
+    mock_target = (resources.fixture_dir("elevate") / "target.yaml").read_text()
     target_file.write_text(mock_target + "record_ids: [1]\n")
     app = variants.RecordRequests(variants.mock("elevate"))
     token = f"dev-token.{uuid.uuid4().hex[:8]}"

@@ -16,12 +16,12 @@ from conformance.drift import DriftOptions, run_drift
 from conformance.exchange_spec import contract_for
 from conformance.results import ExitCode, Outcome
 from conformance.target import resolve_target
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from recordings.har import CREDENTIAL_MEMBER, CredentialClass
 from tests.support import departures
 from tests.support.departures import Rewrite, example_write, first_id, mock, proxying, refusals_as_403
-from tests.support.server import serving
 
 TENANT = "credentials"
 

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from conformance.apis import PROJECT_ROOT
 from conformance.cli import main
 from conformance.results import ExitCode
+from launcher.servers import serving
 from tests.conformance import variants
 from tests.conformance.test_broken_variants import SEED
-from tests.support.server import serving
+from vendor_facts import resources
 
 
 def target_file(tmp_path: Path, api: str, extra: str = "") -> Path:
     path = tmp_path / "target.yaml"
-    path.write_text((PROJECT_ROOT / f"fixtures/{api}/target.yaml").read_text() + extra)
+    path.write_text((resources.fixture_dir(api) / "target.yaml").read_text() + extra)
     return path
 
 

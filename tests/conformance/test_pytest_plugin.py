@@ -9,6 +9,7 @@ import pytest
 from conformance.apis import discover
 from conformance.scenarios.loader import scenario_files
 from launcher.servers import bundled_mock
+from tests.support.paths import REPO_ROOT
 
 pytest_plugins = ["pytester"]
 
@@ -49,7 +50,8 @@ def test_scenarios_run_against_the_bundled_mock(pytester: pytest.Pytester) -> No
 def test_a_broken_target_fails_the_item_naming_the_rule(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with bundled_mock("--variant", "404 returned as 200", module="tests.conformance.variant_server") as url:
+    variant = "tests.conformance.variant_server"
+    with bundled_mock("--variant", "404 returned as 200", module=variant, cwd=REPO_ROOT) as url:
         result = pytester.runpytest_inprocess(
             "--conformance-api=abillity",
             f"--conformance-base-url={url}/abillity",

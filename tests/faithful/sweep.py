@@ -29,6 +29,7 @@ import httpx
 import yaml
 
 from tests.faithful.servers import PROJECT_ROOT, running
+from vendor_facts import resources
 
 APIS = ("elevate", "abillity", "zoho-desk", "revnue")
 KINDS = ("mock", "faithful")
@@ -58,7 +59,7 @@ def faithful_target_file(api: str) -> Path:
 
 def mock_target_file(api: str, directory: Path) -> Path:
     """The mock's own target file as a partner would copy it: plus the token and the record to write to."""
-    data = yaml.safe_load((PROJECT_ROOT / "fixtures" / api / "target.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((resources.fixture_dir(api) / "target.yaml").read_text(encoding="utf-8"))
     data.update(token=MOCK_TOKEN, record_ids=[data["variables"][MOCK_RECORD_VARIABLE[api]]])
     path = directory / f"{api}-mock-target.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

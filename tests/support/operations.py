@@ -6,11 +6,12 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
+from mock_server.config import Settings
 from mock_server.engine.spec import SpecView
 from mock_server.state.fixtures import load_fixtures
 from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
+from vendor_facts import resources
 
 VENDORS = discover()
 _tokens = itertools.count()
@@ -53,7 +54,7 @@ def operations() -> list[Operation]:
     found = []
     for name, vendor in VENDORS.items():
         spec = SpecView.load(Settings().spec_dir / f"{name}.yaml")
-        grant = load_fixtures(vendor, DEFAULT_FIXTURES_DIR).tokens.lookup("dev-token")
+        grant = load_fixtures(vendor, resources.fixtures_dir()).tokens.lookup("dev-token")
         org = sorted(grant.orgs)[0] if grant and grant.orgs else None
         for op in spec.operations:
             template, method, operation = op.path, op.method.lower(), op.definition
