@@ -30,7 +30,6 @@ from servers import HOST, free_port, seconds_to_first_success
 
 from launcher.servers import stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
-
 from mock_server.vendors.base import Vendor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench runs only there
