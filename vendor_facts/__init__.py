@@ -25,6 +25,7 @@ from vendor_facts.model import (
 )
 from vendor_facts.paths import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, PROJECT_ROOT
 
+
 def discover() -> dict[str, VendorFacts]:
     """Every vendor module of this package (a module with a `FACTS`), by API name, in a stable order."""
     found: dict[str, VendorFacts] = {}
