@@ -25,14 +25,12 @@ from vendor_facts.model import (
     VendorFacts,
 )
 
-_NOT_VENDORS = frozenset({"model", "resources"})
-
 
 def discover() -> dict[str, VendorFacts]:
-    """Every vendor module of this package, by API name, in a stable order."""
+    """Every vendor module of this package (a module with a `FACTS`), by API name, in a stable order."""
     found: dict[str, VendorFacts] = {}
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module_info.name in _NOT_VENDORS or module_info.name.startswith("_"):
+        if module_info.name.startswith("_"):
             continue
         facts = getattr(importlib.import_module(f"{__name__}.{module_info.name}"), "FACTS", None)
         if isinstance(facts, VendorFacts):
