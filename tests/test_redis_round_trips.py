@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 import redis
+import yaml
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
-from mock_server.config import Settings
+from mock_server.config import DEFAULT_SPEC_DIR, Settings
 
 CONTRACT = "/revnue/api/v2/contract/1"
 DB = 7  # a database of the session's redis-server of its own: MONITOR shows every database
@@ -62,6 +63,12 @@ def _until(monitor: redis.client.Monitor, marker: str) -> Iterator[dict[str, Any
         yield entry
 
 
+def create_example() -> Any:
+    """The example of Revnue's create in its spec."""
+    spec = yaml.safe_load((DEFAULT_SPEC_DIR / "revnue.yaml").read_text())
+    return spec["paths"]["/api/v2/contract"]["post"]["requestBody"]["content"]["application/json"]["example"]
+
+
 def requester(client: TestClient, token: str) -> Callable[..., Callable[[], None]]:
     def request(method: str, path: str, body: Any = None, content_type: str = "application/json") -> Callable[[], None]:
         def send() -> None:
@@ -91,6 +98,7 @@ def test_each_request_path_takes_one_round_trip_to_read_and_one_more_to_write(st
             "revnue update": (request("PATCH", CONTRACT, {"name": "Counted"}), 2 + window),
             "revnue update, no change": (request("PATCH", CONTRACT, {"name": "Counted"}), 1 + window),
             "revnue delete": (request("DELETE", "/revnue/api/v2/contract/3"), 2 + window),
+            "revnue create": (request("POST", "/revnue/api/v2/contract?company=1", create_example()), 2 + window),
             "elevate read": (request("GET", "/elevate/customer-contracts/1"), 1),
             "elevate list": (request("GET", "/elevate/customer-contracts?page=1&pageSize=50"), 1),
             "elevate update": (
