@@ -6,7 +6,6 @@ Alone: `.venv/bin/python -m pytest -p no:xdist -m wheel` (about a minute; pip's 
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -27,6 +26,8 @@ pytestmark = pytest.mark.wheel
 INSTALL_TIMEOUT = 240
 RUN_TIMEOUT = 120
 START_TIMEOUT = 30.0
+ENV = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
 # The dependencies' wheels, kept between runs outside the checkout (the kit's own wheel is always rebuilt).
 WHEELHOUSE = Path(tempfile.gettempdir()) / "contract-mock-kit-wheelhouse"
 
@@ -62,29 +63,38 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    work = tmp_path_factory.mktemp("wheel")
-    assert not work.is_relative_to(REPO_ROOT)
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
-    run = functools.partial(subprocess.run, env=env, timeout=INSTALL_TIMEOUT, capture_output=True, text=True)
-    built = run([*pip, "wheel", "--no-deps", "-w", str(work / "dist"), str(REPO_ROOT)])
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    built = _run([*PIP, "wheel", "--no-deps", "-w", str(dist), str(REPO_ROOT)])
     assert built.returncode == 0, built.stderr
-    (wheel,) = (work / "dist").glob("contract_mock_kit-*.whl")
-    # A venv of its own (no system site-packages), filled by this pip: no ensurepip, much faster.
+    (found,) = dist.glob("contract_mock_kit-*.whl")
+    return found
+
+
+def _venv(work: Path, *wanted: str) -> Installed:
+    """A venv of its own (no system site-packages), filled by this pip: no ensurepip, much faster."""
+    assert not work.is_relative_to(REPO_ROOT)
     venv = work / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    wanted = [f"{wheel}[conformance]", "pytest"]
-    install = [*pip, "--python", str(venv / "bin" / "python"), "install", "--no-compile", "--no-index"]
-    if run([*install, "--find-links", str(WHEELHOUSE), *wanted]).returncode != 0:
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    install = [*PIP, "--python", str(venv / "bin" / "python"), "install", "--no-compile", "--no-index"]
+    if _run([*install, "--find-links", str(WHEELHOUSE), *wanted]).returncode != 0:
         # First run, or the dependencies changed: fetch them (pip's cache makes this quick) and try again.
-        fetched = run([*pip, "wheel", "-w", str(WHEELHOUSE), *wanted])
+        fetched = _run([*PIP, "wheel", "-w", str(WHEELHOUSE), *wanted])
         assert fetched.returncode == 0, fetched.stderr
         for own in WHEELHOUSE.glob("contract_mock_kit-*"):  # only dependencies are kept
             own.unlink()
-        installed = run([*install, "--find-links", str(WHEELHOUSE), *wanted])
+        installed = _run([*install, "--find-links", str(WHEELHOUSE), *wanted])
         assert installed.returncode == 0, installed.stderr
-    return Installed(venv / "bin", work, env)
+    return Installed(venv / "bin", work, ENV)
+
+
+def _run(command: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=ENV, timeout=INSTALL_TIMEOUT, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    return _venv(tmp_path_factory.mktemp("kit"), f"{wheel}[conformance]", "pytest")
 
 
 def test_the_installed_package_is_not_the_checkout(installed: Installed) -> None:
@@ -135,3 +145,20 @@ def test_the_contract_mock_fixture_in_a_users_project(installed: Installed, tmp_
     assert result.returncode == 0, result.stdout[-3000:]
     assert "2 passed" in result.stdout
     assert "StarletteDeprecationWarning" not in result.stdout
+
+
+def test_the_mock_alone_installs_and_runs_without_the_harness(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`pip install contract-mock-kit`: no Schemathesis, no Hypothesis; the fixture works in pytest."""
+    mock_only = _venv(tmp_path_factory.mktemp("mock-only"), str(wheel), "pytest")
+    absent = mock_only.run(
+        "python", "-c", "import importlib.util as u; print(u.find_spec('schemathesis'), u.find_spec('hypothesis'))"
+    )
+    assert absent.stdout.strip() == "None None"
+    project = mock_only.work / "project"
+    project.mkdir()
+    (project / "test_user.py").write_text(USER_TESTS.split("@pytest.mark.anyio")[0])
+    result = mock_only.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "1 passed" in result.stdout

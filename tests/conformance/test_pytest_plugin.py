@@ -4,6 +4,9 @@ import subprocess
 import sys
 import uuid
 
+# pytester's in-process runs drop the modules first imported inside them, and httpx imports httpcore
+# lazily and keeps a map of its exception classes: imported out here first, both sides share one httpcore.
+import httpcore  # noqa: F401
 import pytest
 
 from conformance.apis import discover
