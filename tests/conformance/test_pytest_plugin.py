@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import uuid
 
+# Imported here, outside the in-process runs: pytester drops the modules first imported inside a run, and
+# httpx maps the exceptions of the httpcore it first met (a re-imported httpcore's ConnectError would leak).
+import httpcore  # noqa: F401
 import pytest
 
 from conformance.apis import discover
