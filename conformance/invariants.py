@@ -5,7 +5,9 @@ service derives, is declared in the spec, never here:
 
 - `x-update` on a write operation: `partial` (members not sent stay unchanged), `replace`
   (members not sent become null or their default) or `json-patch` (RFC 6902 applied to the record).
-- `x-null-means-unsent: true` on a write operation: a member sent as `null` is kept.
+- `x-null-means-unsent: true` on a write operation: a member sent as `null` is kept; with
+  `x-empty-means-null` on a form's schema, so is an empty form value (read in `openapi_model.keywords`,
+  the one reading the mock shares).
 - `x-derived-from: [member, ...]` on a response member: the service computes it from those members
   (`["*"]`: from any change); it is never compared as "unchanged" and, when exactly one of its
   inputs changes, it must change too.
@@ -14,7 +16,8 @@ service derives, is declared in the spec, never here:
 - `x-immutable: true` on a request member: set when the record is created; a replacement keeps it.
 - `readOnly` response members are never compared.
 
-`check_write` compares the record read before a write with the record read after it.
+`check_write` compares the record read before a write with the record read after it, values in their
+read forms (`openapi_model.values.same_value`); each finding carries the basis of the keywords it rests on.
 """
 
 from __future__ import annotations

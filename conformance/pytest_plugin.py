@@ -27,6 +27,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--conformance-allow-writes", action="store_true", help="run scenarios that change state on a real target"
     )
+    group.addoption(
+        "--conformance-strict", action="store_true",
+        help="fail on differences from our inferences (x-likely) too; without it they are reported as xfail",
+    )  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:

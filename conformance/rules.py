@@ -158,7 +158,11 @@ def _request_members(operation: Operation) -> set[str]:
 
 def _calls(api: Api, scenario: Scenario, operation: Operation) -> bool:
     """Whether one of the scenario's steps is a request of `operation`."""
-    return any(api.operation_for(step.method, str(step.request["path"])) == operation for step in scenario.steps)
+    return any(
+        (found := api.operation_for(step.method, str(step.request["path"]))) is not None
+        and found.label == operation.label
+        for step in scenario.steps
+    )
 
 
 def _bullets(description: str) -> list[str]:

@@ -62,6 +62,8 @@ def verdict(result: RunResult) -> Text:
             style="bold yellow",
         )
     if code == ExitCode.CONFORMS:
+        if not differs:
+            return Text(f"Conforms: nothing flagged{seed}", style="bold green")
         return Text(f"Conforms: no documented rule broken{apart}{seed}", style="bold green")
     if code == ExitCode.VIOLATIONS:
         documented = documented_by_rule(result.cases)
