@@ -2,7 +2,7 @@
 
 Each implementation honours every documented rule, so every run must exit 0. A failure lists the checks
 that flagged it: each is a false alarm of the harness, or a broken documented rule in the implementation
-(to be fixed there); /work/notes/faithful-findings.md (see the closing note of issue 19) explains each.
+(to be fixed there). tests/faithful/FINDINGS.md explains each one flagged by the harness at main 7e34b7e.
 The full sweep (ten seeds per target) is `make control-sweep`; the mock's short runs are in test_sweep_mock.py.
 """
 

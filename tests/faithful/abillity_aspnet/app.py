@@ -85,7 +85,8 @@ def to_datetime(text: str) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     fraction = f"{moment.microsecond:06d}".rstrip("0")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # %Y drops leading zeros before year 1000
+    return text + (f".{fraction}" if fraction else "")
 
 
 def convert(name: str, value: Any, from_form: bool) -> Any:
