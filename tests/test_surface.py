@@ -207,3 +207,12 @@ def test_abillity_a_read_only_user_may_read_but_not_write(abillity_client):
     assert abillity_client.get("/abillity/api/contract/1", headers=reader).status_code == 200
     response = abillity_client.patch("/abillity/api/contract/1", headers=reader, json={"Notes": "x"})
     assert (response.status_code, response.json()) == (401, {"Message": "Invalid company permissions"})
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_revnue_looks_the_contract_up_before_judging_the_body_as_drf_does(client, method):
+    invalid = {"name": "x" * 51, "status": "nonsense"}
+    missing = client.request(method, "/revnue/api/v2/contract/999999", headers=bearer(), json=invalid)
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    existing = client.request(method, "/revnue/api/v2/contract/1", headers=bearer(), json=invalid)
+    assert existing.status_code == 400 and "name" in existing.json()

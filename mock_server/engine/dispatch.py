@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from connexion.context import context, operation
 
 from mock_server.engine.errors import VendorError
-from mock_server.engine.validation import RequestParameters, parsed_body
+from mock_server.engine.validation import RequestParameters, deferred_body_error, parsed_body
 from mock_server.state.store import RecordsView
 from mock_server.vendors.base import RequestContext, Vendor
 
@@ -69,6 +69,9 @@ class Endpoint:
             clock=self.state.clock.for_tenant(token_info["sub"]),
             spec=self.spec,
         )
+        if self._has_body and (deferred := deferred_body_error(scope)) is not None:
+            self._refuse_missing_record(ctx, parameters.path)
+            raise deferred
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = [] if body is None else list(JSON_HEADERS)
@@ -78,6 +81,16 @@ class Endpoint:
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+    def _refuse_missing_record(self, ctx: RequestContext, path: dict[str, Any]) -> None:
+        """404 when the record the path names does not exist (looked up before the body is judged)."""
+        operation = self.spec.operation_by_id(self.operation_id)
+        resource = None if operation is None else self.vendor.resources.get(operation.path.rstrip("/"))
+        if resource is None or len(path) != 1:
+            return
+        (record_id,) = path.values()
+        if ctx.records.get(resource.collection, record_id) is None:
+            raise VendorError(404, "not_found", "Not found")
 
 
 def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:

@@ -35,6 +35,9 @@ from openapi_model import UNKNOWN, violations
 
 ParameterSource = Literal["path", "query", "header"]
 SCOPE_KEY = "contract_mock"  # our entry in the ASGI scope's `extensions`
+# Schema keyword: a body of this schema is judged after the record the path names is looked up
+# (Django REST Framework's get_object() runs before the serializer: a missing record is a 404 first).
+AFTER_LOOKUP = "x-validated-after-lookup"
 _COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
 
 
@@ -67,12 +70,19 @@ def _keep_body(scope: Scope, body: Any) -> None:
     scope.setdefault("extensions", {}).setdefault(SCOPE_KEY, {})["body"] = body
 
 
+def deferred_body_error(scope: Scope) -> VendorError | None:
+    """The body's validation error, when its schema has it judged after the record is looked up."""
+    error = scope.get("extensions", {}).get(SCOPE_KEY, {}).get("deferred_error")
+    return error if isinstance(error, VendorError) else None
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
 class JSONBodyValidator(AbstractRequestBodyValidator):
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        self._scope = scope  # a validator serves one request
         raw = b"".join([chunk async for chunk in stream])
         body = None
         if raw:
@@ -89,7 +99,9 @@ class JSONBodyValidator(AbstractRequestBodyValidator):
         if not self._nullable and body is None:
             raise VendorError(400, "bad_request", "Request body must not be empty")
         errors = field_errors(compiled(self._schema).iter_errors(body))
-        if errors:
+        if errors and self._schema.get(AFTER_LOOKUP) is True:
+            self._scope["extensions"][SCOPE_KEY]["deferred_error"] = validation_error(errors)
+        elif errors:
             raise validation_error(errors)
 
 
