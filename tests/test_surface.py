@@ -164,3 +164,55 @@ def test_revnue_custom_form_templates_list_and_read(client):
     missing = client.get("/revnue/api/v2/custom-form-template/999999", headers=bearer())
     assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
     assert client.get("/revnue/api/v2/custom-form-template").status_code == 401
+
+
+# --- aBILLity's username/password header authentication ------------------------------------------
+
+
+@pytest.fixture
+def abillity_client():
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+
+    with create_app(Settings(apis=("abillity",), validate_responses=True)).test_client() as test_client:
+        yield test_client
+
+
+USER = {"username": "api.user", "password": "dev-password", "SystemInformation": "partner-crm 1.0"}
+
+
+def test_abillity_username_and_password_headers_authenticate_as_their_token(abillity_client):
+    changed = abillity_client.patch("/abillity/api/contract/1", headers=USER, json={"Notes": "by header auth"})
+    assert changed.status_code == 200
+    as_token = abillity_client.get("/abillity/api/contract/1", headers={"Authorization": "Bearer dev-token"})
+    assert as_token.json()["Notes"] == "by header auth"  # the same tenant as the token the pair stands for
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"username": "api.user", "password": "wrong"}, {"username": "api.user"}, {"username": "nobody", "password": "x"}],
+)
+def test_abillity_a_wrong_username_or_password_is_401_and_changes_nothing(abillity_client, headers):
+    before = abillity_client.get("/abillity/api/contract/1", headers=USER).json()
+    response = abillity_client.patch("/abillity/api/contract/1", headers=headers, json={"Notes": "must not be saved"})
+    assert (response.status_code, response.json()) == (
+        401,
+        {"Message": "Authorization has been denied for this request."},
+    )
+    assert abillity_client.get("/abillity/api/contract/1", headers=USER).json() == before
+
+
+def test_abillity_a_read_only_user_may_read_but_not_write(abillity_client):
+    reader = {"username": "readonly.user", "password": "readonly-password"}
+    assert abillity_client.get("/abillity/api/contract/1", headers=reader).status_code == 200
+    response = abillity_client.patch("/abillity/api/contract/1", headers=reader, json={"Notes": "x"})
+    assert (response.status_code, response.json()) == (401, {"Message": "Invalid company permissions"})
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_revnue_looks_the_contract_up_before_judging_the_body_as_drf_does(client, method):
+    invalid = {"name": "x" * 51, "status": "nonsense"}
+    missing = client.request(method, "/revnue/api/v2/contract/999999", headers=bearer(), json=invalid)
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    existing = client.request(method, "/revnue/api/v2/contract/1", headers=bearer(), json=invalid)
+    assert existing.status_code == 400 and "name" in existing.json()

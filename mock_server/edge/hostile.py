@@ -9,10 +9,12 @@ unreadable before it is decoded.
 from __future__ import annotations
 
 import re
+import sys
 
 from mock_server.engine.errors import VendorError
 
 MAX_JSON_DEPTH = 64
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300  # 0 means no limit
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -49,4 +51,7 @@ def path_error(path: str) -> VendorError | None:
         return VendorError(400, "bad_request", "Control characters in the request path")
     if "//" in path:
         return VendorError(404, "not_found", "No resource at a path with an empty segment")
+    if any(len(segment) > _MAX_DIGITS and segment.isdigit() for segment in path.split("/")):
+        # Starlette's int converter raises on a number Python will not parse (a 500): no id is this long.
+        return VendorError(404, "not_found", "No resource has an id this long")
     return None

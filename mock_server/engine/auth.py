@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connexion.security import AbstractSecurityHandler
+from connexion.security import NO_VALUE, AbstractSecurityHandler
 
 from mock_server.engine.errors import VendorError
 from mock_server.engine.facts import Credentials, facts_of
@@ -34,8 +34,9 @@ def fingerprint(token: str) -> str:
 
 
 class TokenRegistry:
-    def __init__(self, grants: Mapping[str, Grant]) -> None:
+    def __init__(self, grants: Mapping[str, Grant], users: Mapping[tuple[str, str], str] | None = None) -> None:
         self._grants = dict(grants)
+        self._users = dict(users or {})  # (username, password) -> the token whose grants and tenant they have
 
     @classmethod
     def from_fixture(cls, data: Mapping[str, Any]) -> TokenRegistry:
@@ -47,7 +48,17 @@ class TokenRegistry:
             )
             for entry in data.get("tokens", [])
         }
-        return cls(grants)
+        users = {
+            (str(entry["username"]), str(entry["password"])): str(entry["token"]) for entry in data.get("users", [])
+        }
+        unknown = sorted(token for token in users.values() if token not in grants)
+        if unknown:
+            raise ValueError(f"users name unknown tokens: {', '.join(unknown)}")
+        return cls(grants, users)
+
+    def token_for(self, username: str, password: str) -> str | None:
+        """The token a username and password stand for (header authentication), or None."""
+        return self._users.get((username, password))
 
     def lookup(self, token: str) -> Grant | None:
         grant = self._grants.get(token)
@@ -77,25 +88,49 @@ def security_handler(
         def get_fn(
             self, security_scheme: dict[str, Any], required_scopes: list[str]
         ) -> Callable[[Any], dict[str, Any]]:
+            if security_scheme.get("type") == "apiKey" and security_scheme.get("in") == "header":
+                return self._user_headers(security_scheme, required_scopes)
+
             def verify(request: Any) -> dict[str, Any]:
                 facts = facts_of(request.scope)
                 token = _token_from(facts.credentials, auth_prefix)
-                grant = registry.lookup(token)
-                if grant is None:
-                    raise VendorError(401, "invalid_token", "The access token is invalid")
-                if org_header:
-                    org = request.headers.get(org_header)
-                    if org is not None and org not in grant.orgs:
-                        raise VendorError(
-                            401, "org_mismatch", f"The access token is not valid for the organisation in {org_header}"
-                        )
-                needed = required_scopes_for(request.method, required_scopes)
-                missing = sorted(set(needed) - grant.scopes)
-                if missing:
-                    raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(missing)}")
-                return {"sub": facts.tenant, "principal": grant.principal, "scope": sorted(grant.scopes)}
+                return self._granted(request, token, required_scopes, tenant=facts.tenant)
 
             return verify
+
+        def _user_headers(self, security_scheme: dict[str, Any], required_scopes: list[str]) -> Callable[[Any], Any]:
+            """Username and password headers (the scheme names the first; `x-password-header` the other)."""
+            user_header = str(security_scheme["name"])
+            password_header = str(security_scheme.get("x-password-header", "password"))
+
+            def verify(request: Any) -> Any:
+                username = request.headers.get(user_header)
+                if username is None:
+                    return NO_VALUE  # not this way of authenticating: the others decide
+                token = registry.token_for(username, request.headers.get(password_header) or "")
+                if token is None:
+                    raise VendorError(401, "invalid_token", "The username or password is invalid")
+                return self._granted(request, token, required_scopes)
+
+            return verify
+
+        def _granted(
+            self, request: Any, token: str, required_scopes: list[str], tenant: str | None = None
+        ) -> dict[str, Any]:
+            grant = registry.lookup(token)
+            if grant is None:
+                raise VendorError(401, "invalid_token", "The access token is invalid")
+            if org_header:
+                org = request.headers.get(org_header)
+                if org is not None and org not in grant.orgs:
+                    raise VendorError(
+                        401, "org_mismatch", f"The access token is not valid for the organisation in {org_header}"
+                    )
+            needed = required_scopes_for(request.method, required_scopes)
+            missing = sorted(set(needed) - grant.scopes)
+            if missing:
+                raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(missing)}")
+            return {"sub": tenant or fingerprint(token), "principal": grant.principal, "scope": sorted(grant.scopes)}
 
     return VendorTokenHandler
 

@@ -65,6 +65,9 @@ class Endpoint:
             clock=self.state.clock.for_tenant(token_info["sub"]),
             spec=self.spec,
         )
+        if self._has_body and (deferred := facts.deferred_error) is not None:
+            self._refuse_missing_record(ctx, parameters.path)
+            raise deferred
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         return Response(
@@ -73,6 +76,16 @@ class Endpoint:
             headers={name: str(value) for name, value in extra_headers.items()},
             media_type=None if body is None else "application/json",
         )
+
+    def _refuse_missing_record(self, ctx: RequestContext, path: dict[str, Any]) -> None:
+        """404 when the record the path names does not exist (looked up before the body is judged)."""
+        operation = self.spec.operation_by_id(self.operation_id)
+        resource = None if operation is None else self.vendor.resources.get(operation.path.rstrip("/"))
+        if resource is None or len(path) != 1:
+            return
+        (record_id,) = path.values()
+        if ctx.records.get(resource.collection, record_id) is None:
+            raise VendorError(404, "not_found", "Not found")
 
 
 def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
 
+    from mock_server.engine.errors import VendorError
     from mock_server.engine.routes import Route
     from mock_server.engine.validation import RequestParameters
     from mock_server.vendors.base import Vendor
@@ -48,6 +49,9 @@ class RequestFacts:
     server_receive: Receive  # the server's own `receive` (closing a connection without an answer needs it)
     body: bytes = b""  # as the client sent it, once the edge has read it
     parsed_body: Any = None  # as the body validator parsed (and coerced) it
+    deferred_error: VendorError | None = (
+        None  # a body error judged after the record is looked up (x-validated-after-lookup)
+    )
     parameters: RequestParameters | None = None  # path, query and header parameters, as the validator read them
     preferred_fault: dict[str, Any] | None = None  # Prism's `Prefer` header, as a fault for this request
     notes: dict[str, Any] = field(default_factory=dict)  # items joining the request's log entry

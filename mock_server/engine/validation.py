@@ -37,6 +37,9 @@ from openapi_model import UNKNOWN, violations
 from openapi_model.keywords import binds_as_null
 
 ParameterSource = Literal["path", "query", "header"]
+# Schema keyword: a body of this schema is judged after the record the path names is looked up
+# (Django REST Framework's get_object() runs before the serializer: a missing record is a 404 first).
+AFTER_LOOKUP = "x-validated-after-lookup"
 _COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
 _PARAMETER_VALIDATORS: dict[int, tuple[object, ParameterValidator]] = {}
 
@@ -71,6 +74,7 @@ def _reject_constant(name: str) -> float:
 
 class JSONBodyValidator(AbstractRequestBodyValidator):
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        self._scope = scope  # a validator serves one request
         raw = b"".join([chunk async for chunk in stream])
         body = None
         if raw:
@@ -87,7 +91,9 @@ class JSONBodyValidator(AbstractRequestBodyValidator):
         if not self._nullable and body is None:
             raise VendorError(400, "bad_request", "Request body must not be empty")
         errors = field_errors(compiled(self._schema).iter_errors(body))
-        if errors:
+        if errors and self._schema.get(AFTER_LOOKUP) is True:
+            facts_of(self._scope).deferred_error = validation_error(errors)
+        elif errors:
             raise validation_error(errors)
 
 

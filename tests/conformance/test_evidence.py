@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from conformance.mock import bundled_mock
 
 from conformance.apis import discover
 from conformance.evidence import fuzz_basis
 from conformance.http import Client
-from conformance.mock import bundled_mock
 from conformance.results import Evidence, Outcome
 from conformance.scenarios.loader import load_file
 from conformance.scenarios.runner import ScenarioSession, run_scenario
