@@ -17,9 +17,6 @@ from dataclasses import dataclass, field
 
 from schemathesis.core.result import Ok
 
-from conformance.apis import Api
-from conformance.scenarios.model import SAFE_METHODS, Scenario
-
 NOT_RUN_BUDGET = "not run (budget)"
 PREFLIGHT_REQUESTS = 3  # a known record, an unknown one, and one spare for a 429 retry
 # A write the harness watches is read before and after; a restore reads, writes, and reads again.
@@ -142,19 +139,6 @@ def limited() -> bool:
 
 
 # --- upper bounds of what each unit can cost ---------------------------------------------------
-
-
-def estimate_scenario(api: Api, scenario: Scenario) -> int:
-    """Steps, the reads around each write, and a snapshot and restore of every record it may change."""
-    cost = 0
-    restored = set(scenario.restore)
-    for step in scenario.steps:
-        cost += 1
-        if step.method not in SAFE_METHODS:
-            cost += READS_AROUND_WRITE
-            if step.method != "POST":
-                restored.add(str(step.request["path"]))
-    return cost + (1 + RESTORE_REQUESTS) * len(restored)
 
 
 def estimate_record_check(cases: int, operations: int) -> int:

@@ -1,7 +1,7 @@
 """The vendors' documented limits, as the harness honours them by default against a target that is not
 the bundled mock: a request rate, and a daily allowance that caps the run's request budget.
 
-The limits are declared once, in the vendor facts (`Vendor.limits`); this module is the harness's
+The limits are declared once, in the vendor facts (`vendor_facts`, `VendorFacts.limits`); this module is the harness's
 one reader of them.
 """
 
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from conformance.apis import Api
-
-if TYPE_CHECKING:
-    from mock_server.vendors.base import Limits
+from vendor_facts import Limits, discover
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$", re.IGNORECASE)
 _UNITS = {"s": "s", "sec": "s", "second": "s", "m": "m", "min": "m", "minute": "m", "h": "h", "hour": "h"}
@@ -57,8 +54,5 @@ def documented_limits(api: Api) -> DocumentedLimits:
 
 
 def _vendor_limits(name: str) -> Limits | None:
-    # The vendor facts are the mock's `Vendor.limits` until the `vendor_facts` package holds them (layering).
-    from mock_server.vendors import discover
-
-    vendor = discover().get(name)
-    return None if vendor is None else vendor.limits
+    facts = discover().get(name)
+    return None if facts is None else facts.limits

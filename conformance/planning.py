@@ -19,19 +19,32 @@ from conformance.budget import (
     FUZZ_RESERVE,
     NOT_RUN_BUDGET,
     PREFLIGHT_REQUESTS,
+    READS_AROUND_WRITE,
     RESTORE_REQUESTS,
     Budget,
     Plan,
     estimate_record_check,
-    estimate_scenario,
 )
 from conformance.invariants import UpdateModel
 from conformance.limits import documented_limits, parse_rate
 from conformance.results import CaseResult, Outcome, Suite
-from conformance.scenarios.model import Scenario
+from conformance.scenarios.model import SAFE_METHODS, Scenario
 from conformance.target import Target
 
 FUZZ_UNIT = "fuzzing (what is left)"
+
+
+def estimate_scenario(api: Api, scenario: Scenario) -> int:
+    """Steps, the reads around each write, and a snapshot and restore of every record it may change."""
+    cost = 0
+    restored = set(scenario.restore)
+    for step in scenario.steps:
+        cost += 1
+        if step.method not in SAFE_METHODS:
+            cost += READS_AROUND_WRITE
+            if step.method != "POST":
+                restored.add(str(step.request["path"]))
+    return cost + (1 + RESTORE_REQUESTS) * len(restored)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from rich.console import Console
 from conformance import planning, preflight
 from conformance.apis import Api, Operation
 from conformance.boundaries import BoundaryRun
-from conformance.budget import Budget, BudgetExhausted, Plan, estimate_scenario, metering
+from conformance.budget import Budget, BudgetExhausted, Plan, metering
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES, ConcurrencyCheck
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
@@ -302,7 +302,7 @@ def _run_suites(
         session = connection.scenario_session()
         for scenario in connection.scenarios:
             on_progress(f"scenarios {api.name}: {scenario.id}")
-            cost = estimate_scenario(api, scenario)
+            cost = planning.estimate_scenario(api, scenario)
             if not budget.fits(cost):
                 results.append(planning.not_run(api, Suite.SCENARIOS, scenario.id, cost, budget))
                 continue

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mock_server.engine.spec import SpecView
-from mock_server.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    from mock_server.vendors.base import Vendor
 
 
 @dataclass(frozen=True)
