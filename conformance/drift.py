@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from connexion.json_schema import Draft4ResponseValidator
 from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance.apis import Api
 from conformance.exchange_checks import CHECKS, judge, sent_values
 from conformance.exchange_checks import Exchange as CheckedExchange
-from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Matched, contract_for
+from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Draft4ResponseValidator, Matched, contract_for
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
 from conformance.target import BUNDLED_MOCK_TOKEN, Target, TargetError, resolve_target
 from launcher.servers import MockStartError, bundled_mock

@@ -23,7 +23,7 @@ from tests.support.paths import REPO_ROOT
 
 # The commands as the docs name them: a renamed command is a change here and in the docs only.
 SERVE = "contract-mock serve"
-PROXY = "contract-mock proxy"
+PROXY = "conformance proxy"
 RUN = "conformance run"
 
 BIN = Path(sys.executable).parent
