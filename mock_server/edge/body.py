@@ -1,7 +1,9 @@
 """Reads each request's body once, within the size limit, before anything parses it.
 
-The limit is Starlette's (`RequestBodyLimitMiddleware`: the declared length, then the bytes as they
-arrive); a body over it gets the vendor's 413. JSON nested deeper than any parser should be asked to
+A body over the size limit gets the vendor's 413: a declared length is checked before reading, a
+streamed body (no Content-Length) is read under Starlette's `RequestBodyLimitMiddleware`. (The
+chunks are joined by a loop, not `Request.body()`, whose stream machinery costs more than the rest
+of the edge.) JSON nested deeper than any parser should be asked to
 recurse gets a 400 (`mock_server.edge.hostile`). The body read goes into the request's facts (the log
 and the validators read it there) and is handed on to the app once.
 """
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 
 from mock_server.edge.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds
 from mock_server.engine.errors import VendorError
@@ -32,12 +34,21 @@ class BodyTooLarge(Exception):
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The whole body, read with Starlette's body limit; BodyTooLarge when it is over `limit` bytes."""
+    """The whole body; BodyTooLarge when it is over `limit` bytes.
+
+    A declared length is the most the server hands on (it frames the body by it), so it is checked
+    up front; a body of undeclared length is read under Starlette's limit, which counts the bytes.
+    """
+    declared = Headers(scope=scope).get("content-length")
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise BodyTooLarge
+        return await _all_of(receive)
     read: list[bytes] = []
 
     async def reader(scope: Scope, limited: Receive, send: Send) -> None:
         try:
-            read.append(await Request(scope, limited).body())
+            read.append(await _all_of(limited))
         except HTTPException as exc:
             if exc.status_code != 413:
                 raise
@@ -46,6 +57,17 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     if not read:
         raise BodyTooLarge
     return read[0]
+
+
+async def _all_of(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def _no_answer(message: Message) -> None:
