@@ -156,6 +156,21 @@ def load_schema(api: Api, fuzz_plan: FuzzPlan) -> BaseSchema:
     return schema
 
 
+def _unsafe_request(error: BaseException) -> UnsafeRequest | None:
+    """The `UnsafeRequest` behind an error the fuzzer reports (our hook refused to send the case), if any."""
+    for _ in range(10):  # a chain of causes is short; bounded all the same
+        if isinstance(error, UnsafeRequest):
+            return error
+        if isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]
+            continue
+        cause = error.__cause__ or error.__context__
+        if cause is None:
+            return None
+        error = cause
+    return None
+
+
 def binds_as_null_somewhere(api: Api, case: schemathesis.Case[Any]) -> bool:
     """Whether the body holds a value its schema's binder reads as null (`x-empty-means-null`)."""
     operation = api.operation_for(case.method, case.operation.path)
@@ -292,6 +307,10 @@ class Collector:
         elif isinstance(event, events.NonFatalError):
             if budget.is_budget_error(event.value):
                 return  # a case the budget refused was not sent: reported once, as "not run (budget)"
+            if (unsafe := _unsafe_request(event.value)) is not None:
+                # a case the run refused to send (the target could not be put back after it) was not sent
+                self.skipped.setdefault(f"{event.label} · not sent", str(unsafe))
+                return
             self.errors.append(self._error(event.label, f"{event.info.title}: {event.info.message}"))
         elif isinstance(event, events.FatalError):
             self.errors.append(self._error("engine", repr(event.exception)))

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from launcher.servers import free_port
 from tests.support.paths import REPO_ROOT
-from tests.support.server import free_port
 
 pytestmark = pytest.mark.wheel
 

@@ -13,11 +13,11 @@ from conformance.apis import Api
 from conformance.cli import main as conformance_main
 from conformance.drift import DriftOptions, run_drift
 from conformance.results import ExitCode, Outcome
+from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from tests.support import departures
 from tests.support.departures import proxying
-from tests.support.server import serving
 
 
 @pytest.fixture(scope="module")
