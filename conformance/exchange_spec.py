@@ -19,7 +19,8 @@ from jsonschema import Draft4Validator
 # only that warning, only around this import (the harness uses Connexion's OpenAPI-aware validators).
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
-    from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+    from connexion.json_schema import Draft4RequestValidator
+    from connexion.json_schema import Draft4ResponseValidator as Draft4ResponseValidator
 
 from conformance.apis import Api, Operation
 from conformance.invariants import UpdateModel
