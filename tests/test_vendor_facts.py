@@ -10,7 +10,7 @@ from conformance.apis import discover as discover_apis
 from conformance.exchange_spec import contract_for
 from mock_server.vendors import discover as discover_mock_vendors
 from openapi_model import ApiSpec, load_yaml
-from vendor_facts import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, VendorFacts, discover
+from vendor_facts import VendorFacts, discover, resources
 
 FACTS = discover()
 
@@ -33,8 +33,8 @@ def test_the_harness_reads_the_same_facts(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FACTS))
 def test_resources_name_what_the_spec_and_the_seed_have(name: str) -> None:
-    spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{name}.yaml")
-    seed = load_yaml((DEFAULT_FIXTURES_DIR / name / "seed.yaml").read_text(encoding="utf-8"))
+    spec = ApiSpec.load(resources.spec_path(name))
+    seed = load_yaml((resources.fixture_dir(name) / "seed.yaml").read_text(encoding="utf-8"))
     paths = {operation.path for operation in spec.operations}
     for template, resource in FACTS[name].resources.items():
         members = spec.property_names(resource.view_schema)
