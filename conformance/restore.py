@@ -227,11 +227,27 @@ class RequestBody:
         for candidate in self._candidates(value, schema):
             if not self._errors(name, candidate):
                 return candidate
+        return self._as_returned(value, schema)
+
+    def _as_returned(self, value: Any, schema: Any) -> Any:
+        """The value in the representation the target itself returned, where no form fits the schema: a
+        scalar as it is (DRF's decimal string "150000.00" where the spec says number: what the target reads,
+        it takes back), a nested object member by member, an expanded relation as its id."""
         if value is None or isinstance(value, str | int | float | bool):
-            # A scalar as the target itself returned it, in that very representation (DRF's decimal
-            # string "150000.00" where the spec says number): what the target reads, it takes back.
             return value
-        raise Unconvertible(name)
+        nested = properties(schema)
+        if isinstance(value, dict) and nested:
+            return {key: self._nested(item, nested[key]) for key, item in value.items() if key in nested}
+        if isinstance(value, dict) and "id" in value:
+            return value["id"]
+        raise Unconvertible(str(value)[:100])
+
+    def _nested(self, value: Any, schema: Any) -> Any:
+        validator = OAS30WriteValidator(schema)
+        for candidate in self._candidates(value, schema):
+            if validator.is_valid(candidate):
+                return candidate
+        return self._as_returned(value, schema)
 
     def _candidates(self, value: Any, schema: Any) -> Iterator[Any]:
         yield value
