@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from conformance.mock import bundled_mock
 
 from conformance.apis import discover
 from conformance.evidence import fuzz_basis
@@ -17,6 +16,7 @@ from conformance.results import Evidence, Outcome
 from conformance.scenarios.loader import load_file
 from conformance.scenarios.runner import ScenarioSession, run_scenario
 from conformance.target import Redactor, resolve_target
+from launcher.servers import bundled_mock
 
 APIS = discover()
 

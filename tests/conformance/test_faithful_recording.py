@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conformance.mock import bundled_mock
 
 from conformance.apis import Api
 from conformance.cli import main as conformance_main
 from conformance.drift import DriftOptions, run_drift
 from conformance.results import ExitCode, Outcome
-from launcher.servers import serving
+from launcher.servers import bundled_mock, serving
 from mock_server.app import create_app
 from mock_server.config import Settings
 from tests.support import departures
