@@ -13,6 +13,10 @@ file), or the target's token naming another organisation (`other_org_id`). An ex
 cannot be replayed is reported as "not replayable", never compared. A recorded record that breaks the
 response schema is a finding of its own (`vendor.response_schema_conformance`); the mock is then
 seeded with its nearest valid form (each offending member as the mock has it) so the replay goes on.
+
+Each difference is classed by what it compares (`conformance.evidence`, the spec's `x-likely` marks):
+a member our spec only infers, or an answer it only infers, differs without failing the run (unless
+`--strict`); only a departure from documented behaviour is drift that fails it.
 """
 
 from __future__ import annotations
@@ -31,12 +35,21 @@ import httpx
 from jsonpointer import JsonPointerException, resolve_pointer
 
 from conformance.apis import Api
+from conformance.evidence import member_basis
 from conformance.exchange_checks import CHECKS, judge, sent_values
 from conformance.exchange_checks import Exchange as CheckedExchange
-from conformance.exchange_spec import FORMAT_CHECKER, ApiContract, Draft4ResponseValidator, Matched, contract_for
+from conformance.exchange_spec import (
+    FORMAT_CHECKER,
+    ApiContract,
+    Draft4ResponseValidator,
+    Matched,
+    contract_for,
+    media_type,
+)
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
 from conformance.target import BUNDLED_MOCK_TOKEN, Target, TargetError, resolve_target
 from launcher.servers import MockStartError, bundled_mock
+from openapi_model.evidence import DOCUMENTED, Basis, response_basis, status_basis, weakest
 from recordings import har
 
 Progress = Callable[[str], None]
@@ -68,6 +81,7 @@ class DriftOptions:
     base_url: str | None = None  # the mock's root (its admin API must be reachable); default: the bundled mock
     target_file: Path | None = None  # variables for credentials to replay (default: fixtures/<api>/target.yaml)
     timeout: float = 30.0
+    strict: bool = False  # differences from our inferences fail the run too
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class Difference:
     rule: str
     pointer: str
     message: str
+    basis: Basis = DOCUMENTED  # what the compared part of the answer rests on
 
 
 def run_drift(options: DriftOptions, on_progress: Progress = lambda message: None) -> RunResult:
@@ -92,14 +107,14 @@ def run_drift(options: DriftOptions, on_progress: Progress = lambda message: Non
             finally:
                 session.close()
         targets = {options.api.name: f"{root}/{options.api.name}"}
-        return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets)
+        return RunResult(cases=cases, duration=time.monotonic() - started, targets=targets, strict=options.strict)
     except (har.HarError, DriftError, TargetError) as exc:
         return RunResult(cases=[], duration=time.monotonic() - started, targets={}, fatal=str(exc))
 
 
 def drift_heading(options: DriftOptions, result: RunResult) -> str:
     """What was compared: the recording, the API, the writes replayed and not replayable, the rules."""
-    replayed = [case for case in result.cases if case.outcome in (Outcome.PASSED, Outcome.FAILED)]
+    replayed = [case for case in result.cases if case.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.DIFFERS)]
     not_replayable = [case for case in result.cases if case.outcome == Outcome.NOT_RUN]
     lines = [
         f"Drift of {options.api.name} from {options.har_path}: {len(replayed)} write(s) replayed against the mock, "
@@ -186,6 +201,8 @@ class _Session:
                     message=f"{difference.rule}: at {difference.pointer or '(body)'}: {difference.message}",
                     expected=vendor_answer,
                     exchange=exchange,
+                    subject=difference.pointer,
+                    basis=difference.basis,
                 )
             )
         # the mock's own answer is judged by the same checks as the vendor's answers in the proxy
@@ -196,9 +213,11 @@ class _Session:
                     message=f"mock.{finding.rule}: the mock's answer, at {finding.location}: {finding.message}",
                     expected="the documented behaviour (openapi/ and the vendor module)",
                     exchange=exchange,
+                    basis=finding.basis,
                 )
             )
         case.outcome = Outcome.FAILED if case.violations else Outcome.PASSED
+        case.settle()
         case.duration = time.monotonic() - started
         return case
 
@@ -249,8 +268,9 @@ class _Session:
                 expected=f"the vendor answered a record that does not match the response schema "
                 f"{resource.view_schema}\n\n{_shown(json.dumps(state))}",
                 subject=pointer,
+                basis=basis,
             )
-            for pointer, message in self.contract.errors(schema, state, response=True)
+            for pointer, message, basis in self.contract.classified_errors(schema, state, response=True)
         ]
         if findings:
             state = self._nearest_valid(matched, schema, state)
@@ -355,8 +375,22 @@ def _shown(body: str | None) -> str:
 
 
 def compare(contract: ApiContract, matched: Matched, vendor: har.Recorded, mock: httpx.Response) -> list[Difference]:
-    if vendor.status != mock.status_code:
-        return [Difference("drift.status", "", f"the vendor answered {vendor.status}, the mock {mock.status_code}")]
+    """The differences between the two answers, each classed by what the spec says of the part compared."""
+    definition = matched.definition
+    if vendor.status != mock.status_code:  # the mock answers the status the spec says the vendor answers
+        message = f"the vendor answered {vendor.status}, the mock {mock.status_code}"
+        return [Difference("drift.status", "", message, status_basis(definition, mock.status_code))]
+    declared = response_basis(definition, mock.status_code)
+    schema = contract.response_schema(matched, mock.status_code, media_type(mock.headers.get("content-type")))
+    return [
+        replace(difference, basis=weakest([declared, member_basis(schema or {}, difference.pointer)]))
+        for difference in _differences(contract, matched, vendor, mock)
+    ]
+
+
+def _differences(
+    contract: ApiContract, matched: Matched, vendor: har.Recorded, mock: httpx.Response
+) -> list[Difference]:
     expected, actual = vendor.response_json(), _json(mock)
     if expected is None or actual is None:
         return []

@@ -162,3 +162,35 @@ def _json(body: bytes | None) -> Any:
         return json.loads(body)
     except ValueError:
         return _NOT_JSON
+
+
+def error_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
+    """What one validation error of `schema` breaks: the keyword at its innermost failure, through every node above."""
+    return _error_basis(schema, _leaf(error))
+
+
+def member_basis(schema: Any, pointer: str) -> Basis:
+    """The basis of the member a JSON pointer names in a document `schema` describes, through every node on the way
+    (an inferred object makes each of its members inferred); where the schema stops, its last node's."""
+    chain = [node_basis(schema)]
+    node = schema
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]:
+        node = _member_schema(node, part)
+        if node is None:
+            break
+        chain.append(node_basis(node))
+    return weakest(chain)
+
+
+def _member_schema(node: Any, part: str) -> Any:
+    if not isinstance(node, Mapping):
+        return None
+    for candidate in [node, *node.get("allOf", []), *node.get("anyOf", []), *node.get("oneOf", [])]:
+        if not isinstance(candidate, Mapping):
+            continue
+        properties = candidate.get("properties", {})
+        if part in properties:
+            return properties[part]
+        if part.isdigit() and isinstance(candidate.get("items"), Mapping):
+            return candidate["items"]
+    return None

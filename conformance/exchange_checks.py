@@ -2,7 +2,9 @@
 
 Each check is a plain function registered under the rule id it reports, like Schemathesis checks.
 The proxy judges every exchange it forwards with them, and drift judges the mock's answers to the
-same requests with them; both read the spec and the vendor module through `exchange_spec`.
+same requests with them; both read the spec and the vendor module through `exchange_spec`. Each finding
+carries what the rule it reports rests on (`conformance.evidence`, the spec's `x-likely` marks): only a
+documented one is a violation, the others differ from our inference or from HTTP hygiene.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any, Final
 
 from jsonpointer import JsonPointerException, resolve_pointer
 
+from conformance.evidence import member_basis
 from conformance.exchange_spec import ApiContract, Matched, media_type
+from openapi_model.evidence import DOCUMENTED, Basis, node_basis, response_basis, statuses_basis, weakest
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 NOT_JSON: Final = object()
@@ -28,9 +32,18 @@ class Finding:
     rule: str  # the check that failed
     location: str  # where: `response body /id`, `response header Location`, `status`
     message: str
+    basis: Basis = DOCUMENTED  # what the rule rests on: the vendor's documents, our inference, or HTTP
+
+    @property
+    def documented(self) -> bool:
+        return self.basis.documented
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "location": self.location, "message": self.message}
+        found = {"rule": self.rule, "location": self.location, "message": self.message}
+        found["evidence"] = self.basis.evidence.value
+        if self.basis.source:
+            found["because"] = self.basis.source
+        return found
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,8 @@ def judge(contract: ApiContract, exchange: Exchange) -> Verdict:
 def declared_status(contract: ApiContract, matched: Matched, exchange: Exchange) -> Iterator[Finding]:
     if contract.response(matched, exchange.status) is None:
         declared = ", ".join(matched.definition.get("responses", {}))
-        yield Finding("status_code_conformance", "status", f"{exchange.status} is not declared (declared: {declared})")
+        message = f"{exchange.status} is not declared (declared: {declared})"
+        yield Finding("status_code_conformance", "status", message, statuses_basis(matched.definition, exchange.status))
 
 
 @check("content_type_conformance")
@@ -114,7 +128,10 @@ def declared_content_type(contract: ApiContract, matched: Matched, exchange: Exc
     if actual not in response["content"]:
         declared = ", ".join(response["content"])
         yield Finding(
-            "content_type_conformance", "response header Content-Type", f"{actual!r} is not declared ({declared})"
+            "content_type_conformance",
+            "response header Content-Type",
+            f"{actual!r} is not declared ({declared})",
+            response_basis(matched.definition, exchange.status),
         )
 
 
@@ -125,19 +142,23 @@ def response_schema(contract: ApiContract, matched: Matched, exchange: Exchange)
     schema = (response or {}).get("content", {}).get(actual, {}).get("schema")
     if schema is None:
         return
+    declared = response_basis(matched.definition, exchange.status)
     if exchange.response_json is NOT_JSON:
-        yield Finding("response_schema_conformance", "response body", "the body is not valid JSON")
+        yield Finding("response_schema_conformance", "response body", "the body is not valid JSON", declared)
         return
-    for pointer, message in contract.errors(schema, exchange.response_json, response=True):
-        yield Finding("response_schema_conformance", f"response body {pointer}", message)
+    for pointer, message, broken in contract.classified_errors(schema, exchange.response_json, response=True):
+        basis = broken if declared.documented else declared  # an inferred response makes all it states inferred
+        yield Finding("response_schema_conformance", f"response body {pointer}", message, basis)
 
 
 @check("response_headers_conformance")
 def required_headers(contract: ApiContract, matched: Matched, exchange: Exchange) -> Iterator[Finding]:
     response = contract.response(matched, exchange.status) or {}
+    declared = response_basis(matched.definition, exchange.status)
     for name, header in response.get("headers", {}).items():
         if header.get("required") and name.lower() not in exchange.response_headers:
-            yield Finding("response_headers_conformance", f"response header {name}", "required header missing")
+            basis = weakest([declared, node_basis(header)])
+            yield Finding("response_headers_conformance", f"response header {name}", "required header missing", basis)
 
 
 @check("invalid_request_accepted")
@@ -146,14 +167,16 @@ def invalid_request_accepted(contract: ApiContract, matched: Matched, exchange: 
     if not 200 <= exchange.status < 300 or not exchange.request_body:
         return
     sent = media_type(exchange.request_headers.get("content-type"))
+    operation = node_basis(matched.definition)
     if sent not in contract.request_media_types(matched):
-        yield Finding("invalid_request_accepted", "request header Content-Type", f"{sent!r} is not declared")
+        basis = weakest([operation, node_basis(matched.definition.get("requestBody"))])
+        yield Finding("invalid_request_accepted", "request header Content-Type", f"{sent!r} is not declared", basis)
         return
     schema = contract.request_schema(matched, sent)
     if schema is None or exchange.request_json is NOT_JSON:
         return
-    for pointer, message in contract.errors(schema, exchange.request_json, response=False):
-        yield Finding("invalid_request_accepted", f"request body {pointer}", message)
+    for pointer, message, broken in contract.classified_errors(schema, exchange.request_json, response=False):
+        yield Finding("invalid_request_accepted", f"request body {pointer}", message, weakest([operation, broken]))
 
 
 @check("update_echoes_request")
@@ -176,6 +199,7 @@ def update_echoes_request(contract: ApiContract, matched: Matched, exchange: Exc
                 "update_echoes_request",
                 f"response body {pointer}",
                 f"sent {json.dumps(value)}, the answer shows {json.dumps(got)}",
+                _echo_basis(contract, matched, exchange, pointer),
             )
 
 
@@ -186,6 +210,7 @@ def derived_members(contract: ApiContract, matched: Matched, exchange: Exchange)
     body = exchange.response_json
     if resource is None or not isinstance(body, dict) or not 200 <= exchange.status < 300:
         return
+    declared = response_basis(matched.definition, exchange.status)
     for member, derive in resource.derived.items():
         expected = derive(body)
         if member in body and expected is not None and body[member] != expected:
@@ -193,6 +218,7 @@ def derived_members(contract: ApiContract, matched: Matched, exchange: Exchange)
                 "derived_members",
                 f"response body /{member}",
                 f"{member} is {json.dumps(body[member])}, but follows from the record as {json.dumps(expected)}",
+                weakest([declared, member_basis(contract.resource_schema(resource), f"/{member}")]),
             )
 
 
@@ -262,6 +288,20 @@ def _same_kind(contract: ApiContract, matched: Matched, exchange: Exchange, poin
     if left is None or right is None or right == "object":
         return True  # untyped (oneOf, $ref'd ids), or a relation sent by id and answered expanded
     return left == right or {left, right} <= NUMBERS
+
+
+def _echo_basis(contract: ApiContract, matched: Matched, exchange: Exchange, pointer: str) -> Basis:
+    """An echo rests on the answer declared for the status and on the member in both the request and the answer."""
+    sent = media_type(exchange.request_headers.get("content-type"))
+    answered = media_type(exchange.response_headers.get("content-type"))
+    return weakest(
+        [
+            node_basis(matched.definition),
+            response_basis(matched.definition, exchange.status),
+            member_basis(contract.request_schema(matched, sent) or {}, pointer),
+            member_basis(contract.response_schema(matched, exchange.status, answered) or {}, pointer),
+        ]
+    )
 
 
 def _member_type(schema: Mapping[str, Any], name: str) -> str | None:

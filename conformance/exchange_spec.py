@@ -23,7 +23,9 @@ with warnings.catch_warnings():
     from connexion.json_schema import Draft4ResponseValidator as Draft4ResponseValidator
 
 from conformance.apis import Api, Operation
+from conformance.evidence import error_basis
 from conformance.invariants import UpdateModel
+from openapi_model.evidence import Basis
 from vendor_facts import Resource, VendorFacts
 from vendor_facts import discover as discover_vendors
 
@@ -97,9 +99,28 @@ class ApiContract:
 
     def errors(self, schema: dict[str, Any], instance: Any, *, response: bool) -> list[tuple[str, str]]:
         """(JSON pointer, message) for every violation of `schema`."""
+        return [
+            (pointer, message) for pointer, message, _ in self.classified_errors(schema, instance, response=response)
+        ]
+
+    def classified_errors(
+        self, schema: dict[str, Any], instance: Any, *, response: bool
+    ) -> list[tuple[str, str, Basis]]:
+        """(JSON pointer, message, what the broken keyword rests on) for every violation of `schema`."""
         validator = Draft4ResponseValidator if response else Draft4RequestValidator
         found = validator(schema, format_checker=FORMAT_CHECKER).iter_errors(instance)
-        return sorted(("/" + "/".join(map(str, error.absolute_path)), error.message) for error in found)
+        classified = [
+            ("/" + "/".join(map(str, error.absolute_path)), error.message, error_basis(schema, error))
+            for error in found
+        ]
+        return sorted(classified, key=lambda item: item[:2])
+
+    def response_schema(self, matched: Matched, status: int, media_type: str) -> dict[str, Any] | None:
+        """The schema declared for an answer of `status` in `media_type` (or the response's only media type)."""
+        content: dict[str, Any] = (self.response(matched, status) or {}).get("content", {})
+        media = content.get(media_type) or (next(iter(content.values())) if len(content) == 1 else None)
+        schema = media.get("schema") if isinstance(media, dict) else None
+        return schema if isinstance(schema, dict) else None
 
 
 @functools.cache

@@ -1,9 +1,10 @@
 """`conformance proxy`: forward every request to a real vendor unchanged and judge each exchange.
 
 The client gets the vendor's answer byte for byte plus one header, `X-Contract-Violations` (a JSON
-list of rule, location, message). Each exchange is also printed as one console line, kept in the
-proxy's journal (`GET /__admin/requests`, `?format=har`) and, with `--record`, appended to a HAR file.
-With `--errors`, a violating exchange is answered with a 502 problem body instead.
+list of rule, location, message and evidence class). Each exchange is also printed as one console line,
+kept in the proxy's journal (`GET /__admin/requests`, `?format=har`) and, with `--record`, appended to a
+HAR file. With `--errors`, an exchange that breaks a documented rule is answered with a 502 problem body
+instead; one that only differs from our inference or from HTTP hygiene too with `--strict`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ProxySettings:
     upstream: str  # base URL; the request path is appended to it
     record: Path | None = None
     errors: bool = False  # answer a violating exchange with 502 instead of the vendor's answer
+    strict: bool = False  # with `errors`, differences from our inference or HTTP hygiene are answered 502 too
     redact: tuple[str, ...] = ()  # dotted body members to redact in recordings
     ca_bundle: Path | None = None
     timeout: float = 30.0  # seconds for the whole upstream exchange
@@ -152,7 +154,8 @@ class Forwarder:
         answer = await self._exchange(sent)
         duration_ms = (time.perf_counter() - clock) * 1000
         status, headers, body = answer.status, answer.headers, answer.body
-        if answer.findings and self.settings.errors:
+        failing = [f for f in answer.findings if f.documented or self.settings.strict]
+        if failing and self.settings.errors:
             status, headers, body = _violation_problem(answer.status, answer.findings)
         headers = [*headers, (VIOLATIONS_HEADER, _violations_header(answer.findings))]
         raw_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
@@ -279,10 +282,19 @@ def _console_line(method: str, path: str, status: int, duration_ms: float, findi
     if not findings:
         line.append("✓ conforms", style="green")
         return line
-    rules = ", ".join(sorted({finding.rule for finding in findings}))
-    line.append(f"✗ {len(findings)} violation(s): {rules}", style="bold red")
-    for finding in findings[:5]:
-        line.append(f"\n         {finding.location}: {finding.message}", style="red")
+    violations = [finding for finding in findings if finding.documented]
+    differences = [finding for finding in findings if not finding.documented]
+    if violations:
+        rules = ", ".join(sorted({finding.rule for finding in violations}))
+        line.append(f"✗ {len(violations)} violation(s) [documented]: {rules}", style="bold red")
+    if differences:
+        classes = "/".join(sorted({finding.basis.evidence.value for finding in differences}))
+        rules = ", ".join(sorted({finding.rule for finding in differences}))
+        line.append("  " if violations else "")
+        line.append(f"≠ {len(differences)} difference(s) [{classes}]: {rules}", style="bold yellow")
+    for finding in [*violations, *differences][:5]:
+        style = "red" if finding.documented else "yellow"
+        line.append(f"\n         [{finding.basis.evidence.value}] {finding.location}: {finding.message}", style=style)
     return line
 
 

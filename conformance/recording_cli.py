@@ -26,7 +26,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     drift = commands.add_parser(
         "drift",
         help="replay a recording's writes against the mock and report every difference",
-        description="Exit codes: 0 the mock answers like the vendor, 1 drift, 2 the recording cannot be used.",
+        description="Exit codes: 0 the mock answers like the vendor (or differs only where our spec infers), "
+        "1 drift from documented behaviour, 2 the recording cannot be used.",
     )
     drift.add_argument("--api", required=True, help=f"one of {', '.join(discover())}")
     drift.add_argument("--har", required=True, type=Path, metavar="FILE", help="a HAR recording (conformance proxy)")
@@ -35,6 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--target-file", type=Path, metavar="FILE",
         help="names the credentials to replay: readonly_token, other_org_id (default: fixtures/<api>/target.yaml)",
     )  # fmt: skip
+    drift.add_argument(
+        "--strict", action="store_true", help="fail on differences from our inferences and HTTP hygiene too"
+    )
     drift.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     drift.add_argument("--json", type=Path, metavar="PATH", help="write a JSON report")
     drift.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
@@ -58,7 +62,10 @@ def _add_proxy_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     proxy.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     proxy.add_argument("--port", type=int, default=8080)
     proxy.add_argument("--record", type=Path, metavar="FILE.har", help="append every exchange to a HAR 1.2 file")
-    proxy.add_argument("--errors", action="store_true", help="answer a violating exchange with 502")
+    proxy.add_argument("--errors", action="store_true", help="answer a violation of a documented rule with 502")
+    proxy.add_argument(
+        "--strict", action="store_true", help="with --errors, answer differences from our inferences with 502 too"
+    )
     proxy.add_argument(
         "--redact", nargs="+", default=[], metavar="FIELD", help="body members to redact in recordings (a.b.c)"
     )
@@ -95,6 +102,7 @@ def _proxy(args: argparse.Namespace) -> int:
         upstream=args.upstream,
         record=args.record,
         errors=args.errors,
+        strict=args.strict,
         redact=tuple(args.redact),
         ca_bundle=args.ca_bundle,
         timeout=args.timeout,
@@ -121,7 +129,9 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
     except (UnknownApi, ValueError):
         console.print(f"conformance drift: --api takes one of {', '.join(discover())}", style="red")
         return ExitCode.COULD_NOT_RUN
-    options = DriftOptions(api=api, har_path=args.har, base_url=args.base_url, target_file=args.target_file)
+    options = DriftOptions(
+        api=api, har_path=args.har, base_url=args.base_url, target_file=args.target_file, strict=args.strict
+    )
     result = run_drift(options, on_progress=lambda message: None)
     result.recording = str(args.har)
     if not result.fatal:

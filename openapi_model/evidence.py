@@ -106,3 +106,13 @@ def statuses_basis(definition: Mapping[str, Any], status: int) -> Basis:
     family = str(status)[:1]
     same_class = [response for code, response in responses.items() if str(code)[:1] == family]
     return weakest([operation_basis(definition), *(node_basis(response) for response in same_class)])
+
+
+def status_basis(definition: Mapping[str, Any], status: int | str) -> Basis:
+    """Whether the spec documents answering `status`: the operation's and that response's own marks, not its
+    body's (a documented 401 whose message is the framework's default is still a documented 401)."""
+    responses: Mapping[str, Any] = definition.get("responses", {})
+    response = responses.get(str(status)) or responses.get(f"{str(status)[:1]}XX") or responses.get("default")
+    if response is None:
+        return Basis(Evidence.INFERRED, f"the spec declares no {status} response for this operation")
+    return weakest([operation_basis(definition), node_basis(response)])

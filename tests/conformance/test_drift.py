@@ -18,7 +18,7 @@ from conformance.drift import DriftOptions, run_drift
 from conformance.exchange_spec import contract_for
 from conformance.reporting import html, json_report, junit
 from conformance.reporting.console import print_report
-from conformance.results import ExitCode, Outcome
+from conformance.results import Evidence, ExitCode, Outcome
 from conformance.run import RunOptions, SuiteChoice
 from conformance.scenario_export import export
 from conformance.scenarios.runner import ScenarioSession, run_scenario
@@ -60,12 +60,46 @@ def test_each_departure_is_reported(
 
     reported = {violation.rule for violation in result.violations}
     assert departure.drift_rules <= reported, f"reported: {sorted(reported)}"
-    assert result.exit_code == ExitCode.VIOLATIONS
+    documented = any(violation.basis.documented for violation in result.violations)
+    assert result.exit_code == (ExitCode.VIOLATIONS if documented else ExitCode.CONFORMS)
+    assert Outcome.FAILED in {case.outcome for case in result.cases} or not documented
     errors = [(case.name, case.detail) for case in result.cases if case.outcome == Outcome.ERROR]
     assert not errors, "a departing vendor is reported, never a reason to stop the replay"
     violation = next(v for v in result.violations if v.rule in departure.drift_rules)
     assert violation.expected.startswith("the vendor answered"), "the vendor's answer is in the finding"
     assert violation.exchange is not None and violation.exchange.status is not None, "and the mock's"
+
+
+def test_drift_on_a_member_the_spec_only_infers_differs_and_fails_only_strict(
+    recordings: departures.Recordings, mock_root: str, tmp_path: Path
+) -> None:
+    departure, api = departures.INFERRED_CASE
+    har_path = recordings.record(api, departure.slug).har
+    result = run_drift(DriftOptions(api=api, har_path=har_path, base_url=mock_root))
+
+    types = [violation for violation in result.violations if violation.rule == "drift.types"]
+    assert types and {violation.evidence for violation in result.violations} == {Evidence.INFERRED}
+    assert types[0].basis.source, "the report says what the inference rests on"
+    assert Outcome.DIFFERS in {case.outcome for case in result.cases}
+    assert Outcome.FAILED not in {case.outcome for case in result.cases}
+    assert result.exit_code == ExitCode.CONFORMS
+
+    report = tmp_path / "drift.json"
+    command = ["drift", "--api", api.name, "--har", str(har_path), "--base-url", mock_root, "--json", str(report)]
+    assert conformance_main(command) == ExitCode.CONFORMS
+    written = json.loads(report.read_text())
+    assert written["summary"]["differs"] >= 1 and written["by_evidence"]["inferred"] >= 1
+    assert {v["evidence"] for case in written["cases"] for v in case["violations"]} == {"inferred"}
+    assert conformance_main([*command, "--strict"]) == ExitCode.VIOLATIONS
+
+
+def test_drift_on_a_documented_member_still_fails(recordings: departures.Recordings, mock_root: str) -> None:
+    departure, api = departures.DOCUMENTED_CASE
+    result = run_drift(DriftOptions(api=api, har_path=recordings.record(api, departure.slug).har, base_url=mock_root))
+
+    types = [violation for violation in result.violations if violation.rule == "drift.types"]
+    assert types and all(violation.evidence == Evidence.DOCUMENTED for violation in types)
+    assert result.exit_code == ExitCode.VIOLATIONS
 
 
 def test_drift_sets_the_mock_clock_to_the_recordings_date(
@@ -116,7 +150,7 @@ def test_a_recording_that_cannot_be_used_exits_2(
 def test_drift_command_writes_the_run_reports(
     recordings: departures.Recordings, mock_root: str, tmp_path: Path
 ) -> None:
-    departure, api = departures.CASES[0]
+    departure, api = departures.DOCUMENTED_CASE
     har_path = recordings.record(api, departure.slug).har
     reports = {name: tmp_path / f"drift.{name}" for name in ("xml", "json", "html")}
     code = conformance_main(

@@ -67,3 +67,15 @@ def _wrongly_typed(body: Any) -> Any:
 
 def test_checks_are_registered_by_rule() -> None:
     assert {"status_code_conformance", "response_schema_conformance", "derived_members"} <= set(CHECKS)
+
+
+@pytest.mark.parametrize(
+    "path, evidence",
+    [("/customer-contracts/1", "documented"), ("/contract-profiles/1", "inferred")],  # the latter is `x-likely`
+)
+def test_a_finding_is_classed_by_the_spec_node_it_breaks(path: str, evidence: str) -> None:
+    api = next(api for api in departures.APIS if api.name == "elevate")
+    answer = Exchange("GET", path, {}, b"", 200, JSON, b'{"id": "not a number"}')
+    findings = judge(contract_for(api), answer).findings
+    assert findings and {finding.rule for finding in findings} == {"response_schema_conformance"}
+    assert {finding.as_dict()["evidence"] for finding in findings} == {evidence}

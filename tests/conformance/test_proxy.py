@@ -122,11 +122,15 @@ def test_each_departure_is_flagged(
     recorded = recordings.record(api, departure.slug)
     flagged = {finding["rule"] for response in recorded.responses for finding in violations(response)}
     assert departure.proxy_rules <= flagged, f"flagged: {sorted(flagged)}"
-    assert "✗" in recorded.printed and "violation" in recorded.printed
+    classes = {finding["evidence"] for response in recorded.responses for finding in violations(response)}
+    if "documented" in classes:
+        assert "✗" in recorded.printed and "violation(s) [documented]" in recorded.printed
+    for evidence in classes - {"documented"}:
+        assert "≠" in recorded.printed and f"[{evidence}]" in recorded.printed
 
 
 def test_errors_flag_answers_a_violation_with_a_502_problem(recordings: departures.Recordings, token: str) -> None:
-    departure, api = departures.CASES[0]
+    departure, api = departures.DOCUMENTED_CASE
     with proxying(recordings.upstream(api, departure.slug), api, errors=True) as (proxy, _):
         responses = list(departures.calls(api, proxy, token))
     flagged = [response for response in responses if violations(response)]
@@ -139,6 +143,23 @@ def test_errors_flag_answers_a_violation_with_a_502_problem(recordings: departur
     assert [r.status_code for r in responses if not violations(r)] == [
         r.status_code for r in recordings.record(api, departure.slug).responses if not violations(r)
     ]
+
+
+def test_a_departure_the_spec_only_infers_differs_without_a_502(recordings: departures.Recordings, token: str) -> None:
+    departure, api = departures.INFERRED_CASE
+    upstream = recordings.upstream(api, departure.slug)
+    with proxying(upstream, api, errors=True) as (proxy, printed):
+        responses = list(departures.calls(api, proxy, token))
+    found = [finding for response in responses for finding in violations(response)]
+    assert found and {finding["rule"] for finding in found} == {"response_schema_conformance"}
+    assert {finding["evidence"] for finding in found} == {"inferred"}
+    assert all(finding["because"] for finding in found), "the header says what the inference rests on"
+    assert 502 not in [response.status_code for response in responses], "a difference is not a contract violation"
+    assert "≠ 1 difference(s) [inferred]" in printed.getvalue() and "✗" not in printed.getvalue()
+
+    with proxying(upstream, api, errors=True, strict=True) as (proxy, _):
+        strict = list(departures.calls(api, proxy, token))
+    assert [r.status_code == 502 for r in strict] == [bool(violations(r)) for r in responses], "--strict fails it"
 
 
 # --- an upstream that fails -------------------------------------------------------------------------

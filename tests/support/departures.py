@@ -262,6 +262,16 @@ CASES = [(departure, api) for departure in DEPARTURES for api in APIS if departu
 CASE_IDS = [f"{departure.slug}-{api.name}" for departure, api in CASES]
 
 
+def case(departure_id: str, api_name: str) -> tuple[Departure, Api]:
+    return next((d, api) for d, api in CASES if d.id == departure_id and api.name == api_name)
+
+
+# The same departure on a member the spec documents and on one it only infers (the answer to aBILLity's
+# PATCH is `x-likely`: the vendor documents no response), for what depends on the evidence class.
+DOCUMENTED_CASE = case("response member of the wrong type", "elevate")
+INFERRED_CASE = case("response member of the wrong type", "abillity")
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What one run of `calls` through the proxy left: the answers, what was printed, the recording."""
