@@ -455,4 +455,12 @@ def _with_query(url: str, **params: str | None) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
-__all__ = ["IssuedTokens", "LoginEndpoint", "LoginMock", "OAuthEndpoints", "OAuthMock", "point_flows_at_mock", "register"]
+__all__ = [
+    "IssuedTokens",
+    "LoginEndpoint",
+    "LoginMock",
+    "OAuthEndpoints",
+    "OAuthMock",
+    "point_flows_at_mock",
+    "register",
+]
