@@ -128,7 +128,7 @@ def create_app(
     routes = RouteTable(vendors, specs)
     # Outermost first: every layer inside reads the request's facts.
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
-    oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
+    logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin_app)
     for vendor in vendors.values():
         _add_vendor_api(middleware, state, vendor)
@@ -139,6 +139,7 @@ def create_app(
     for layer, options in (
         (PathHygiene, {"rendering": rendering}),
         (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
+        (oauth.LoginEndpoint, {"servers": logins, "rendering": rendering}),
         (RequestLogMiddleware, {"log": state.requests}),
         (PreferMiddleware, {"rendering": rendering}),
         (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(state.store, enabled=settings.limits)}),

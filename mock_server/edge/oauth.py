@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from mock_server.edge.body import BodyTooLarge, read_body
+from mock_server.edge.hostile import is_json
 from mock_server.engine.auth import TokenRegistry, fingerprint
 from mock_server.engine.errors import VendorError, validation_error
 from mock_server.engine.facts import RequestFacts, facts_of
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mock_server.engine.rendering import ErrorRendering
     from mock_server.state.mock_state import MockState
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -64,10 +66,11 @@ MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
 PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
-def register(middleware: ConnexionMiddleware, state: MockState) -> None:
-    """Serve the OAuth servers and login operations the vendors declare. Call before the APIs and any
-    middleware are added: the served specs must name the mock's endpoints, and these middlewares must
-    wrap the request log."""
+def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMock]:
+    """Serve the OAuth servers the vendors declare, and the tokens of their login operations. Call before
+    the APIs and any middleware are added: the served specs must name the mock's endpoints, and these
+    middlewares must wrap the request log. Returns the login servers, for `LoginEndpoint` (a layer
+    inside the body reader and outside the log)."""
     servers = [
         OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix)
         for name, vendor in state.vendors.items()
@@ -82,11 +85,10 @@ def register(middleware: ConnexionMiddleware, state: MockState) -> None:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
     if servers:
         middleware.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
-    if logins:
-        middleware.add_middleware(LoginEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=logins)
     issuers: list[TokenIssuer] = [*servers, *logins]
     if issuers:
         middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=issuers)
+    return logins
 
 
 def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
@@ -299,16 +301,37 @@ class OAuthEndpoints(_ForOAuthVendors[OAuthMock]):
 
 
 class LoginEndpoint(_ForOAuthVendors[LoginMock]):
-    """Serves the login operation (POST; other methods get Connexion's 405); outside the request log,
-    so credentials and tokens are never logged."""
+    """Serves the login operation (POST; other methods get Connexion's 405). Inside the body reader
+    (size, depth and streaming limits apply), outside the request log: credentials and tokens are
+    never logged."""
+
+    def __init__(self, app: ASGIApp, *, servers: list[LoginMock], rendering: ErrorRendering) -> None:
+        super().__init__(app, servers=servers)
+        self.rendering = rendering
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = self._server_for(scope)
         if server is None or scope["method"] != "POST" or scope["path"] != server.vendor.prefix + server.config.path:
             await self.app(scope, receive, send)
             return
-        response = await _login_endpoint(server, scope, receive)
+        facts = facts_of(scope)
+        try:
+            response: Response = JSONResponse(server.log_in(_json_body(scope, facts)), headers=_NO_STORE)
+        except VendorError as error:
+            response = self.rendering.response(facts, error)
         await response(scope, receive, send)
+
+
+def _json_body(scope: Scope, facts: RequestFacts) -> Any:
+    content_type = Request(scope).headers.get("content-type", "")
+    if not is_json(content_type.encode("latin-1")):
+        raise VendorError(
+            415, "unsupported_media_type", "Content type not supported; use application/json", media_type=content_type
+        )
+    try:
+        return json.loads(facts.body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise VendorError(400, "bad_request", "The request body is not valid JSON") from None
 
 
 class IssuedTokens(_ForOAuthVendors[TokenIssuer]):
@@ -350,27 +373,6 @@ async def _token_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> 
 
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-async def _login_endpoint(server: LoginMock, scope: Scope, receive: Receive) -> Response:
-    try:
-        body = await read_body(scope, receive, MAX_REQUEST_BYTES)
-    except BodyTooLarge:
-        return _vendor_error(server.vendor, VendorError(413, "payload_too_large", "Request body is too large"))
-    try:
-        credentials = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return _vendor_error(server.vendor, VendorError(400, "bad_request", "The request body is not valid JSON"))
-    try:
-        answer = server.log_in(credentials)
-    except VendorError as error:
-        return _vendor_error(server.vendor, error)
-    return JSONResponse(answer, headers=_NO_STORE)
-
-
-def _vendor_error(vendor: Vendor, error: VendorError) -> Response:
-    status, body = vendor.render_error(error)
-    return JSONResponse(body, status_code=status, headers=_NO_STORE)
 
 
 async def _authorize_endpoint(server: OAuthMock, scope: Scope, receive: Receive) -> Response:

@@ -174,3 +174,10 @@ def _base64url(part: str) -> bytes:
         return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except binascii.Error as exc:  # pragma: no cover - the assertion names the part
         raise AssertionError(f"not base64url: {part}") from exc
+
+
+def test_a_body_that_is_not_json_by_its_media_type_is_415(client):
+    response = client.post(LOGIN, content=json.dumps(DEV), headers={"Content-Type": "text/plain"})
+
+    assert response.status_code == 415
+    assert response.json()["error"] == "Unsupported Media Type"
