@@ -153,6 +153,9 @@ class Credentials:
         return {**self.org(), **self.authorization()}
 
 
+PASSWORD_SUFFIX = "_password"  # a target variable named so is a credential (a login's), redacted like tokens
+
+
 @dataclass(frozen=True)
 class Target:
     api: Api
@@ -172,7 +175,10 @@ class Target:
         for name in auth_variables:
             if isinstance(self.variables.get(name), str):
                 found.add(self.variables[name])
-        return found | {self.credentials.token_value(secret) for secret in found}
+        passwords = {
+            value for name, value in self.variables.items() if name.endswith(PASSWORD_SUFFIX) and isinstance(value, str)
+        }
+        return found | {self.credentials.token_value(secret) for secret in found} | passwords
 
 
 def resolve_target(

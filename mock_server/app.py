@@ -128,7 +128,7 @@ def create_app(
     routes = RouteTable(vendors, specs)
     # Outermost first: every layer inside reads the request's facts.
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
-    oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
+    logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin_app)
     for vendor in vendors.values():
         _add_vendor_api(middleware, state, vendor)
@@ -139,6 +139,7 @@ def create_app(
     for layer, options in (
         (PathHygiene, {"rendering": rendering}),
         (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
+        (oauth.LoginEndpoint, {"servers": logins, "rendering": rendering}),
         (RequestLogMiddleware, {"log": state.requests}),
         (PreferMiddleware, {"rendering": rendering}),
         (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(state.store, enabled=settings.limits)}),
@@ -198,6 +199,11 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
         raise SpecError(f"{spec.source}: invalid OpenAPI document: {exc}") from exc
 
 
+def _answered_at_the_edge(*_: Any, **__: Any) -> Any:
+    """The login operation's POST is answered by `edge.oauth.LoginEndpoint` before Connexion routes it."""
+    raise VendorError(404, "not_found", "Not found")
+
+
 def rejects_unknown_query_parameters(document: Mapping[str, Any]) -> bool:
     """Whether the spec says the vendor refuses a query parameter it does not declare."""
     policy = document.get(UNKNOWN_QUERY_PARAMETERS)
@@ -206,6 +212,8 @@ def rejects_unknown_query_parameters(document: Mapping[str, Any]) -> bool:
 
 
 def _endpoint(state: MockState, vendor: Vendor, operation_id: str) -> Endpoint:
+    if vendor.login is not None and operation_id == vendor.login.operation_id:
+        return Endpoint(state, vendor, operation_id, _answered_at_the_edge)
     try:
         handler = vendor.operations[operation_id]
     except KeyError:

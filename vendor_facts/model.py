@@ -115,6 +115,20 @@ class OAuthDescription:
     error_status: int = 400  # status of the token endpoint's `{"error": ...}` answers (RFC 6749: 400)
 
 
+@dataclass(frozen=True)
+class LoginDescription:
+    """A vendor whose clients trade a username and password for a short-lived bearer token at an
+    operation of its spec (the mock serves it). Users map to fixture tokens (fixtures/<api>/auth.yaml
+    `users`); an issued token has the grants and tenant of its user's token and expires on the
+    tenant's mock clock.
+    """
+
+    operation_id: str  # the spec's operation (no security) clients post their credentials to
+    path: str  # its path, below the vendor's prefix
+    credentials_schema: str  # the component schema of the request body
+    token_lifetime: dt.timedelta
+
+
 @dataclass(frozen=True, kw_only=True)
 class VendorFacts:
     name: str  # the API name: spec openapi/<name>.yaml, fixtures/<name>/, mounted at /<name>
@@ -124,6 +138,7 @@ class VendorFacts:
     limits: Limits = field(default_factory=Limits)
     resources: Mapping[str, Resource] = field(default_factory=dict)  # spec path template -> resource
     oauth: OAuthDescription | None = None  # the vendor's OAuth token endpoint, if clients use one
+    login: LoginDescription | None = None  # the vendor's credentials-for-a-token operation, if clients use one
 
     @property
     def prefix(self) -> str:

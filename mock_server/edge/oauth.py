@@ -11,6 +11,10 @@ Served below the vendor's prefix (`/<api><token_path>`, `/<api><authorize_path>`
   so writes survive a refresh. It expires on the mock's clock (`POST /__admin/clock` moves it); an
   expired one gets the vendor's own error (`Vendor.expired_token_error`).
 
+A vendor whose clients log in for a token (`Vendor.login`, Elevate's `POST /authenticate`) gets the
+same issued tokens from `LoginMock`: a username and password (fixtures/<api>/auth.yaml `users`) in, a
+JWT-looking token standing for the user's fixture token out, expiring on that tenant's clock.
+
 `token_type` in the answers is the scheme the API expects in `Authorization` (the spec's
 `x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
 
@@ -24,13 +28,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import secrets
 import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from connexion.middleware import MiddlewarePosition
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -40,16 +45,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from mock_server.edge.body import BodyTooLarge, read_body
+from mock_server.edge.hostile import is_json
 from mock_server.engine.auth import TokenRegistry, fingerprint
+from mock_server.engine.errors import VendorError, validation_error
 from mock_server.engine.facts import RequestFacts, facts_of
+from mock_server.engine.spec import SpecView
 from mock_server.state.clock import Clock
 from mock_server.vendors.base import Vendor
-from vendor_facts import OAuthDescription
+from vendor_facts import LoginDescription, OAuthDescription
 
 if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mock_server.engine.rendering import ErrorRendering
     from mock_server.state.mock_state import MockState
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -57,19 +66,29 @@ MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
 PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
-def register(middleware: ConnexionMiddleware, state: MockState) -> None:
-    """Serve the OAuth servers the vendors declare. Call before the APIs and any middleware are added:
-    the served specs must name the mock's endpoints, and this middleware must wrap the request log."""
+def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMock]:
+    """Serve the OAuth servers the vendors declare, and the tokens of their login operations. Call before
+    the APIs and any middleware are added: the served specs must name the mock's endpoints, and these
+    middlewares must wrap the request log. Returns the login servers, for `LoginEndpoint` (a layer
+    inside the body reader and outside the log)."""
     servers = [
         OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix)
         for name, vendor in state.vendors.items()
         if vendor.oauth
     ]
+    logins = [
+        LoginMock(vendor, state.tokens[name], state.clock, state.specs[name])
+        for name, vendor in state.vendors.items()
+        if vendor.login
+    ]
     for server in servers:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
     if servers:
         middleware.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
-        middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
+    issuers: list[TokenIssuer] = [*servers, *logins]
+    if issuers:
+        middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=issuers)
+    return logins
 
 
 def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
@@ -109,8 +128,8 @@ class IssuedStore:
         self._limit = limit
         self._lock = threading.Lock()
 
-    def issue(self, issued: Issued) -> str:
-        key = f"{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+    def issue(self, issued: Issued, key: str | None = None) -> str:
+        key = key or f"{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         with self._lock:
             self._items[key] = issued
             while len(self._items) > self._limit:
@@ -124,6 +143,15 @@ class IssuedStore:
     def pop(self, key: str) -> Issued | None:
         with self._lock:
             return self._items.pop(key, None)
+
+
+class TokenIssuer(Protocol):
+    """A server of the mock that issues access tokens standing for fixture tokens."""
+
+    @property
+    def vendor(self) -> Vendor: ...
+
+    def stands_for(self, access_token: str) -> tuple[str, bool] | None: ...
 
 
 class OAuthMock:
@@ -196,17 +224,67 @@ class OAuthMock:
         }
 
 
-class _ForOAuthVendors:
-    def __init__(self, app: ASGIApp, *, servers: list[OAuthMock]) -> None:
+class LoginMock:
+    """One vendor's login operation: a username and password in, a short-lived bearer token out."""
+
+    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock, spec: SpecView) -> None:
+        assert vendor.login is not None
+        self.vendor = vendor
+        self.config: LoginDescription = vendor.login
+        self.registry = registry
+        self.clock = clock
+        self.spec = spec
+        self.access_tokens = IssuedStore()
+
+    def log_in(self, credentials: Any) -> dict[str, Any]:
+        """The answer to a login: the token and its lifetime, or a VendorError (400 or 401)."""
+        problems = self.spec.validate(self.config.credentials_schema, credentials)
+        if problems:
+            raise validation_error(problems)
+        token = self.registry.token_for(credentials["username"], credentials["password"])
+        if token is None:
+            raise VendorError(401, "invalid_token", "Bad credentials")
+        now = self._now_for(token)
+        lifetime = self.config.token_lifetime
+        jwt = _jwt_like(credentials["username"], now, now + lifetime)
+        key = self.access_tokens.issue(Issued(token, now + lifetime), key=jwt)
+        return {"token": key, "expiresIn": int(lifetime.total_seconds())}
+
+    def stands_for(self, access_token: str) -> tuple[str, bool] | None:
+        """(the token an issued access token stands for, whether it has expired); None if not issued here."""
+        issued = self.access_tokens.get(access_token)
+        if issued is None:
+            return None
+        return issued.token, self._now_for(issued.token) >= issued.expires
+
+    def _now_for(self, token: str) -> dt.datetime:
+        """Now on the clock of the tenant the token stands for."""
+        return self.clock.for_tenant(fingerprint(token)).now()
+
+
+def _jwt_like(subject: str, issued_at: dt.datetime, expires: dt.datetime) -> str:
+    """Three base64url parts, like a signed JWT; the mock recognises its tokens by lookup, not signature."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"sub": subject, "iat": int(issued_at.timestamp()), "exp": int(expires.timestamp())}
+    parts = [json.dumps(part, separators=(",", ":")).encode() for part in (header, claims)]
+    parts.append(secrets.token_bytes(32))
+    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in parts)
+
+
+Server = TypeVar("Server", bound=TokenIssuer)
+
+
+class _ForOAuthVendors(Generic[Server]):
+    def __init__(self, app: ASGIApp, *, servers: list[Server]) -> None:
         self.app = app
         self.servers = {server.vendor.name: server for server in servers}
 
-    def _server_for(self, scope: Scope) -> OAuthMock | None:
+    def _server_for(self, scope: Scope) -> Server | None:
         vendor = facts_of(scope).vendor if scope["type"] == "http" else None
         return self.servers.get(vendor.name) if vendor is not None else None
 
 
-class OAuthEndpoints(_ForOAuthVendors):
+class OAuthEndpoints(_ForOAuthVendors[OAuthMock]):
     """Serves the token endpoint and the authorization page; outside the request log."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -222,7 +300,41 @@ class OAuthEndpoints(_ForOAuthVendors):
         await response(scope, receive, send)
 
 
-class IssuedTokens(_ForOAuthVendors):
+class LoginEndpoint(_ForOAuthVendors[LoginMock]):
+    """Serves the login operation (POST; other methods get Connexion's 405). Inside the body reader
+    (size, depth and streaming limits apply), outside the request log: credentials and tokens are
+    never logged."""
+
+    def __init__(self, app: ASGIApp, *, servers: list[LoginMock], rendering: ErrorRendering) -> None:
+        super().__init__(app, servers=servers)
+        self.rendering = rendering
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = self._server_for(scope)
+        if server is None or scope["method"] != "POST" or scope["path"] != server.vendor.prefix + server.config.path:
+            await self.app(scope, receive, send)
+            return
+        facts = facts_of(scope)
+        try:
+            response: Response = JSONResponse(server.log_in(_json_body(scope, facts)), headers=_NO_STORE)
+        except VendorError as error:
+            response = self.rendering.response(facts, error)
+        await response(scope, receive, send)
+
+
+def _json_body(scope: Scope, facts: RequestFacts) -> Any:
+    content_type = Request(scope).headers.get("content-type", "")
+    if not is_json(content_type.encode("latin-1")):
+        raise VendorError(
+            415, "unsupported_media_type", "Content type not supported; use application/json", media_type=content_type
+        )
+    try:
+        return json.loads(facts.body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise VendorError(400, "bad_request", "The request body is not valid JSON") from None
+
+
+class IssuedTokens(_ForOAuthVendors[TokenIssuer]):
     """Makes a request with an issued access token stand for the token it was issued for (its
     credentials and tenant, in the request's facts), or answers the vendor's expiry error.
 
@@ -239,7 +351,7 @@ class IssuedTokens(_ForOAuthVendors):
         await self.app(scope, receive, send)
 
 
-def _translate_token(server: OAuthMock, facts: RequestFacts) -> bool:
+def _translate_token(server: TokenIssuer, facts: RequestFacts) -> bool:
     """Stand the request in for the token an issued one stands for; True if the issued one has expired."""
     found = server.stands_for(facts.credentials.token) if facts.credentials is not None else None
     if found is None:
@@ -345,4 +457,12 @@ def _with_query(url: str, **params: str | None) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
-__all__ = ["IssuedTokens", "OAuthEndpoints", "OAuthMock", "point_flows_at_mock", "register"]
+__all__ = [
+    "IssuedTokens",
+    "LoginEndpoint",
+    "LoginMock",
+    "OAuthEndpoints",
+    "OAuthMock",
+    "point_flows_at_mock",
+    "register",
+]

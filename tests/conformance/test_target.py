@@ -92,3 +92,12 @@ def test_tokens_never_print_and_are_redacted_everywhere(tmp_path: Path) -> None:
         "Authorization": "***",
         "X-Other": "***",
     }
+
+
+def test_password_variables_are_redacted_too(tmp_path: Path) -> None:
+    path = tmp_path / "target.yaml"
+    path.write_text("api: elevate\ntoken: t-1\nvariables: {login_username: me, login_password: pw-secret-789}\n")
+    target = resolve_target(ELEVATE, base_url="https://x", bundled=False, target_file=path)
+    redactor = Redactor(frozenset(target.secrets()))
+
+    assert redactor.text('{"username":"me","password":"pw-secret-789"}') == '{"username":"me","password":"***"}'

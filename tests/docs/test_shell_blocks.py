@@ -48,6 +48,9 @@ AGAINST_THE_MOCK = {
     "curl -s -X POST http://127.0.0.1:8080/zoho-desk/oauth/v2/token": [
         '"token_type":"Zoho-oauthtoken"', '"expires_in":3600',
     ],
+    "curl -s -X POST http://127.0.0.1:8080/elevate/authenticate": [
+        '"token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.', '"expiresIn":900',
+    ],
     "curl -s -X PATCH http://127.0.0.1:8080/elevate/customer-contracts/1": [
         '"renewalAlertDays":14', "/startDate", '"DisplayName":"Head office lines"', '"MaxCLIs":48',
         '"StartDate":"2025-12-01T00:00:00"', '"contractName":"Premium support 2027"', '"name":"Fibre WAN renewal"',
