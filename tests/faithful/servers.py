@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from launcher.servers import stop_process
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
 
@@ -30,12 +32,7 @@ def running(name: str, *options: str) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{_read_port(process)}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _read_port(process: subprocess.Popen[bytes]) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis
 
+from launcher.servers import stop_process
 from tests.support.redis_server import redis_server_binary
 
 SLOTS = 16_384
@@ -64,7 +65,7 @@ def redis_cluster(startup_timeout: float = 20.0) -> Iterator[str]:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )  # fmt: skip
-            stack.callback(_stop, process)
+            stack.callback(stop_process, process)
         clients = [redis.Redis(host="127.0.0.1", port=port, socket_timeout=5) for port in ports]
         for client in clients:
             stack.callback(client.close)
@@ -100,12 +101,3 @@ def _until(deadline: float, ready: object) -> None:
             pass
         time.sleep(0.05)
     raise RuntimeError("the Redis Cluster did not become ready")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from launcher.servers import free_port
+from launcher.servers import free_port, stop_process
 
 
 def redis_server_binary() -> Path | None:
@@ -51,12 +51,7 @@ def redis_server(startup_timeout: float = 10.0) -> Iterator[str]:
             _wait_for(url, process, startup_timeout)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
