@@ -121,12 +121,21 @@ def plan(target: Target, options: FuzzOptions, *, writes_allowed: bool) -> FuzzP
         }
         for method in ("PUT", "PATCH")
     ]
+    notes = {"POST and DELETE": "not fuzzed: what they create or delete cannot be restored"}
+    # A replacement rewrites every member, the protected ones too: none of its cases could be sent.
+    model = UpdateModel(target.api)
+    replacing = sorted({op.method for op in target.api.operations() if model.semantics(op) == "replace"})
+    if options.protected and replacing:
+        notes[" and ".join(replacing)] = (
+            f"not fuzzed: a replacement rewrites {', '.join(sorted(options.protected))}, "
+            "which the target could not be put back from"
+        )
     return FuzzPlan(
         config,
-        excluded_methods=["POST", "DELETE"],
+        excluded_methods=["POST", "DELETE", *(replacing if options.protected else [])],
         write_record=record,
         protected=options.protected,
-        notes={"POST and DELETE": "not fuzzed: what they create or delete cannot be restored"},
+        notes=notes,
     )
 
 
