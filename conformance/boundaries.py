@@ -1,12 +1,18 @@
-"""Acceptance cases generated from the spec: every valid boundary, sent as a one-member change.
+"""Boundary cases generated from the spec: every limit of every writable member, from both sides, each sent as
+a one-member change of a valid record.
 
-For each write operation whose record can be read back, and each media type it accepts, one case
-per boundary of each writable member: every enum value, a string of exactly `maxLength`, exactly
-`minimum` and `maximum`, the record's own value in each alternative type the schema documents, and
-(for every media type) the record's own value of one plain member. Each case changes one member of a
-valid record, so no cross-field rule applies: a 4xx is a valid value refused. A member whose limits
+For each write operation whose record can be read back, and each media type it accepts:
+- one case per valid boundary of each writable member: every enum value, a string of exactly
+  `maxLength`, exactly `minimum` and `maximum`, the record's own value in each alternative type the
+  schema documents, and (for every media type) the record's own value of one plain member. A 4xx is a
+  valid value refused;
+- one case per limit, just past it: a string one character longer than `maxLength`, one below
+  `minimum`, one above `maximum`, a text that is no value of an `enum`. A 2xx is an invalid value
+  accepted (the record is put back at once).
+Each case changes one member of a valid record, so no cross-field rule applies. A member whose limits
 depend on other members says so in the spec with `x-boundaries: <why not>` (or, for some kinds only,
-`x-boundaries: {maximum: <why not>}`), and those cases are left out.
+`x-boundaries: {maximum: <why not>}`), and those cases are left out on both sides. Each finding is classed
+by the limit's own mark, through every schema above the member (`conformance.evidence.member_basis`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from conformance.apis import Api, Operation
+from conformance.evidence import member_basis
 from conformance.http import Client, TargetUnreachable
 from conformance.invariants import UpdateModel
 from conformance.restore import RESTORE, Ledger, RestoreError, Restorer
@@ -25,7 +32,11 @@ from conformance.results import Basis, CaseResult, Outcome, Suite, Violation
 from openapi_model.evidence import node_basis, weakest
 
 VALID_VALUE_REFUSED = "boundary:valid-value-refused"
-EXPECTATION = "A value the spec documents as valid is accepted when it is the only change to a valid record."
+INVALID_VALUE_ACCEPTED = "boundary:invalid-value-accepted"
+EXPECTATION = (
+    "A value the spec documents as valid is accepted, and a value just past a documented limit refused, "
+    "when it is the only change to a valid record."
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class Boundary:
     member: str
     value: Any
     kind: str  # enum, maxLength, minimum, maximum, alternative type, content type
+    valid: bool = True  # False: just past the limit `kind` names, so the target must refuse it
 
 
 def boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -> Iterator[Boundary]:
@@ -43,6 +55,42 @@ def boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -
     for boundary in _all_boundaries(member, _flatten(schema, api), current, api):
         if boundary.kind not in exempt:
             yield boundary
+
+
+def past_limits(member: str, schema: Mapping[str, Any], api: Api) -> Iterator[Boundary]:
+    """A value just past each documented limit of one member: what the target must refuse."""
+    exempt = schema.get("x-boundaries", {})
+    if isinstance(exempt, str) or schema.get("x-immutable"):
+        return
+    for boundary in _all_past_limits(member, _flatten(schema, api), api):
+        if boundary.kind not in exempt:
+            yield boundary
+
+
+def _all_past_limits(member: str, schema: Mapping[str, Any], api: Api) -> Iterator[Boundary]:
+    kinds = _types(schema, api)
+    choices = [value for value in schema.get("enum", []) if value is not None]
+    if kinds == {"string"} and choices and "pattern" not in schema:
+        yield Boundary(member, _not_a_choice(choices), "enum", valid=False)
+    if kinds == {"string"} and "maxLength" in schema and not {"pattern", "format", "enum"} & set(schema):
+        yield Boundary(member, "x" * (int(schema["maxLength"]) + 1), "maxLength", valid=False)
+    if kinds and kinds <= {"integer", "number"}:
+        # One whole unit past: an exact JSON number however large the limit (a cent past 999999999999999 is
+        # not one in binary floating point), and past any `multipleOf`.
+        for keyword, step in (("minimum", -1), ("maximum", 1)):
+            if keyword in schema and not schema.get(f"exclusive{keyword.capitalize()}"):
+                limit = schema[keyword]
+                past = int(limit) + step if float(limit).is_integer() else limit + step
+                yield Boundary(member, past, keyword, valid=False)
+
+
+def _not_a_choice(choices: list[Any]) -> str:
+    """A text no choice is, in any letter case (some frameworks match enum names case-insensitively)."""
+    candidate = "undocumented-choice"
+    taken = {str(choice).lower() for choice in choices}
+    while candidate in taken:
+        candidate += "-x"
+    return candidate
 
 
 def _all_boundaries(member: str, schema: Mapping[str, Any], current: Any, api: Api) -> Iterator[Boundary]:
@@ -142,7 +190,9 @@ class BoundaryRun:
                 )  # fmt: skip
                 break
         cases = cases[:sent]
-        result.cases, result.positive = len(cases), len(cases)
+        result.cases = len(cases)
+        result.positive = sum(1 for case in cases if case.valid)
+        result.negative = result.cases - result.positive
         kinds = sorted({case.kind.split(" ", 1)[0] for case in cases})
         result.detail = "; ".join(filter(None, [result.detail, f"{len(cases)} case(s): {', '.join(kinds)}"]))
         if not cases:
@@ -157,6 +207,7 @@ class BoundaryRun:
             if member not in record or member in unclearable:
                 continue
             yield from boundaries(member, schema, record[member], self.api)
+            yield from past_limits(member, schema, self.api)
             if plain is None and isinstance(record[member], str) and not {"pattern", "format", "enum"} & set(schema):
                 plain = Boundary(member, record[member], f"content type {media_type}")
         if plain is not None:
@@ -180,14 +231,20 @@ class BoundaryRun:
         response = self.client.send(
             operation.method, path, headers={**self.headers, "Content-Type": media_type}, content=content
         )
-        if response.status_code < 400:
-            return
+        refused = response.status_code >= 400
+        if refused == (not case.valid) or (not case.valid and response.status_code >= 500):
+            return  # as documented; a 5xx is a refusal, left to the fuzz suite's server-error check
+        rule, what = (
+            (VALID_VALUE_REFUSED, "valid value refused")
+            if case.valid
+            else (INVALID_VALUE_ACCEPTED, "value past the limit accepted")
+        )
         result.outcome = Outcome.FAILED
         result.violations.append(
             Violation(
-                rule=VALID_VALUE_REFUSED,
+                rule=rule,
                 message=self.client.redactor.text(
-                    f"{VALID_VALUE_REFUSED}: valid value refused — {operation.method} {path} ({media_type}) "
+                    f"{rule}: {what} — {operation.method} {path} ({media_type}) "
                     f"{case.member}={_show(case.value)} ({case.kind}) answered {response.status_code}"
                 ),
                 expected=EXPECTATION,
@@ -198,13 +255,21 @@ class BoundaryRun:
         )
 
     def _basis(self, operation: Operation, media_type: str, case: Boundary) -> Basis:
-        """The limit's own mark, on the member or any schema it is built from; a content type's, on the body."""
+        """The limit's own mark, through every schema above the member; a content type's, on the body."""
         if case.kind.startswith("content type"):
             return weakest([node_basis(operation.definition), node_basis(operation.request_schema(media_type))])
-        schema = self._members(operation, media_type).get(case.member, {})
-        keyword = case.kind.split(" ", 1)[0]
-        parts = [schema, *schema.get("allOf", []), *schema.get("anyOf", []), *schema.get("oneOf", [])]
-        return weakest([self.model.basis(operation), *(node_basis(part, keyword) for part in parts)])
+        return limit_basis(self.model, operation, media_type, case.member, case.kind.split(" ", 1)[0])
+
+
+def limit_basis(model: UpdateModel, operation: Operation, media_type: str, member: str, keyword: str) -> Basis:
+    """What one limit (`keyword`) of one member of a write rests on: the operation's marks, and the keyword's own
+    through every schema above the member (an object marked `x-likely` makes its members' limits inferred).
+    The one reading for a boundary finding and for the rule matrix."""
+    if model.semantics(operation) == "json-patch":
+        body = model.record_schema(operation)  # a JSON Patch names the record's members
+    else:
+        body = operation.request_schema(media_type) or {}
+    return weakest([model.basis(operation), member_basis(body, f"/{member}", keyword)])
 
 
 def _form_text(value: Any) -> str:

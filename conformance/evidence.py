@@ -169,23 +169,34 @@ def error_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
     return _error_basis(schema, _leaf(error))
 
 
-def member_basis(schema: Any, pointer: str) -> Basis:
+def member_basis(schema: Any, pointer: str, keyword: str | None = None) -> Basis:
     """The basis of the member a JSON pointer names in a document `schema` describes, through every node on the way
-    (an inferred object makes each of its members inferred); where the schema stops, its last node's."""
+    (an inferred object makes each of its members inferred); where the schema stops, its last node's. With
+    `keyword`, the basis of that one keyword of the member (`maxLength`), on the member or any schema it is
+    built from (`allOf`, `anyOf`, `oneOf` parts).
+
+    The one reading of a member's class: the verdicts, the boundary cases and the rule matrix all ask it."""
     chain = [node_basis(schema)]
     node = schema
     for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]:
-        node = _member_schema(node, part)
-        if node is None:
+        found = _member_schema(node, part)
+        if found is None:
             break
+        node = found
         chain.append(node_basis(node))
+    if keyword is not None and isinstance(node, Mapping):
+        chain += [node_basis(part, keyword) for part in _parts(node)]
     return weakest(chain)
+
+
+def _parts(node: Mapping[str, Any]) -> list[Any]:
+    return [node, *node.get("allOf", []), *node.get("anyOf", []), *node.get("oneOf", [])]
 
 
 def _member_schema(node: Any, part: str) -> Any:
     if not isinstance(node, Mapping):
         return None
-    for candidate in [node, *node.get("allOf", []), *node.get("anyOf", []), *node.get("oneOf", [])]:
+    for candidate in _parts(node):
         if not isinstance(candidate, Mapping):
             continue
         properties = candidate.get("properties", {})

@@ -96,14 +96,17 @@ class UpdateModel:
         return self.semantics(operation) is not None and self.api.operation_for("GET", operation.path) is not None
 
     def record_members(self, operation: Operation) -> dict[str, Any]:
+        return {name: dict(member) for name, member in properties(self.record_schema(operation)).items()}
+
+    def record_schema(self, operation: Operation) -> Any:
+        """The schema of the record `operation` writes, as its read (a GET on the same path) answers it."""
         read = self.api.operation_for("GET", operation.path)
         if read is None:
             return {}
         response = read.definition.get("responses", {}).get("200", {})
         content: dict[str, Any] = response.get("content", {})
         first: dict[str, Any] = next(iter(content.values()), {})
-        schema = first.get("schema", {})
-        return {name: dict(member) for name, member in properties(schema).items()}
+        return first.get("schema", {})
 
     def derived(self, operation: Operation) -> dict[str, list[str]]:
         return {

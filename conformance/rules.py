@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.apis import Api, Operation
+from conformance.boundaries import limit_basis
 from conformance.invariants import INVARIANTS, UpdateModel
 from conformance.results import CaseResult, Outcome, Suite
 from conformance.scenarios.loader import load_directory
@@ -266,7 +267,9 @@ def _limit_rules(api: Api) -> list[Rule]:
                 rule = Rule(
                     f"{api.name}.{member}.limits",
                     f"{member}: {', '.join(limits)}",
-                    basis=weakest(node_basis(schema, key) for key in LIMITS if key in schema),
+                    basis=weakest(
+                        limit_basis(model, operation, media_type, member, key) for key in LIMITS if key in schema
+                    ),
                 )
                 rule.checked_by = [f"{BOUNDARIES}:{member}", BOUNDARIES, "negative_data_rejection"]
                 if schema.get("x-boundaries") or schema.get("x-immutable"):

@@ -4,6 +4,8 @@ An inference is marked in a spec in one of two ways, each with the sentence it r
 - a node (schema, property, parameter, response, operation…) with `x-likely: true` and
   `x-likely-source: "<seed sentence or vendors.md line>"`; its `description` says what is inferred,
   and `x-likely-rationale` (optional) says in one line why this choice;
+- a node with `x-likely-keywords: [minimum, maximum]` (and `x-likely-source`): only those keywords
+  of the node are inferred, the rest of it is documented;
 - an entry of an operation's `x-likely-rules`: `{rule: "…", source: "…", rationale: "…"}`, for
   rules that only the mock's behaviour shows (cross-field checks, derived values).
 The specs are read unresolved, so that each inference is listed once, where it is written.
@@ -27,6 +29,7 @@ LIKELY = "x-likely"
 SOURCE = "x-likely-source"
 RATIONALE = "x-likely-rationale"
 RULES = "x-likely-rules"
+KEYWORDS = "x-likely-keywords"
 FORMATS = ("text", "markdown", "csv", "json")
 WIDTH = 80
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -67,9 +70,13 @@ def unsourced(inferences: list[Inference]) -> list[Inference]:
 
 def _walk(api: str, node: Any, where: str) -> Iterator[Inference]:
     if isinstance(node, dict):
+        rationale = _one_line(str(node.get(RATIONALE) or ""))
         if node.get(LIKELY) is True:
-            rationale = _one_line(str(node.get(RATIONALE) or ""))
             yield Inference(api, where or "/", _claim(node), str(node.get(SOURCE, "")).strip(), rationale)
+        elif node.get(KEYWORDS):
+            keywords = ", ".join(f"`{keyword}`" for keyword in node[KEYWORDS])
+            claim = f"{keywords} (only): {_claim(node)}"
+            yield Inference(api, where or "/", claim, str(node.get(SOURCE, "")).strip(), rationale)
         for index, rule in enumerate(node.get(RULES) or []):
             if isinstance(rule, dict):
                 claim, source = rule.get("rule", ""), rule.get("source", "")

@@ -23,7 +23,7 @@ def prose_only(node: Any, where: str = "") -> list[str]:
     """Nodes whose description calls something likely without marking it (the `info` overview aside)."""
     found = []
     if isinstance(node, dict):
-        marked = node.get("x-likely") is True or bool(node.get("x-likely-rules"))
+        marked = _marked(node)
         if not marked and where != "/info" and re.search(r"\blikely\b", str(node.get("description", ""))):
             found.append(where)
         for key, child in node.items():
@@ -33,6 +33,16 @@ def prose_only(node: Any, where: str = "") -> list[str]:
         for index, child in enumerate(node):
             found += prose_only(child, f"{where}/{index}")
     return found
+
+
+def _marked(node: dict[str, Any]) -> bool:
+    """Marked itself, in some keywords, in its rules, or (a response) in the schema of its body."""
+    if node.get("x-likely") is True or node.get("x-likely-rules") or node.get("x-likely-keywords"):
+        return True
+    content = node.get("content") if isinstance(node.get("content"), dict) else {}
+    return any(
+        isinstance(media, dict) and media.get("schema", {}).get("x-likely") is True for media in content.values()
+    )
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

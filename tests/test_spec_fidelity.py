@@ -16,9 +16,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from conformance.apis import discover
+from conformance.boundaries import limit_basis
+from conformance.invariants import UpdateModel
 from mock_server.app import create_app
 from mock_server.config import Settings
 from mock_server.engine.spec import SpecView
+from openapi_model.evidence import status_basis
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,25 @@ def spec_of(app: Any, api: str) -> SpecView:
 @pytest.mark.parametrize("limit", LIMITS, ids=lambda lim: f"{lim.api}:{lim.member}:{lim.keyword}")
 def test_every_documented_limit_is_in_the_spec(app: Any, limit: Limit) -> None:
     assert spec_of(app, limit.api).property(limit.schema, limit.member).get(limit.keyword) == limit.value
+
+
+@pytest.mark.parametrize("limit", LIMITS, ids=lambda lim: f"{lim.api}:{lim.member}:{lim.keyword}")
+def test_every_documented_limit_is_judged_documented(limit: Limit) -> None:
+    """A target that breaks a documented limit is a violation, not a difference from our inferences: the
+    harness's one reading of a limit's class (boundary findings, the rule matrix) says documented, on every
+    update that takes the member (the seeds are the update pages)."""
+    api = discover()[limit.api]
+    model = UpdateModel(api)
+    judged = [
+        limit_basis(model, operation, media_type, limit.member, limit.keyword)
+        for operation in api.operations()
+        if model.checked(operation) and operation.method in ("PUT", "PATCH")
+        for media_type in operation.definition.get("requestBody", {}).get("content", {})
+        if limit.member in (model.record_members(operation) if model.semantics(operation) == "json-patch"
+                            else model.request_members(operation, media_type))
+    ]  # fmt: skip
+    assert judged, "no write takes the member"
+    assert [basis for basis in judged if not basis.documented] == []
 
 
 # --- the probes: one update of one member, as each vendor takes it ---------------------------------
@@ -159,6 +182,18 @@ def test_every_documented_status_is_declared(app: Any, operation: tuple[str, str
     found = next(op for op in spec_of(app, api).operations if (op.method, op.path) == (method, template))
     declared = {int(code) for code in found.definition["responses"] if str(code).isdigit()}
     assert statuses <= declared
+
+
+@pytest.mark.parametrize(("operation", "statuses"), DOCUMENTED_STATUSES.items(), ids=lambda v: str(v))
+def test_every_documented_status_is_judged_documented(
+    app: Any, operation: tuple[str, str, str], statuses: set[int]
+) -> None:
+    """A documented status is the harness's to require: what the response's body looks like may be our inference,
+    answering another status is not (`x-likely` on the body's schema, not on the response)."""
+    api, method, template = operation
+    found = next(op for op in spec_of(app, api).operations if (op.method, op.path) == (method, template))
+    judged = {status: status_basis(found.definition, status) for status in statuses}
+    assert {status: basis.source for status, basis in judged.items() if not basis.documented} == {}
 
 
 @pytest.mark.parametrize(("operation", "statuses"), DOCUMENTED_STATUSES.items(), ids=lambda v: str(v))
