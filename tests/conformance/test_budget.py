@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,7 +23,8 @@ from conformance.planning import limits_for
 from conformance.results import ExitCode
 from conformance.target import resolve_target
 from launcher.servers import bundled_mock, serving
-from tests.support.departures import proxying
+from tests.support.departures import Rewrite, proxying
+from tests.support.departures import mock as departures_mock
 
 REVNUE = discover()["revnue"]
 
@@ -162,3 +164,25 @@ def test_preflight_exits_2_with_what_to_fix(
     assert code == ExitCode.COULD_NOT_RUN
     assert says in out
     assert "violation" not in out
+
+
+def test_preflight_lets_an_error_body_that_departs_from_our_inference_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DRF's `{"detail": "Not found."}` is our inference (x-likely): a target answering an unknown id with 404 and
+    another JSON body is still the API. The pre-flight lets it run; the suites report the difference."""
+
+    def other_not_found(method: str, sent: Any, status: int, answered: Any) -> tuple[int, Any]:
+        return (404, {"message": "No Contract matches the given query."}) if status == 404 else (status, answered)
+
+    document = yaml.safe_load(REVNUE.default_target_file.read_text(encoding="utf-8"))
+    document.pop("record_ids", None)  # no record to read back: the unknown one's answer is all it has
+    target_file = tmp_path / "target.yaml"
+    target_file.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with serving(Rewrite(departures_mock(REVNUE), other_not_found)) as root:
+        # the pre-flight, then nothing more: what it lets through is all this test is about
+        code = run(f"{root}/revnue", "--budget", "3", "--rate-limit", "none", "--target-file", str(target_file))
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert code != ExitCode.COULD_NOT_RUN, out
+    assert "does not answer as the API" not in out

@@ -90,7 +90,8 @@ def without_limit(document: Any, member: str, keyword: str) -> int:
 
 
 def _parts(schema: dict[str, Any]) -> list[dict[str, Any]]:
-    return [schema, *(part for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key, []) if isinstance(part, dict))]
+    parts = [part for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key, [])]
+    return [schema, *(part for part in parts if isinstance(part, dict))]
 
 
 def mutant_specs(mutant: Mutant, directory: Path) -> Path:
