@@ -75,7 +75,7 @@ def _all_past_limits(member: str, schema: Mapping[str, Any], api: Api) -> Iterat
         yield Boundary(member, _not_a_choice(choices), "enum", valid=False)
     if kinds == {"string"} and "maxLength" in schema and not {"pattern", "format", "enum"} & set(schema):
         yield Boundary(member, "x" * (int(schema["maxLength"]) + 1), "maxLength", valid=False)
-    if kinds and kinds <= {"integer", "number"}:
+    if kinds & {"integer", "number"}:
         # One whole unit past: an exact JSON number however large the limit (a cent past 999999999999999 is
         # not one in binary floating point), and past any `multipleOf`.
         for keyword, step in (("minimum", -1), ("maximum", 1)):

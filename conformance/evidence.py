@@ -185,12 +185,27 @@ def member_basis(schema: Any, pointer: str, keyword: str | None = None) -> Basis
         node = found
         chain.append(node_basis(node))
     if keyword is not None and isinstance(node, Mapping):
-        chain += [node_basis(part, keyword) for part in _parts(node)]
+        chain += [node_basis(part, keyword) for part in _parts(node) if _bears_on(part, keyword)]
     return weakest(chain)
 
 
 def _parts(node: Mapping[str, Any]) -> list[Any]:
     return [node, *node.get("allOf", []), *node.get("anyOf", []), *node.get("oneOf", [])]
+
+
+# The JSON types a keyword constrains: an alternative of another type (the decimal string beside a number,
+# Revnue's amounts) does not bear on it.
+_KEYWORD_TYPES = {
+    **dict.fromkeys(
+        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"), {"number", "integer"}
+    ),
+    **dict.fromkeys(("maxLength", "minLength", "pattern", "format"), {"string"}),
+}
+
+
+def _bears_on(part: Any, keyword: str) -> bool:
+    declared = part.get("type") if isinstance(part, Mapping) else None
+    return declared is None or keyword not in _KEYWORD_TYPES or declared in _KEYWORD_TYPES[keyword]
 
 
 def _member_schema(node: Any, part: str) -> Any:
