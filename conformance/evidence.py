@@ -195,11 +195,11 @@ def _parts(node: Mapping[str, Any]) -> list[Any]:
 
 # The JSON types a keyword constrains: an alternative of another type (the decimal string beside a number,
 # Revnue's amounts) does not bear on it.
+_NUMERIC = frozenset({"number", "integer"})
+_TEXT = frozenset({"string"})
 _KEYWORD_TYPES = {
-    **dict.fromkeys(
-        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"), {"number", "integer"}
-    ),
-    **dict.fromkeys(("maxLength", "minLength", "pattern", "format"), {"string"}),
+    **dict.fromkeys(("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"), _NUMERIC),
+    **dict.fromkeys(("maxLength", "minLength", "pattern", "format"), _TEXT),
 }
 
 
