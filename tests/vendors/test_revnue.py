@@ -626,3 +626,88 @@ def test_every_money_member_of_a_write_is_a_two_decimal_field_in_the_spec() -> N
     assert [m.get("multipleOf") for m in members] == [0.01] * 9
     # a JSON number, or (likely) a decimal string
     assert all({b.get("type") for b in m["anyOf"]} == {"number", "string"} for m in members)
+
+
+# --- amounts as Django REST Framework's DecimalField reads and writes them (issue 21, x-likely) -------
+
+AMOUNTS = [
+    "first_offer_value",
+    "cost_avoidance_value",
+    "contract_risk_value",
+    "total_contract_spend_value",
+    "mrc",
+    "nrc",
+]
+NEAR_MAXIMUM = "999999999999998.99"  # a binary float has no such value: 999999999999999.0 is the nearest
+
+
+def amounts_of(contract: dict[str, Any]) -> list[Any]:
+    expenditure = contract["expenditure_type"] or {}
+    money_fields = [f["value"] for f in (contract["template"] or {"fields": []})["fields"] if f["id"] in (1, 5)]
+    own = [contract[name] for name in AMOUNTS]
+    return [*own, expenditure.get("capex_actual"), expenditure.get("opex_actual"), *money_fields]
+
+
+@pytest.mark.parametrize("contract_id", [BUY_SIDE, SELL_SIDE])
+def test_a_read_answers_every_amount_as_a_string_with_two_decimals(api: Revnue, contract_id: int) -> None:
+    amounts = [amount for amount in amounts_of(api.contract(contract_id)) if amount is not None]
+    assert len(amounts) >= 8
+    for amount in amounts:
+        assert isinstance(amount, str) and amount.split(".")[1:] and len(amount.split(".")[1]) == 2, amount
+
+
+def test_amounts_sent_as_numbers_are_answered_as_decimal_strings(api: Revnue) -> None:
+    expenditure = {"type": "opex", "capex_actual": None, "opex_actual": 150000.5}
+    body = {"total_contract_spend_value": 150000.5, "mrc": 12, "nrc": 0.07, "expenditure_type": expenditure}
+    response = api.patch(BUY_SIDE, body)
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert [after["total_contract_spend_value"], after["mrc"], after["nrc"]] == ["150000.50", "12.00", "0.07"]
+    assert after["expenditure_type"]["opex_actual"] == "150000.50"
+    listed = api.client.get("/revnue/api/v2/contract/", headers=api.headers()).json()
+    assert next(c for c in listed if c["id"] == BUY_SIDE) == after == api.contract(BUY_SIDE)
+
+
+def test_a_contract_as_read_can_be_put_back_unchanged(api: Revnue) -> None:
+    """Read-modify-write: the amounts go back as the strings the read gave."""
+    before = api.contract(BUY_SIDE)
+    body = {**full_body(before), "name": "Renamed by a read-modify-write"}
+    assert isinstance(body["total_contract_spend_value"], str) and isinstance(
+        body["template"]["fields"][0]["value"], str
+    )
+    assert api.accepted("PUT", BUY_SIDE, body) == {**before, "name": "Renamed by a read-modify-write"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("999999999999999.01", "Ensure this value is less than or equal to 999999999999999."),
+        ("1000000000000000", "Ensure this value is less than or equal to 999999999999999."),
+        ("-0.01", "Ensure this value is greater than or equal to 0."),
+        ("12.345", "Ensure that there are no more than 2 decimal places."),
+        ("12.500", "Ensure that there are no more than 2 decimal places."),
+        ("NaN", "A valid number is required."),
+        ("-Infinity", "A valid number is required."),
+    ],
+)
+@pytest.mark.parametrize("member", ["mrc", "total_contract_spend_value"])
+def test_decimal_strings_are_held_to_the_amount_limits(api: Revnue, member: str, amount: str, message: str) -> None:
+    assert api.rejected("PATCH", BUY_SIDE, {member: amount}) == {member: [message]}
+
+
+def test_nested_decimal_strings_are_held_to_the_amount_limits(api: Revnue) -> None:
+    expenditure = {"type": "blended", "capex_actual": "60000.001", "opex_actual": "300000.00"}
+    expected = {"expenditure_type": {"capex_actual": ["Ensure that there are no more than 2 decimal places."]}}
+    assert api.rejected("PATCH", SELL_SIDE, {"expenditure_type": expenditure}) == expected
+
+
+def test_an_amount_near_the_maximum_keeps_its_cents(api: Revnue) -> None:
+    expenditure = {"type": "blended", "capex_actual": NEAR_MAXIMUM, "opex_actual": "0.01"}
+    body = {"total_contract_spend_value": "999999999999999.00", "nrc": NEAR_MAXIMUM, "expenditure_type": expenditure}
+    after = api.accepted("PATCH", SELL_SIDE, body)
+    assert after["nrc"] == after["expenditure_type"]["capex_actual"] == NEAR_MAXIMUM
+    assert after["total_contract_spend_value"] == "999999999999999.00"
+    # the sum is exact: one cent more on either side does not add up
+    refused = {**body, "expenditure_type": {**expenditure, "opex_actual": "0.02"}}
+    assert api.rejected("PATCH", SELL_SIDE, refused) == SUM_MISMATCH
+    assert api.contract(SELL_SIDE)["nrc"] == NEAR_MAXIMUM
