@@ -75,8 +75,23 @@ def _flatten(schema: Mapping[str, Any], api: Api) -> dict[str, Any]:
 
 
 def _types(schema: Mapping[str, Any], api: Api) -> set[str]:
+    """The types the schema takes, its alternatives' too: limits beside an `anyOf` of a number and a decimal
+    string (Revnue's amounts) are the number's."""
     declared = schema.get("type")
-    return set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    kinds = set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    for option in [*schema.get("anyOf", []), *schema.get("oneOf", [])]:
+        kinds |= _types(option, api) if isinstance(option, Mapping) else set()
+    return kinds
+
+
+def _takes(option: Any, value: Any) -> bool:
+    """Whether a value of this JSON type can be valid for the alternative `option` (one without a type takes any)."""
+    kind = option.get("type") if isinstance(option, Mapping) else None
+    if kind is None or value is None:
+        return True
+    json_types = {bool: "boolean", str: "string", dict: "object", list: "array"}
+    found = json_types.get(type(value), "integer" if isinstance(value, int) else "number")
+    return kind == found or (kind == "number" and found == "integer")
 
 
 def _as_type(value: Any, kind: Any) -> Any:
@@ -203,7 +218,9 @@ class BoundaryRun:
             return weakest([node_basis(operation.definition), node_basis(operation.request_schema(media_type))])
         schema = self._members(operation, media_type).get(case.member, {})
         keyword = case.kind.split(" ", 1)[0]
-        parts = [schema, *schema.get("allOf", []), *schema.get("anyOf", []), *schema.get("oneOf", [])]
+        # an alternative of another type (the decimal string beside a number) does not bear on the value
+        alternatives = [o for o in [*schema.get("anyOf", []), *schema.get("oneOf", [])] if _takes(o, case.value)]
+        parts = [schema, *schema.get("allOf", []), *alternatives]
         return weakest([self.model.basis(operation), *(node_basis(part, keyword) for part in parts)])
 
 
