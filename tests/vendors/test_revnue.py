@@ -711,3 +711,11 @@ def test_an_amount_near_the_maximum_keeps_its_cents(api: Revnue) -> None:
     refused = {**body, "expenditure_type": {**expenditure, "opex_actual": "0.02"}}
     assert api.rejected("PATCH", SELL_SIDE, refused) == SUM_MISMATCH
     assert api.contract(SELL_SIDE)["nrc"] == NEAR_MAXIMUM
+
+
+def test_a_json_number_is_read_as_a_double_as_drf_reads_it(api: Revnue) -> None:
+    """DRF's JSONParser reads numbers as binary doubles: a number cannot carry those cents, a string can."""
+    after = api.accepted(
+        "PATCH", BUY_SIDE, {"nrc": 999999999999998.99, "total_contract_spend_value": "999999999999999"}
+    )
+    assert after["nrc"] == after["total_contract_spend_value"] == "999999999999999.00"
