@@ -33,6 +33,7 @@ from openapi_model.evidence import node_basis, weakest
 from openapi_model.values import same_value
 
 VALID_VALUE_REFUSED = "boundary:valid-value-refused"
+ALTERNATIVE = "alternative type "  # the kind of a case that sends the record's value in another documented type
 INVALID_VALUE_ACCEPTED = "boundary:invalid-value-accepted"
 EXPECTATION = (
     "A value the spec documents as valid is accepted, and a value just past a documented limit refused, "
@@ -111,7 +112,7 @@ def _all_boundaries(member: str, schema: Mapping[str, Any], current: Any, api: A
         for option in alternatives:
             converted = _as_type(current, option.get("type"))
             if converted is not None:
-                yield Boundary(member, converted, f"alternative type {option.get('type')}")
+                yield Boundary(member, converted, f"{ALTERNATIVE}{option.get('type')}")
 
 
 def _flatten(schema: Mapping[str, Any], api: Api) -> dict[str, Any]:
@@ -124,8 +125,13 @@ def _flatten(schema: Mapping[str, Any], api: Api) -> dict[str, Any]:
 
 
 def _types(schema: Mapping[str, Any], api: Api) -> set[str]:
+    """The types the schema takes, its alternatives' too: limits beside an `anyOf` of a number and a decimal
+    string (Revnue's amounts) are the number's."""
     declared = schema.get("type")
-    return set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    kinds = set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    for option in [*schema.get("anyOf", []), *schema.get("oneOf", [])]:
+        kinds |= _types(option, api) if isinstance(option, Mapping) else set()
+    return kinds
 
 
 def _as_type(value: Any, kind: Any) -> Any:
@@ -270,10 +276,16 @@ class BoundaryRun:
         """The limit's own mark, through every schema above the member; a content type's, on the body."""
         if case.kind.startswith("content type"):
             return weakest([node_basis(operation.definition), node_basis(operation.request_schema(media_type))])
+        if case.kind.startswith(ALTERNATIVE):
+            # the alternative sent is what the case rests on, not the member's other alternatives
+            json_type = case.kind.removeprefix(ALTERNATIVE)
+            return limit_basis(self.model, operation, media_type, case.member, "type", json_type=json_type)
         return limit_basis(self.model, operation, media_type, case.member, case.kind.split(" ", 1)[0])
 
 
-def limit_basis(model: UpdateModel, operation: Operation, media_type: str, member: str, keyword: str) -> Basis:
+def limit_basis(
+    model: UpdateModel, operation: Operation, media_type: str, member: str, keyword: str, json_type: str | None = None
+) -> Basis:
     """What one limit (`keyword`) of one member of a write rests on: the operation's marks, and the keyword's own
     through every schema above the member (an object marked `x-likely` makes its members' limits inferred).
     The one reading for a boundary finding and for the rule matrix."""
@@ -281,7 +293,7 @@ def limit_basis(model: UpdateModel, operation: Operation, media_type: str, membe
         body = model.record_schema(operation)  # a JSON Patch names the record's members
     else:
         body = operation.request_schema(media_type) or {}
-    return weakest([model.basis(operation), member_basis(body, f"/{member}", keyword)])
+    return weakest([model.basis(operation), member_basis(body, f"/{member}", keyword, json_type)])
 
 
 def _form_text(value: Any) -> str:

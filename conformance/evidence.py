@@ -169,11 +169,12 @@ def error_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
     return _error_basis(schema, _leaf(error))
 
 
-def member_basis(schema: Any, pointer: str, keyword: str | None = None) -> Basis:
+def member_basis(schema: Any, pointer: str, keyword: str | None = None, json_type: str | None = None) -> Basis:
     """The basis of the member a JSON pointer names in a document `schema` describes, through every node on the way
     (an inferred object makes each of its members inferred); where the schema stops, its last node's. With
     `keyword`, the basis of that one keyword of the member (`maxLength`), on the member or any schema it is
-    built from (`allOf`, `anyOf`, `oneOf` parts).
+    built from (`allOf`, `anyOf`, `oneOf` parts) that constrain it: with `json_type`, only the parts of that type
+    (the alternative a value of that type is judged by).
 
     The one reading of a member's class: the verdicts, the boundary cases and the rule matrix all ask it."""
     chain = [node_basis(schema)]
@@ -185,7 +186,7 @@ def member_basis(schema: Any, pointer: str, keyword: str | None = None) -> Basis
         node = found
         chain.append(node_basis(node))
     if keyword is not None and isinstance(node, Mapping):
-        chain += [node_basis(part, keyword) for part in _parts(node) if _bears_on(part, keyword)]
+        chain += [node_basis(part, keyword) for part in _parts(node) if _bears_on(part, keyword, json_type)]
     return weakest(chain)
 
 
@@ -203,9 +204,13 @@ _KEYWORD_TYPES = {
 }
 
 
-def _bears_on(part: Any, keyword: str) -> bool:
+def _bears_on(part: Any, keyword: str, json_type: str | None = None) -> bool:
     declared = part.get("type") if isinstance(part, Mapping) else None
-    return declared is None or keyword not in _KEYWORD_TYPES or declared in _KEYWORD_TYPES[keyword]
+    if declared is None:
+        return True
+    if json_type is not None and declared != json_type and {declared, json_type} != {"number", "integer"}:
+        return False
+    return keyword not in _KEYWORD_TYPES or declared in _KEYWORD_TYPES[keyword]
 
 
 def _member_schema(node: Any, part: str) -> Any:

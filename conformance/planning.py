@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from conformance.apis import Api, Operation
-from conformance.boundaries import boundaries
+from conformance.boundaries import boundaries, past_limits
 from conformance.budget import (
     FUZZ_RESERVE,
     NOT_RUN_BUDGET,
@@ -110,7 +110,8 @@ def plan(
 
 
 def boundary_cases(api: Api, operations: Sequence[Operation]) -> int:
-    """How many boundary cases the boundaries suite sends at most (alternative types counted as if all apply)."""
+    """How many requests of boundary cases the boundaries suite sends at most (alternative types counted as if all
+    apply; a case past a limit counted twice, for its read-back)."""
     model = UpdateModel(api)
     total = 0
     for operation in operations:
@@ -121,6 +122,8 @@ def boundary_cases(api: Api, operations: Sequence[Operation]) -> int:
             else:
                 members = model.request_members(operation, media_type)
             total += 1 + sum(len(list(boundaries(name, schema, 1, api))) for name, schema in members.items())
+            # a value past a limit the target accepts is read back once more (whether it kept it)
+            total += 2 * sum(len(list(past_limits(name, schema, api))) for name, schema in members.items())
     return total
 
 

@@ -45,20 +45,61 @@ def _decimal_request_validator() -> Any:
     from connexion.json_schema import Draft4RequestValidator
     from jsonschema.validators import extend
 
-    return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of})
+    return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of, "anyOf": decimal_string_any_of})
 
 
 def exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     """`multipleOf` on the decimal the client wrote: binary floats would refuse 0.07 as a multiple
-    of 0.01 (0.07 / 0.01 is 7.000000000000001), which a decimal field (DRF's, .NET's) accepts."""
+    of 0.01 (0.07 / 0.01 is 7.000000000000001), which a decimal field (DRF's, .NET's) accepts.
+    A decimal string is judged as written: "5.550" has more places than a step of 0.01 allows."""
     if not validator.is_type(instance, "number") or isinstance(instance, bool):
         return
     try:
-        exact = Decimal(str(instance)) % Decimal(str(step)) == 0
+        written, exact_step = Decimal(str(instance)), Decimal(str(step))
+        exact = written % exact_step == 0
+        if isinstance(instance, Decimal):
+            exact = exact and _places(written) <= _places(exact_step)
     except (InvalidOperation, ValueError):
         exact = False
     if not exact:
         yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
-__all__ = ["FORMAT_CHECKER", "SpecError", "SpecView", "request_validator"]
+def _places(number: Decimal) -> int:
+    return max(0, -int(number.as_tuple().exponent))
+
+
+DECIMAL_FORMAT = "decimal"  # a string that writes a decimal number (the OpenAPI format registry's `decimal`)
+ANY_OF = Draft4Validator.VALIDATORS["anyOf"]
+NUMBER_KEYWORDS = ("multipleOf", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def decimal_string_any_of(validator: Any, branches: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """`anyOf` of a number or a decimal string (`format: decimal`) under the number's limits: a string
+    that writes a number out of them is refused by the limit it breaks (`maximum`, `multipleOf`), as a
+    decimal field words it, rather than for matching neither form."""
+    errors = list(ANY_OF(validator, branches, instance, schema))
+    if errors and isinstance(instance, str) and takes_decimal_strings(branches):
+        limits = {keyword: schema[keyword] for keyword in NUMBER_KEYWORDS if keyword in schema}
+        number = _finite_decimal(instance)
+        broken = [] if number is None or not limits else list(validator.descend(number, limits))
+        errors = broken or errors
+    yield from errors
+
+
+def takes_decimal_strings(branches: Any) -> bool:
+    """Whether the branches of an `anyOf` take a decimal written as a string."""
+    return isinstance(branches, list) and any(
+        isinstance(branch, dict) and branch.get("format") == DECIMAL_FORMAT for branch in branches
+    )
+
+
+def _finite_decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+__all__ = ["DECIMAL_FORMAT", "FORMAT_CHECKER", "SpecError", "SpecView", "request_validator", "takes_decimal_strings"]

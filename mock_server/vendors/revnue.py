@@ -9,14 +9,17 @@ relations, and errors in Django REST Framework's shape.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.engine.references import dangling
+from mock_server.engine.spec import DECIMAL_FORMAT, takes_decimal_strings
 from mock_server.state.store import Record, RecordsView, Transaction
 from mock_server.vendors.base import RequestContext, Vendor
+from openapi_model import properties as properties_of
 from vendor_facts import revnue as facts
 
 CONTRACTS = facts.CONTRACTS
@@ -94,6 +97,7 @@ def _save(
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
             raise validation_error(errors)
+        updated = _with_exact_amounts(ctx, updated)
         return _expired_if_ended(_status_written(updated, body, ctx.clock.today()), ctx.clock.today())
 
     return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
@@ -114,6 +118,7 @@ def create_contract(ctx: RequestContext, body: dict[str, Any], company: int | No
     errors = _rule_violations(ctx, draft)
     if errors:
         raise validation_error(errors)
+    draft = _with_exact_amounts(ctx, draft)
     ready = _expired_if_ended(_status_written(draft, body, ctx.clock.today()), ctx.clock.today())
     created = ctx.records.create(CONTRACTS, lambda new_id: {**ready, "id": new_id})
     return _render(ctx, created), 201
@@ -328,15 +333,82 @@ def _amount_rules(contract: Record) -> list[FieldError]:
     return errors
 
 
-def _decimal(amount: float | int) -> Decimal:
+def _decimal(amount: float | int | str) -> Decimal:
     # through str, so that 0.1 + 0.2 equals 0.3 as it does for the vendor's decimal fields
     return Decimal(str(amount))
+
+
+# --- amounts: stored and answered as DRF's DecimalField answers them ("150000.00") -----------------
+
+MONEY = "money"  # the custom field data type whose values are amounts
+AMOUNT_MEMBER = ("ContractWritable", "total_contract_spend_value")  # its multipleOf: the places of every amount
+
+
+def _with_exact_amounts(ctx: RequestContext, contract: Record) -> Record:
+    """The contract with every amount as a decimal string of the spec's places (`"150000.00"`): the exact
+    value a client sent as a string (a binary float would lose the cents near 999999999999999.00), the
+    form DRF answers and the one the JSON state of the Redis store keeps."""
+    places = _amount_places(ctx.spec)
+    result = {**contract}
+    for path in _amount_paths(ctx.spec):
+        parent = result
+        for name in path[:-1]:
+            if not isinstance(parent.get(name), dict):
+                break
+            parent[name] = parent = {**parent[name]}
+        else:
+            if path[-1] in parent:
+                parent[path[-1]] = _amount_text(parent[path[-1]], places)
+    template = result.get("template")
+    if (
+        isinstance(template, dict)
+        and template.get("fields")
+        and any(field.get("value") is not None for field in template["fields"] if isinstance(field, dict))
+    ):
+        definition = ctx.records.get("custom_field_templates", template.get("id"))
+        types = {field["id"]: field["type"] for field in definition["fields"]} if definition else {}
+        fields = [
+            {**field, "value": _amount_text(field.get("value"), places)}
+            if isinstance(field, dict) and types.get(field.get("id")) == MONEY
+            else field
+            for field in template["fields"]
+        ]
+        result["template"] = {**template, "fields": fields}
+    return result
+
+
+def _amount_text(amount: Any, places: Decimal) -> Any:
+    """`150000` → `"150000.00"`; null, and what is not a number (a value the rules refuse), as it is."""
+    if isinstance(amount, bool) or not isinstance(amount, int | float | str | Decimal):
+        return amount
+    try:
+        return f"{Decimal(str(amount).strip()).quantize(places):f}"
+    except (InvalidOperation, ValueError):
+        return amount
+
+
+@functools.cache
+def _amount_paths(spec: Any) -> tuple[tuple[str, ...], ...]:
+    """The members of a contract as read whose schema is an amount (`format: decimal`), nested ones too."""
+    paths: list[tuple[str, ...]] = []
+    for name, member in properties_of(spec.schema(RESPONSE)).items():
+        if member.get("format") == DECIMAL_FORMAT:
+            paths.append((name,))
+        for inner, schema in properties_of(member).items():
+            if schema.get("format") == DECIMAL_FORMAT:
+                paths.append((name, inner))
+    return tuple(paths)
+
+
+@functools.cache
+def _amount_places(spec: Any) -> Decimal:
+    return Decimal(str(spec.property(*AMOUNT_MEMBER)["multipleOf"]))
 
 
 def _render(ctx: RequestContext, contract: Record) -> Record:
     category = contract["category"]
     expanded = {
-        **contract,
+        **_with_exact_amounts(ctx, contract),
         "parent_contract": _related(ctx, "contracts", contract["parent_contract"], "ContractRef"),
         "customer": _related(ctx, "customers", contract["customer"], "PartyRef"),
         "supplier": _related(ctx, "suppliers", contract["supplier"], "PartyRef"),
@@ -461,7 +533,11 @@ def drf_message(error: FieldError) -> str:
             places = -int(Decimal(str(error.limit)).as_tuple().exponent)
             return f"Ensure that there are no more than {places} decimal places."
         case "pattern":
-            return WRONG_DATE  # the only patterns in the spec are dates
+            return WRONG_DATE  # the only patterns of a member's own schema are dates
+        case "anyOf" | "oneOf" if error.value is None:
+            return "This field may not be null."
+        case "anyOf" | "oneOf" if takes_decimal_strings(error.limit):
+            return NOT_A_NUMBER  # DRF's DecimalField: neither a number nor a decimal string
         case "anyOf" | "oneOf":
             return "A valid number or string is required."
         case _:

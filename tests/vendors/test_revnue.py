@@ -326,7 +326,7 @@ SUM_MISMATCH = {
 
 def test_nrc_cannot_exceed_total_spend(api: Revnue) -> None:
     assert api.rejected("PATCH", BUY_SIDE, {"nrc": 150000.01}) == NRC_TOO_HIGH
-    assert api.accepted("PATCH", BUY_SIDE, {"nrc": 150000})["nrc"] == 150000
+    assert api.accepted("PATCH", BUY_SIDE, {"nrc": 150000})["nrc"] == "150000.00"
 
 
 def test_lowering_total_spend_below_the_stored_nrc_is_refused(api: Revnue) -> None:
@@ -343,7 +343,11 @@ def test_amounts_have_documented_range(api: Revnue, field: str) -> None:
 
 def test_amounts_must_be_finite_numbers(api: Revnue) -> None:
     assert "NaN is not valid JSON" in api.rejected("PATCH", BUY_SIDE, '{"mrc": NaN}')["detail"]
-    assert api.rejected("PATCH", BUY_SIDE, {"mrc": "12.50"}) == {"mrc": ["A valid number is required."]}
+    for text in ("NaN", "Infinity", "12,50", "twelve", ""):
+        assert api.rejected("PATCH", BUY_SIDE, {"mrc": text}) == {"mrc": ["A valid number is required."]}
+    assert api.rejected("PATCH", BUY_SIDE, {"mrc": True}) == {"mrc": ["A valid number is required."]}
+    required = {"total_contract_spend_value": ["This field may not be null."]}
+    assert api.rejected("PATCH", BUY_SIDE, {"total_contract_spend_value": None}) == required
 
 
 @pytest.mark.parametrize("missing", ["capex_actual", "opex_actual"])
@@ -366,12 +370,13 @@ def test_blended_sum_is_compared_as_decimals(api: Revnue) -> None:
     expenditure = {"type": "blended", "capex_actual": 0.1, "opex_actual": 0.2}
     body = {"total_contract_spend_value": 0.3, "nrc": 0, "expenditure_type": expenditure}
     after = api.accepted("PATCH", SELL_SIDE, body)
-    assert after["expenditure_type"] == {"type": "blended", "capex_actual": 0.1, "opex_actual": 0.2}
+    assert after["expenditure_type"] == {"type": "blended", "capex_actual": "0.10", "opex_actual": "0.20"}
 
 
 def test_capex_and_opex_need_not_sum_up_for_other_types(api: Revnue) -> None:
     expenditure = {"type": "capex", "capex_actual": 10, "opex_actual": None}
-    assert api.accepted("PATCH", SELL_SIDE, {"expenditure_type": expenditure})["expenditure_type"] == expenditure
+    after = api.accepted("PATCH", SELL_SIDE, {"expenditure_type": expenditure})
+    assert after["expenditure_type"] == {**expenditure, "capex_actual": "10.00"}
 
 
 # --- custom field template -----------------------------------------------------------------------
@@ -386,7 +391,8 @@ def template_body(field_id: int, value: Any) -> dict[str, Any]:
     [
         (1, -0.01, "Ensure this value is greater than or equal to 0."),
         (1, 1e15, "Ensure this value is less than or equal to 999999999999999."),
-        (1, "12.00", "A valid number is required."),
+        (1, "12.001", "Ensure that there are no more than 2 decimal places."),
+        (1, "12,00", "A valid number is required."),
         (2, 1.5, "A valid integer is required."),
         (2, -1000000000000000, "Ensure this value is greater than or equal to -999999999999999."),
         (3, "30/06/2026", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
@@ -397,7 +403,8 @@ def template_body(field_id: int, value: Any) -> dict[str, Any]:
     ids=[
         "money-negative",
         "money-too-big",
-        "money-string",
+        "money-string-three-decimals",
+        "money-string-not-a-decimal",
         "number-fraction",
         "number-too-small",
         "date-format",
@@ -412,11 +419,19 @@ def test_custom_field_values_are_checked_by_data_type(api: Revnue, field_id: int
 
 
 @pytest.mark.parametrize(
-    ("field_id", "value"), [(1, 0), (1, 999999999999999), (2, -999999999999999), (3, "2028-02-29"), (4, "x" * 50)]
+    ("field_id", "value", "read"),
+    [
+        (1, 0, "0.00"),
+        (1, 999999999999999, "999999999999999.00"),
+        (1, "999999999999998.99", "999999999999998.99"),
+        (2, -999999999999999, -999999999999999),
+        (3, "2028-02-29", "2028-02-29"),
+        (4, "x" * 50, "x" * 50),
+    ],
 )
-def test_custom_field_values_within_their_type_are_accepted(api: Revnue, field_id: int, value: Any) -> None:
+def test_custom_field_values_within_their_type_are_accepted(api: Revnue, field_id: int, value: Any, read: Any) -> None:
     after = api.accepted("PATCH", BUY_SIDE, template_body(field_id, value))
-    assert after["template"]["fields"][1] == {"id": field_id, "value": value}
+    assert after["template"]["fields"][1] == {"id": field_id, "value": read}
 
 
 def test_custom_field_must_belong_to_the_template(api: Revnue) -> None:
@@ -606,6 +621,101 @@ def test_amounts_with_more_than_two_decimals_are_refused_in_drf_words(api: Revnu
 def test_every_money_member_of_a_write_is_a_two_decimal_field_in_the_spec() -> None:
     members = [SPEC.schema("CustomFieldMoney")]
     for schema in ("ContractWritable", "ExpenditureTypeInput"):
-        members += [m for m in SPEC.schema(schema)["properties"].values() if m.get("type") == "number"]
+        members += [m for m in SPEC.schema(schema)["properties"].values() if "multipleOf" in m]
     assert len(members) == 9
     assert [m.get("multipleOf") for m in members] == [0.01] * 9
+    # a JSON number, or (likely) a decimal string
+    assert all({b.get("type") for b in m["anyOf"]} == {"number", "string"} for m in members)
+
+
+# --- amounts as Django REST Framework's DecimalField reads and writes them (issue 21, x-likely) -------
+
+AMOUNTS = [
+    "first_offer_value",
+    "cost_avoidance_value",
+    "contract_risk_value",
+    "total_contract_spend_value",
+    "mrc",
+    "nrc",
+]
+NEAR_MAXIMUM = "999999999999998.99"  # a binary float has no such value: 999999999999999.0 is the nearest
+
+
+def amounts_of(contract: dict[str, Any]) -> list[Any]:
+    expenditure = contract["expenditure_type"] or {}
+    money_fields = [f["value"] for f in (contract["template"] or {"fields": []})["fields"] if f["id"] in (1, 5)]
+    own = [contract[name] for name in AMOUNTS]
+    return [*own, expenditure.get("capex_actual"), expenditure.get("opex_actual"), *money_fields]
+
+
+@pytest.mark.parametrize("contract_id", [BUY_SIDE, SELL_SIDE])
+def test_a_read_answers_every_amount_as_a_string_with_two_decimals(api: Revnue, contract_id: int) -> None:
+    amounts = [amount for amount in amounts_of(api.contract(contract_id)) if amount is not None]
+    assert len(amounts) >= 8
+    for amount in amounts:
+        assert isinstance(amount, str) and amount.split(".")[1:] and len(amount.split(".")[1]) == 2, amount
+
+
+def test_amounts_sent_as_numbers_are_answered_as_decimal_strings(api: Revnue) -> None:
+    expenditure = {"type": "opex", "capex_actual": None, "opex_actual": 150000.5}
+    body = {"total_contract_spend_value": 150000.5, "mrc": 12, "nrc": 0.07, "expenditure_type": expenditure}
+    response = api.patch(BUY_SIDE, body)
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert [after["total_contract_spend_value"], after["mrc"], after["nrc"]] == ["150000.50", "12.00", "0.07"]
+    assert after["expenditure_type"]["opex_actual"] == "150000.50"
+    listed = api.client.get("/revnue/api/v2/contract/", headers=api.headers()).json()
+    assert next(c for c in listed if c["id"] == BUY_SIDE) == after == api.contract(BUY_SIDE)
+
+
+def test_a_contract_as_read_can_be_put_back_unchanged(api: Revnue) -> None:
+    """Read-modify-write: the amounts go back as the strings the read gave."""
+    before = api.contract(BUY_SIDE)
+    body = {**full_body(before), "name": "Renamed by a read-modify-write"}
+    assert isinstance(body["total_contract_spend_value"], str) and isinstance(
+        body["template"]["fields"][0]["value"], str
+    )
+    assert api.accepted("PUT", BUY_SIDE, body) == {**before, "name": "Renamed by a read-modify-write"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("999999999999999.01", "Ensure this value is less than or equal to 999999999999999."),
+        ("1000000000000000", "Ensure this value is less than or equal to 999999999999999."),
+        ("-0.01", "Ensure this value is greater than or equal to 0."),
+        ("12.345", "Ensure that there are no more than 2 decimal places."),
+        ("12.500", "Ensure that there are no more than 2 decimal places."),
+        ("NaN", "A valid number is required."),
+        ("-Infinity", "A valid number is required."),
+    ],
+)
+@pytest.mark.parametrize("member", ["mrc", "total_contract_spend_value"])
+def test_decimal_strings_are_held_to_the_amount_limits(api: Revnue, member: str, amount: str, message: str) -> None:
+    assert api.rejected("PATCH", BUY_SIDE, {member: amount}) == {member: [message]}
+
+
+def test_nested_decimal_strings_are_held_to_the_amount_limits(api: Revnue) -> None:
+    expenditure = {"type": "blended", "capex_actual": "60000.001", "opex_actual": "300000.00"}
+    expected = {"expenditure_type": {"capex_actual": ["Ensure that there are no more than 2 decimal places."]}}
+    assert api.rejected("PATCH", SELL_SIDE, {"expenditure_type": expenditure}) == expected
+
+
+def test_an_amount_near_the_maximum_keeps_its_cents(api: Revnue) -> None:
+    expenditure = {"type": "blended", "capex_actual": NEAR_MAXIMUM, "opex_actual": "0.01"}
+    body = {"total_contract_spend_value": "999999999999999.00", "nrc": NEAR_MAXIMUM, "expenditure_type": expenditure}
+    after = api.accepted("PATCH", SELL_SIDE, body)
+    assert after["nrc"] == after["expenditure_type"]["capex_actual"] == NEAR_MAXIMUM
+    assert after["total_contract_spend_value"] == "999999999999999.00"
+    # the sum is exact: one cent more on either side does not add up
+    refused = {**body, "expenditure_type": {**expenditure, "opex_actual": "0.02"}}
+    assert api.rejected("PATCH", SELL_SIDE, refused) == SUM_MISMATCH
+    assert api.contract(SELL_SIDE)["nrc"] == NEAR_MAXIMUM
+
+
+def test_a_json_number_is_read_as_a_double_as_drf_reads_it(api: Revnue) -> None:
+    """DRF's JSONParser reads numbers as binary doubles: a number cannot carry those cents, a string can."""
+    after = api.accepted(
+        "PATCH", BUY_SIDE, {"nrc": 999999999999998.99, "total_contract_spend_value": "999999999999999"}
+    )
+    assert after["nrc"] == after["total_contract_spend_value"] == "999999999999999.00"
