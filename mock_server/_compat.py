@@ -9,11 +9,13 @@ transport is found and that the client sees a reset and an empty reply.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
 
@@ -25,8 +27,7 @@ def _version(text: str) -> tuple[int, int]:
 
 def connection_transport(server_receive: Any) -> Any | None:
     """The asyncio transport behind uvicorn's `receive`, or None under another server or version."""
-    low, high = CHECKED_UVICORN
-    if not low <= _version(uvicorn.__version__) < high:
+    if not _uvicorn_checked():
         return None
     transport = getattr(getattr(server_receive, "__self__", None), "transport", None)
     if transport is None or not callable(getattr(transport, "abort", None)):
@@ -40,3 +41,82 @@ def reset(transport: Any) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+# -- One write per response --------------------------------------------------------------------------------
+# uvicorn's httptools protocol writes a response's head and its body with two `transport.write` calls: two
+# system calls and two TCP segments on every response, about a fifth of the server's CPU on loopback
+# (bench/README.md, "Throughput"). `CoalescingHttpToolsProtocol` is uvicorn's protocol, handed a transport
+# that holds writes until the response is complete (`on_response_complete`, an internal hook) or, for any
+# other write (a streamed body, a 100-continue), until the event loop's next turn. The bytes sent are the
+# same. `http_protocol()` returns it only for the checked uvicorn versions (else uvicorn's own choice):
+# `tests/test_http_protocol.py` checks one write per response and every path that closes a connection.
+
+
+class CoalescingTransport:
+    """An asyncio transport that joins the writes of one turn of the event loop into one."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._flush_scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._pending.append(bytes(data))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size() + sum(len(chunk) for chunk in self._pending)
+
+    def write_eof(self) -> None:
+        self.flush()
+        self.transport.write_eof()
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()  # an abort sends nothing more
+        self.transport.abort()
+
+    def __getattr__(self, name: str) -> Any:  # get_extra_info, is_closing, pause_reading, set_protocol…
+        return getattr(self.transport, name)
+
+
+def _uvicorn_checked() -> bool:
+    low, high = CHECKED_UVICORN
+    return low <= _version(uvicorn.__version__) < high
+
+
+class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing each response in one system call."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(cast("asyncio.Transport", CoalescingTransport(transport, self.loop)))
+
+    def on_response_complete(self) -> None:
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport.flush()
+        super().on_response_complete()
+
+
+def http_protocol() -> type[asyncio.Protocol] | str:
+    """The `http` option of `uvicorn.Config` the mock serves with."""
+    return CoalescingHttpToolsProtocol if _uvicorn_checked() else "auto"
