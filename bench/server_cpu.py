@@ -95,7 +95,8 @@ def main() -> int:
                 load_average = os.getloadavg()[0]
                 print(f"{api:<10} round {round_number + 1}  " + "  ".join(cells) + f"  (load {load_average:.1f})")
             summary = "  ".join(
-                f"{tree}: min {min(values):4.0f} median {statistics.median(values):4.0f}" for tree, values in costs.items()
+                f"{tree}: min {min(values):4.0f} median {statistics.median(values):4.0f}"
+                for tree, values in costs.items()
             )
             print(f"{api:<10} µs CPU per request  {summary}", flush=True)
     finally:

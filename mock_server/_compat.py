@@ -10,6 +10,7 @@ transport is found and that the client sees a reset and an empty reply.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import socket
 import struct
 from typing import Any, cast
@@ -120,3 +121,70 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 def http_protocol() -> type[asyncio.Protocol] | str:
     """The `http` option of `uvicorn.Config` the mock serves with."""
     return CoalescingHttpToolsProtocol if _uvicorn_checked() else "auto"
+
+
+# -- Validators built once per subschema --------------------------------------------------------------------
+# jsonschema's `descend` (every property, item and anyOf branch of every request) builds a new validator
+# with `evolve(schema=…, _resolver=…)`: an attrs object, a resolver and the keyword list, about half of the
+# CPU a request body's validation takes. For a schema from which no `$ref` can be reached the
+# resolver is never asked for anything, so the validator of each subschema can be kept and handed out again.
+# `evolve` is internal; `tests/test_compat.py` checks that validators of this class still report what the
+# library's own do.
+CHECKED_JSONSCHEMA = ((4, 18), (5, 0))  # [from, to)
+MAX_KEPT_VALIDATORS = 50_000  # the four specs have a few thousand subschemas
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependencies"})  # name -> schema
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
+_SUBSCHEMA = frozenset({"items", "additionalItems", "additionalProperties", "not"})  # a schema (or a list: items)
+
+
+def _jsonschema_checked() -> bool:
+    low, high = CHECKED_JSONSCHEMA
+    return low <= _version(importlib.metadata.version("jsonschema")) < high
+
+
+def references_nothing(schema: Any) -> bool:
+    """Whether validating against `schema` can never follow a `$ref` (no `$ref` where a keyword can be;
+    what only a `$ref` could reach, such as the `components` Connexion adds, does not count)."""
+    if isinstance(schema, list):
+        return all(references_nothing(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    if "$ref" in schema:
+        return False
+    for keyword, value in schema.items():
+        if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+            subschemas: Any = list(value.values())
+        elif keyword in _SCHEMA_LISTS or keyword in _SUBSCHEMA:
+            subschemas = value
+        else:
+            continue
+        if not references_nothing(subschemas):
+            return False
+    return True
+
+
+def with_kept_subschema_validators(validator_class: Any) -> Any:
+    """`validator_class` (made by `jsonschema.validators.extend` for us) keeping the validator of each
+    subschema; only for schemas that `references_nothing`. Unchanged outside the checked versions."""
+    if not _jsonschema_checked():
+        return validator_class
+    from jsonschema.validators import extend
+
+    kept_class: Any = extend(validator_class, {})
+    build = kept_class.evolve
+    kept: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def evolve(self: Any, **changes: Any) -> Any:
+        schema = changes.get("schema")
+        if not isinstance(schema, dict) or not changes.keys() <= {"schema", "_resolver"}:
+            return build(self, **changes)
+        key = (id(schema), id(self.format_checker))
+        entry = kept.get(key)
+        if entry is None or entry[0] is not schema:  # the entry keeps its schema alive: ids are not reused
+            if len(kept) >= MAX_KEPT_VALIDATORS:  # bounded, should a caller make schemas per request
+                kept.clear()
+            entry = kept[key] = (schema, build(self, **changes))
+        return entry[1]
+
+    kept_class.evolve = evolve
+    return kept_class
