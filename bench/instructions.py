@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import importlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,6 +107,9 @@ def child(mixes_file: Path, library: Path, requests: int) -> int:
     helper = ctypes.CDLL(str(library))
     mixes = json.loads(mixes_file.read_text())
     app = create_app(Settings(limits=False))
+    freeze = getattr(importlib.import_module("mock_server.asgi"), "freeze_startup_heap", None)
+    if freeze is not None:  # as `contract-mock serve` does after start-up (in trees that do)
+        freeze()
 
     async def measure() -> None:
         helper.start()
@@ -138,6 +143,7 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, default=Path.cwd(), help="the source tree to measure")
     parser.add_argument("--api", action="append", default=[])
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--keep", type=Path, help="copy callgrind's files here (for callgrind_annotate)")
     parser.add_argument("--child", nargs=2, metavar=("MIXES", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -148,12 +154,17 @@ def main() -> int:
         mixes_file = directory / "mixes.json"
         mixes_file.write_text(json.dumps(build_mixes(args.api)))
         command = [
-            "valgrind", "-q", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={directory}/callgrind.out.%p",
+            "valgrind", "-q", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={directory}/callgrind.out.%p",
             sys.executable, str(Path(__file__).resolve()), "--requests", str(args.requests),
             "--child", str(mixes_file), str(library),
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(args.tree.resolve())}
         subprocess.run(command, cwd=args.tree, env=env, check=True)
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for dump in directory.glob("callgrind.out.*"):
+                shutil.copy(dump, args.keep / dump.name)
         for label, total in sorted(counts(directory).items()):
             api, kind = label.split("|")
             print(f"{api:<10} {kind:<15} {total / args.requests / 1000:8.0f} k instructions per request")

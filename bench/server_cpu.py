@@ -89,9 +89,8 @@ def main() -> int:
                     used = cpu_seconds(process.pid) - before
                     micros = used / max(result["requests"], 1) * 1e6
                     costs[tree].append(micros)
-                    cells.append(
-                        f"{tree}: {micros:4.0f} µs CPU/req {result['requests_per_s']:5.0f} req/s p99 {result['p99_ms']} ms"
-                    )
+                    rate, p99 = result["requests_per_s"], result["p99_ms"]
+                    cells.append(f"{tree}: {micros:4.0f} µs CPU/req {rate:5.0f} req/s p99 {p99} ms")
                 load_average = os.getloadavg()[0]
                 print(f"{api:<10} round {round_number + 1}  " + "  ".join(cells) + f"  (load {load_average:.1f})")
             summary = "  ".join(

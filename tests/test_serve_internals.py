@@ -56,8 +56,9 @@ class _CountingProtocol(_compat.CoalescingHttpToolsProtocol):
 
 
 def test_the_serve_path_uses_the_coalescing_protocol_on_this_uvicorn() -> None:
+    version = __import__("uvicorn").__version__
     assert _compat.http_protocol() is _compat.CoalescingHttpToolsProtocol, (
-        f"uvicorn {__import__('uvicorn').__version__} is outside {_compat.CHECKED_UVICORN}: check mock_server/_compat.py"
+        f"uvicorn {version} is outside {_compat.CHECKED_UVICORN}: check mock_server/_compat.py"
     )
 
 
@@ -84,6 +85,14 @@ def test_pipelined_and_closing_requests_get_whole_responses(mock_app: Any) -> No
             while chunk := sock.recv(65536):  # the server closes after the third response
                 received += chunk
     assert received.count(b"HTTP/1.1 200 OK") == 3 and received.endswith(b"}")
+
+
+def test_a_streamed_file_arrives_whole(mock_app: Any) -> None:
+    with serving(mock_app, http=_compat.http_protocol()) as base_url, httpx.Client(base_url=base_url) as client:
+        bundle = client.get("/zoho-desk/ui/swagger-ui-bundle.js")
+        assert client.get(CONTRACT, headers=HEADERS).status_code == 200  # the connection is still usable
+    assert bundle.status_code == 200 and len(bundle.content) > 500_000
+    assert len(bundle.content) == int(bundle.headers["content-length"])
 
 
 def _schemas(spec: ApiSpec) -> list[dict[str, Any]]:
