@@ -1,4 +1,6 @@
-"""The one internal of a library the mock relies on, with the versions it was checked against.
+"""The internals of libraries the mock relies on, with the versions they were checked against.
+
+uvicorn's connection transport (below) and jsonschema's `evolve` (further below, kept per subschema).
 
 ASGI has no message for "close the connection without answering", yet the `reset` and `empty`
 faults need exactly that (and `truncated` needs to close after part of a body without uvicorn
@@ -9,14 +11,12 @@ transport is found and that the client sees a reset and an empty reply.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.metadata
 import socket
 import struct
-from typing import Any, cast
+from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
 
@@ -24,6 +24,11 @@ CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
 def _version(text: str) -> tuple[int, int]:
     major, minor, *_ = (int(part) if part.isdigit() else 0 for part in text.split("."))
     return major, minor
+
+
+def _uvicorn_checked() -> bool:
+    low, high = CHECKED_UVICORN
+    return low <= _version(uvicorn.__version__) < high
 
 
 def connection_transport(server_receive: Any) -> Any | None:
@@ -44,92 +49,13 @@ def reset(transport: Any) -> None:
     transport.abort()
 
 
-# -- One write per response --------------------------------------------------------------------------------
-# uvicorn's httptools protocol writes a response's head and its body with two `transport.write` calls: two
-# system calls and two TCP segments on every response, about a fifth of the server's CPU on loopback
-# (bench/README.md, "Throughput"). `CoalescingHttpToolsProtocol` is uvicorn's protocol, handed a transport
-# that holds writes until the response is complete (`on_response_complete`, an internal hook) or, for any
-# other write (a streamed body, a 100-continue), until the event loop's next turn. The bytes sent are the
-# same. `http_protocol()` returns it only for the checked uvicorn versions (else uvicorn's own choice):
-# `tests/test_http_protocol.py` checks one write per response and every path that closes a connection.
-
-
-class CoalescingTransport:
-    """An asyncio transport that joins the writes of one turn of the event loop into one."""
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self.transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-        self._flush_scheduled = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._pending.append(bytes(data))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self.flush)
-
-    def writelines(self, chunks: Any) -> None:
-        for chunk in chunks:
-            self.write(chunk)
-
-    def flush(self) -> None:
-        self._flush_scheduled = False
-        if not self._pending:
-            return
-        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
-        self._pending.clear()
-        if not self.transport.is_closing():
-            self.transport.write(data)
-
-    def get_write_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size() + sum(len(chunk) for chunk in self._pending)
-
-    def write_eof(self) -> None:
-        self.flush()
-        self.transport.write_eof()
-
-    def close(self) -> None:
-        self.flush()
-        self.transport.close()
-
-    def abort(self) -> None:
-        self._pending.clear()  # an abort sends nothing more
-        self.transport.abort()
-
-    def __getattr__(self, name: str) -> Any:  # get_extra_info, is_closing, pause_reading, set_protocol…
-        return getattr(self.transport, name)
-
-
-def _uvicorn_checked() -> bool:
-    low, high = CHECKED_UVICORN
-    return low <= _version(uvicorn.__version__) < high
-
-
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing each response in one system call."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(cast("asyncio.Transport", CoalescingTransport(transport, self.loop)))
-
-    def on_response_complete(self) -> None:
-        if isinstance(self.transport, CoalescingTransport):
-            self.transport.flush()
-        super().on_response_complete()
-
-
-def http_protocol() -> type[asyncio.Protocol] | str:
-    """The `http` option of `uvicorn.Config` the mock serves with."""
-    return CoalescingHttpToolsProtocol if _uvicorn_checked() else "auto"
-
-
 # -- Validators built once per subschema --------------------------------------------------------------------
 # jsonschema's `descend` (every property, item and anyOf branch of every request) builds a new validator
-# with `evolve(schema=…, _resolver=…)`: an attrs object, a resolver and the keyword list, about half of the
-# CPU a request body's validation takes. For a schema from which no `$ref` can be reached the
-# resolver is never asked for anything, so the validator of each subschema can be kept and handed out again.
-# `evolve` is internal; `tests/test_compat.py` checks that validators of this class still report what the
-# library's own do.
+# with `evolve(schema=…, _resolver=…)`: an attrs object, a resolver and the keyword list, on every request
+# (bench/README.md, "Throughput": 5–26 % of the instructions of an update). For a schema from which no `$ref`
+# can be reached the resolver is never asked for anything, so the validator of each subschema can be kept
+# and handed out again. `evolve` is internal; `tests/test_serve_internals.py` checks that validators of this
+# class report exactly what the library's own do, on every schema of every spec.
 CHECKED_JSONSCHEMA = ((4, 18), (5, 0))  # [from, to)
 MAX_KEPT_VALIDATORS = 50_000  # the four specs have a few thousand subschemas
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependencies"})  # name -> schema

@@ -141,7 +141,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> int:
     import uvicorn
 
-    from mock_server._compat import http_protocol
     from mock_server.app import StartupError, create_app
     from mock_server.asgi import freeze_startup_heap
     from mock_server.engine.spec import SpecError
@@ -168,14 +167,13 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         os.environ[SETTINGS_ENV] = settings.to_json()
         uvicorn.run(
             "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-            lifespan="on", log_level=log_level, access_log=access_log, http=http_protocol(),
+            lifespan="on", log_level=log_level, access_log=access_log,
         )  # fmt: skip
         return 0
     freeze_startup_heap()
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
-        http=http_protocol(),
-    )  # fmt: skip
+        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log
+    )
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 

@@ -1,22 +1,16 @@
-"""The library internals the serve path relies on (`mock_server/_compat.py`): still there, still right.
+"""jsonschema's internal `evolve`, kept per subschema (`mock_server/_compat.py`): still there, still right.
 
-- uvicorn's protocol with the coalescing transport writes each response in one write, and every
-  response arrives whole, keep-alive and pipelined;
-- validators that keep each subschema's validator report exactly what jsonschema's own report, on every
-  schema of every spec, for valid and invalid instances.
+Validators that keep each subschema's validator report exactly what jsonschema's own report, on every
+schema of every spec, for valid and invalid instances; and a schema that can reach a `$ref` keeps nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from typing import Any, ClassVar
+from typing import Any
 
-import httpx
 import pytest
 from jsonschema.validators import extend
 
-from launcher.servers import serving
 from mock_server import _compat
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.engine.spec import (
@@ -28,71 +22,6 @@ from mock_server.engine.spec import (
 from mock_server.state.fixtures import load_fixtures
 from mock_server.vendors import discover
 from openapi_model import ApiSpec, violations
-
-CONTRACT = "/elevate/customer-contracts/1"
-HEADERS = {"Authorization": "Bearer dev-token.internals"}
-
-
-class _CountingTransport:
-    """The server's real transport, counting the writes that reach it."""
-
-    def __init__(self, transport: asyncio.Transport, writes: list[bytes]) -> None:
-        self._transport = transport
-        self._writes = writes
-
-    def write(self, data: bytes) -> None:
-        self._writes.append(bytes(data))
-        self._transport.write(data)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-class _CountingProtocol(_compat.CoalescingHttpToolsProtocol):
-    writes: ClassVar[list[bytes]] = []
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_CountingTransport(transport, self.writes))  # type: ignore[arg-type]
-
-
-def test_the_serve_path_uses_the_coalescing_protocol_on_this_uvicorn() -> None:
-    version = __import__("uvicorn").__version__
-    assert _compat.http_protocol() is _compat.CoalescingHttpToolsProtocol, (
-        f"uvicorn {version} is outside {_compat.CHECKED_UVICORN}: check mock_server/_compat.py"
-    )
-
-
-def test_each_response_is_one_write_and_arrives_whole(mock_app: Any) -> None:
-    _CountingProtocol.writes.clear()
-    with serving(mock_app, http=_CountingProtocol) as base_url, httpx.Client(base_url=base_url) as client:
-        bodies = [client.get(CONTRACT, headers=HEADERS) for _ in range(5)]
-        bodies.append(client.patch(CONTRACT, headers=HEADERS, json={"not": "a patch"}))
-    assert [response.status_code for response in bodies][:5] == [200] * 5 and bodies[-1].status_code >= 400
-    assert len(_CountingProtocol.writes) == len(bodies)
-    for write, response in zip(_CountingProtocol.writes, bodies, strict=True):
-        head, _, body = write.partition(b"\r\n\r\n")
-        assert head.startswith(f"HTTP/1.1 {response.status_code}".encode()) and body == response.content
-
-
-def test_pipelined_and_closing_requests_get_whole_responses(mock_app: Any) -> None:
-    request = f"GET {CONTRACT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-token.internals\r\n\r\n".encode()
-    closing = request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
-    with serving(mock_app, http=_compat.http_protocol()) as base_url:
-        port = int(base_url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(request + request + closing)
-            received = b""
-            while chunk := sock.recv(65536):  # the server closes after the third response
-                received += chunk
-    assert received.count(b"HTTP/1.1 200 OK") == 3 and received.endswith(b"}")
-
-
-def test_a_streamed_file_arrives_whole(mock_app: Any) -> None:
-    with serving(mock_app, http=_compat.http_protocol()) as base_url, httpx.Client(base_url=base_url) as client:
-        bundle = client.get("/zoho-desk/ui/swagger-ui-bundle.js")
-        assert client.get(CONTRACT, headers=HEADERS).status_code == 200  # the connection is still usable
-    assert bundle.status_code == 200 and len(bundle.content) > 500_000
-    assert len(bundle.content) == int(bundle.headers["content-length"])
 
 
 def _schemas(spec: ApiSpec) -> list[dict[str, Any]]:
