@@ -29,7 +29,7 @@ from mock_server.vendors import discover
 def start(tree: Path, port: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "mock_server.cli", "serve", "--host", HOST, "--port", str(port),
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--limits", "off",  # as mock_throughput.py serves it
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -142,6 +142,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     import uvicorn
 
     from mock_server.app import StartupError, create_app
+    from mock_server.asgi import freeze_startup_heap
     from mock_server.engine.spec import SpecError
     from mock_server.state.fixtures import FixtureError
     from mock_server.state.store import StoreUnavailable
@@ -169,6 +170,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
             lifespan="on", log_level=log_level, access_log=access_log,
         )  # fmt: skip
         return 0
+    freeze_startup_heap()
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log
     )

@@ -12,7 +12,6 @@ two `await`s, which is the concurrency model docs/ARCHITECTURE.md states.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from starlette.responses import Response
 
 from mock_server.engine.errors import VendorError
 from mock_server.engine.facts import RequestFacts, facts_of
+from mock_server.engine.rendering import COMPACT_JSON
 from mock_server.state.store import RecordsView
 from mock_server.vendors.base import RequestContext, Vendor
 
@@ -69,7 +69,7 @@ class Endpoint:
             self._refuse_missing_record(ctx, parameters.path)
             raise deferred
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
-        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        payload = b"" if body is None else COMPACT_JSON.encode(body).encode()
         return Response(
             payload,
             status_code=status,

@@ -27,6 +27,8 @@ from mock_server.engine.spec import SpecView
 from mock_server.vendors.base import Vendor
 
 logger = logging.getLogger("mock_server")
+# What json.dumps(body, separators=(",", ":")) writes, without building an encoder for every response.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 class ErrorRendering:
@@ -55,7 +57,7 @@ class ErrorRendering:
             status, body = vendor.render_error(error)
             if status == 401 and vendor.auth_challenge:
                 headers.setdefault("WWW-Authenticate", vendor.auth_challenge)
-        return status, json.dumps(body, separators=(",", ":")).encode(), headers
+        return status, COMPACT_JSON.encode(body).encode(), headers
 
     def response(self, facts: RequestFacts, error: VendorError, status: int | None = None) -> Response:
         """The error as the vendor answers it; `status` replaces the vendor's (a fault's or the mock's own)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, ValidationError
 
+from mock_server._compat import references_nothing, with_kept_subschema_validators
 from mock_server.engine.errors import FieldError
 from openapi_model import ApiSpec, SpecError, violations
 
@@ -36,7 +37,8 @@ class SpecView(ApiSpec):
 def request_validator(schema: dict[str, Any]) -> Draft4Validator:
     """The validator the mock checks requests with: Connexion's (Draft 4 with OpenAPI's `nullable`),
     with `multipleOf` decided in decimal arithmetic."""
-    validator: Draft4Validator = _decimal_request_validator()(schema, format_checker=FORMAT_CHECKER)
+    validator_class = _kept_request_validator() if references_nothing(schema) else _decimal_request_validator()
+    validator: Draft4Validator = validator_class(schema, format_checker=FORMAT_CHECKER)
     return validator
 
 
@@ -46,6 +48,12 @@ def _decimal_request_validator() -> Any:
     from jsonschema.validators import extend
 
     return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of, "anyOf": decimal_string_any_of})
+
+
+@functools.cache
+def _kept_request_validator() -> Any:
+    """The same validator, building each subschema's validator once (`mock_server._compat`)."""
+    return with_kept_subschema_validators(_decimal_request_validator())
 
 
 def exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:

@@ -1,0 +1,89 @@
+"""jsonschema's internal `evolve`, kept per subschema (`mock_server/_compat.py`): still there, still right.
+
+Validators that keep each subschema's validator report exactly what jsonschema's own report, on every
+schema of every spec, for valid and invalid instances; and a schema that can reach a `$ref` keeps nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from jsonschema.validators import extend
+
+from mock_server import _compat
+from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
+from mock_server.engine.spec import (
+    FORMAT_CHECKER,
+    _decimal_request_validator,
+    _kept_request_validator,
+    request_validator,
+)
+from mock_server.state.fixtures import load_fixtures
+from mock_server.vendors import discover
+from openapi_model import ApiSpec, violations
+
+
+def _schemas(spec: ApiSpec) -> list[dict[str, Any]]:
+    schemas = [spec.schema(name) for name in spec.raw.get("components", {}).get("schemas", {})]
+    for operation in spec.operations:
+        for content in operation.request_body.get("content", {}).values():
+            if "schema" in content:
+                schemas.append(content["schema"])
+    return schemas
+
+
+def _instances(spec: ApiSpec, seed: Any) -> list[Any]:
+    from mix import with_wrong_types  # bench/mix.py: every scalar of another JSON type
+
+    examples: list[Any] = []
+    for operation in spec.operations:
+        for content in operation.request_body.get("content", {}).values():
+            examples += [content["example"]] if "example" in content else []
+            examples += [e["value"] for e in content.get("examples", {}).values() if "value" in e]
+    records = [record for rows in seed.values() for record in list(rows.values())[:3]]
+    found = [*examples, *records]
+    return [*found, *(with_wrong_types(value) for value in found), {}, [], None, "text", 7, {"id": None}]
+
+
+def _report(validator: Any, instance: Any) -> list[tuple[Any, ...]]:
+    return [
+        (v.location, v.keyword, v.message, repr(v.limit), repr(v.value))
+        for v in violations(validator.iter_errors(instance))
+    ]
+
+
+@pytest.mark.parametrize("api", sorted(discover()))
+def test_kept_validators_report_what_jsonschema_reports(api: str) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+    spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{api}.yaml")
+    seed = load_fixtures(discover()[api], DEFAULT_FIXTURES_DIR).seed
+    plain = extend(_decimal_request_validator(), {})
+    schemas, instances = _schemas(spec), _instances(spec, seed)
+    kept_count = 0
+    for schema in schemas:
+        kept = request_validator(schema)
+        kept_count += type(kept) is _kept_request_validator()
+        library = plain(schema, format_checker=FORMAT_CHECKER)
+        for instance in instances:
+            assert _report(kept, instance) == _report(library, instance), (schema.get("title"), instance)
+    assert kept_count == len(schemas), "every schema of the specs can keep its validators"
+
+
+def test_a_kept_validator_is_built_once_per_subschema() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 3}}}
+    validator = request_validator(schema)
+    subschema = schema["properties"]["name"]
+    assert validator.evolve(schema=subschema) is validator.evolve(schema=subschema)
+    assert [e.validator for e in validator.iter_errors({"name": "long"})] == ["maxLength"]
+
+
+def test_a_schema_that_can_reach_a_reference_keeps_nothing() -> None:
+    assert not _compat.references_nothing({"properties": {"a": {"$ref": "#/components/schemas/A"}}})
+    assert not _compat.references_nothing({"anyOf": [{"type": "null"}, {"$ref": "#/x"}]})
+    # a member named `$ref` or `id`, or a `$ref` only a reference could reach, is no reference
+    assert _compat.references_nothing({"properties": {"id": {"type": "integer"}}, "components": {"$ref": "#/x"}})
+    assert _compat.references_nothing({"type": "object", "example": {"$ref": "x"}})
