@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -61,6 +64,8 @@ UpdateStrategy = Literal["lua", "watch"]
 MAX_ATTEMPTS = 10_000  # optimistic retries before giving up (each retry means another writer won)
 CLUSTER_SCHEME = "redis-cluster://"
 TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LRU at most this often
+CACHED_SNAPSHOTS = 256  # per process: the last records read of this many (tenant, API), reused while current
+VERSION_START_BITS = 50  # a seed copy's version starts at a random number below 2**50 (see _seeded)
 
 
 class StoreContention(RuntimeError):
@@ -114,17 +119,17 @@ for collection, rows in pairs(seed.r) do
   register(hkey)
 end
 for collection, high in pairs(seed.h) do redis.call('HSET', hikey, collection, high) end
-redis.call('SET', vkey, 1)
+redis.call('SET', vkey, ARGV[8])
 register(vkey)
 register(hikey)
 return 1
 """
 
 _OPEN = """
-local api, count = ARGV[6], tonumber(ARGV[7])
+local api, cached, count = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local values = {}
 for i = 1, count do
-  local name = ARGV[7 + i]
+  local name = ARGV[8 + i]
   values[#values + 1] = redis.call('GET', tkey(tenant, 'val:' .. name))
   values[#values + 1] = lru and redis.call('GET', tkey('*', 'val:' .. name))
 end
@@ -136,6 +141,7 @@ if not version then
   return {values, false}
 end
 touch()
+if version == cached then return {values, version} end
 local head, records = tkey(tenant, api .. ':r:'), {}
 for _, key in ipairs(redis.call('SMEMBERS', tkey(tenant, 'keys'))) do
   if string.sub(key, 1, #head) == head then
@@ -148,11 +154,13 @@ return {values, version, records, redis.call('HGETALL', tkey(tenant, api .. ':hi
 
 _COMPARE_AND_SET = """
 local vkey, hkey = tkey(tenant, ARGV[6] .. ':v'), tkey(tenant, ARGV[6] .. ':r:' .. ARGV[7])
-if redis.call('EXISTS', vkey) == 0 or redis.call('HGET', hkey, ARGV[8]) ~= ARGV[9] then return 0 end
+local version = redis.call('GET', vkey)
+if not version or redis.call('HGET', hkey, ARGV[8]) ~= ARGV[9] then return 0 end
 redis.call('HSET', hkey, ARGV[8], ARGV[10])
-redis.call('INCR', vkey)
+local after = redis.call('INCR', vkey)
 touch()
-return 1
+if version == ARGV[11] then return after end
+return -1
 """
 
 _COMMIT = """
@@ -303,6 +311,9 @@ class RedisStore:
         self._touched: dict[str, float] = {}  # cluster only: tenant -> when this process last moved it up the LRU
         self._update_strategy = update_strategy
         self._value_names: set[str] = set()  # every value name asked for so far: one round trip reads them all
+        # (tenant, api) -> the records this process last read or wrote, with their version (least recent first)
+        self._cached: OrderedDict[tuple[str, str], _Snapshot] = OrderedDict()
+        self._cache_guard = threading.Lock()
         self._seed_payloads = {
             api: _encode(
                 {
@@ -363,7 +374,12 @@ class RedisStore:
 
     def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
         """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
-        return script(keys=[self._key(tenant, "keys")], args=self._args(tenant, *rest))
+        key = self._key(tenant, "keys")
+        try:  # EVALSHA as redis-py's Script does it, without its per-call checks for pipelines
+            return self._redis.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
+        except redis.exceptions.NoScriptError:  # a server that restarted, or another node: load it again
+            script.sha = self._redis.script_load(script.script)
+            return self._redis.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
 
     def _touch(self, tenant: str, only_known: bool = False) -> None:
         """Redis Cluster only: moves `tenant` up the LRU (adds it unless `only_known`), drops whom it evicts."""
@@ -382,7 +398,10 @@ class RedisStore:
             self._touched.pop(_text(evicted), None)
 
     def _seeded(self, tenant: str, api: str) -> None:
-        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'))
+        # A seed copy's version starts at a random number, not at 1: a process that cached records at some
+        # version must never take a later copy (after a reset or an eviction) at that same version for it.
+        start = str(secrets.randbits(VERSION_START_BITS) + 1)
+        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'), start)
         self._touched.pop(tenant, None)
         self._touch(tenant)
 
@@ -400,9 +419,12 @@ class RedisStore:
 
     def _open(self, reads: _Reads, tenant: str, api: str | None) -> None:
         """One round trip: the values of `tenant` and the server-wide ones and, when `api` is given and
-        the tenant has its seed copy, every record of that API with its version (the LRU touched)."""
+        the tenant has its seed copy, every record of that API with its version (the LRU touched). When
+        the version is the one of the records this process cached, the records are not sent again."""
         names = sorted(self._value_names)
-        reply = self._run(self._open_script, tenant, api or "", len(names), *names)
+        cached = None if api is None else self._cached.get((tenant, api))
+        known = b"" if cached is None or cached.version is None else cached.version
+        reply = self._run(self._open_script, tenant, api or "", known, len(names), *names)
         values, version = reply[0], reply[1]
         read_server_wide = not self._clustered or tenant == SERVER_WIDE  # another slot on a cluster
         for index, name in enumerate(names):
@@ -411,12 +433,31 @@ class RedisStore:
                 reads.values.setdefault((SERVER_WIDE, name), _decoded_or_none(values[2 * index + 1]))
         reads.opened.add(tenant)
         self._touch(tenant, only_known=version is None)
-        if api is not None and version is not None:
-            flat, highest = reply[2], reply[3]
-            rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
-            reads.snapshots[(tenant, api)] = _Snapshot(
-                version, rows, {name: int(high) for name, high in _pairs(highest).items()}
-            )
+        if api is None or version is None:
+            return
+        if len(reply) == 2 and cached is not None and version == known:  # unchanged since cached
+            reads.snapshots[(tenant, api)] = _Snapshot(version, cached.rows, cached.highest)
+            self._remember(tenant, api, cached)
+            return
+        flat, highest = reply[2], reply[3]
+        rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
+        snapshot = _Snapshot(version, rows, {name: int(high) for name, high in _pairs(highest).items()})
+        reads.snapshots[(tenant, api)] = snapshot
+        self._remember(tenant, api, snapshot)
+
+    def _remember(self, tenant: str, api: str, snapshot: _Snapshot) -> None:
+        """Keeps what `snapshot` holds for the next requests of (tenant, api); forgets it if its version is unknown.
+
+        Snapshots never change their dicts in place (a write makes new ones), so the cache and a
+        request may share them."""
+        with self._cache_guard:
+            if snapshot.version is None:
+                self._cached.pop((tenant, api), None)
+                return
+            self._cached[(tenant, api)] = _Snapshot(snapshot.version, snapshot.rows, snapshot.highest)
+            self._cached.move_to_end((tenant, api))
+            while len(self._cached) > CACHED_SNAPSHOTS:
+                self._cached.popitem(last=False)
 
     def _snapshot(self, reads: _Reads, tenant: str, api: str) -> _Snapshot:
         """The tenant's records of `api` as this request read them; the first read makes the seed copy."""
@@ -452,8 +493,11 @@ class RedisStore:
             encoded = _encode(updated).encode()
             if encoded == raw:  # nothing changed: what this request read is the answer, no write
                 return clone_record(updated)
-            if self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded):
-                snapshot.wrote(collection, str(key), encoded)
+            read_at = snapshot.version or b""
+            written = self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded, read_at)
+            if written:  # the new version, or -1: another record was written since this request read
+                snapshot.wrote(collection, str(key), encoded, str(written).encode() if written > 0 else None)
+                self._remember(tenant, api, snapshot)
                 self._touch(tenant)
                 return clone_record(updated)
             reads.forget(tenant, api)  # another writer won: read again
@@ -521,6 +565,7 @@ class RedisStore:
             changes = {"w": writes, "h": {collection: str(high) for collection, high in tx.highest.items()}}
             if self._run(self._commit, tenant, api, snapshot.version or b"", _encode(changes)):
                 snapshot.committed(writes, tx.highest)
+                self._remember(tenant, api, snapshot)
                 self._touch(tenant)
                 return result
             reads.forget(tenant, api)
@@ -575,6 +620,8 @@ class RedisStore:
     def reset(self, tenant: str | None = None) -> None:
         self._reads().clear()
         self._touched.clear()
+        with self._cache_guard:
+            self._cached.clear()
         if tenant is not None and tenant != SERVER_WIDE:
             self._run(self._reset_tenant, tenant)
             if self._clustered:
@@ -609,6 +656,7 @@ class _Snapshot:
     """One tenant's records of one API as one round trip read them (raw JSON), plus this request's writes.
 
     It is the `TransactionSource` of transactions: their commit checks `version` is still current.
+    Its dicts are never changed in place (a write replaces them), so a process's cache can share them.
     """
 
     def __init__(self, version: bytes | None, rows: dict[str, dict[str, bytes]], highest: dict[str, int]) -> None:
@@ -627,18 +675,22 @@ class _Snapshot:
     def highest_id(self, collection: str) -> int:
         return self.highest.get(collection, 0)
 
-    def wrote(self, collection: str, key: str, raw: bytes) -> None:
-        self.rows.setdefault(collection, {})[key] = raw
-        self.version = None
+    def wrote(self, collection: str, key: str, raw: bytes, version: bytes | None) -> None:
+        """One record written; `version` the API's version after it (None: unknown, others wrote too)."""
+        self.rows = {**self.rows, collection: {**self.rows.get(collection, {}), key: raw}}
+        self.version = version
 
     def committed(self, writes: list[list[Any]], highest: dict[str, int]) -> None:
+        rows = dict(self.rows)
+        for collection in {write[0] for write in writes}:
+            rows[collection] = dict(rows.get(collection, {}))
         for collection, key, encoded in writes:
             if encoded is None:
-                self.rows.get(collection, {}).pop(key, None)
+                rows[collection].pop(key, None)
             else:
-                self.rows.setdefault(collection, {})[key] = encoded.encode()
-        for collection, high in highest.items():
-            self.highest[collection] = max(high, self.highest.get(collection, 0))
+                rows[collection][key] = encoded.encode()
+        self.rows = rows
+        self.highest = {**self.highest, **{c: max(high, self.highest.get(c, 0)) for c, high in highest.items()}}
         self.version = None if self.version is None else str(int(self.version) + 1).encode()
 
 
