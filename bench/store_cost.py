@@ -130,10 +130,17 @@ async def send(app: Any, request: Request, n: int) -> int:
     return status
 
 
-def measure(app: Any, kinds: dict[str, dict[str, list[Request]]], count: int, server: Any) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+def measure(
+    apps: dict[str, Any], kinds: dict[str, dict[str, list[Request]]], count: int, server: Any, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Per app (memory, Redis) and request kind: CPU per request in this process and in redis-server, round trips.
 
-    async def run(requests: list[Request], expect: int, first: int, times: int) -> None:
+    The apps take turns in `rounds` batches per kind, so a change of the machine's load hits both alike."""
+    totals: dict[str, dict[str, list[Any]]] = {
+        app: {} for app in apps
+    }  # app -> name -> [cpu s, server cpu s, round trips, requests]
+
+    async def run(app: Any, requests: list[Request], expect: int, first: int, times: int) -> None:
         for n in range(first, first + times):
             request = requests[n % len(requests)]
             status = await send(app, request, n)
@@ -142,21 +149,32 @@ def measure(app: Any, kinds: dict[str, dict[str, list[Request]]], count: int, se
     for api, by_kind in kinds.items():
         for kind, requests in by_kind.items():
             expect = 4 if kind == "invalid update" else 2
-            asyncio.run(run(requests, expect, 0, 20))  # warm: seed copies made, scripts loaded, validators built
-            CountingConnection.sent = 0
-            server_cpu = _server_cpu(server)
-            started = time.process_time()
-            asyncio.run(run(requests, expect, 20, count))
-            cpu = time.process_time() - started
-            results[f"{api} {kind}"] = {
-                "cpu_us": cpu / count * 1e6,
-                "server_cpu_us": (_server_cpu(server) - server_cpu) / count * 1e6,
-                "round_trips": CountingConnection.sent / count,
-            }
-        results[f"{api} mix"] = {
-            name: sum(results[f"{api} {kind}"][name] * share for kind, share in MIX_SHARES.items())
-            for name in ("cpu_us", "server_cpu_us", "round_trips")
+            for app in apps.values():  # warm: seed copies made, scripts loaded, validators built
+                asyncio.run(run(app, requests, expect, 0, 20))
+            for turn in range(rounds):
+                for name, app in apps.items():
+                    CountingConnection.sent = 0
+                    server_cpu = _server_cpu(server)
+                    started = time.process_time()
+                    first = 20 + turn * count
+                    asyncio.run(run(app, requests, expect, first, count))
+                    cpu = time.process_time() - started
+                    total = totals[name].setdefault(f"{api} {kind}", [0.0, 0.0, 0, 0])
+                    total[0] += cpu
+                    total[1] += _server_cpu(server) - server_cpu if name != "memory" else 0.0
+                    total[2] += CountingConnection.sent
+                    total[3] += count
+    results: dict[str, dict[str, Any]] = {}
+    for name, by_request in totals.items():
+        figures = results[name] = {
+            request: {"cpu_us": cpu / n * 1e6, "server_cpu_us": server_cpu / n * 1e6, "round_trips": sent / n}
+            for request, (cpu, server_cpu, sent, n) in by_request.items()
         }
+        for api in kinds:
+            figures[f"{api} mix"] = {
+                figure: sum(figures[f"{api} {kind}"][figure] * share for kind, share in MIX_SHARES.items())
+                for figure in ("cpu_us", "server_cpu_us", "round_trips")
+            }
     return results
 
 
@@ -170,7 +188,8 @@ def _server_cpu(server: Any) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api", action="append", choices=APIS, default=[], help="repeatable; default both")
-    parser.add_argument("--requests", type=int, default=500, help="measured requests per kind")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per kind and round")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of the two apps per kind")
     parser.add_argument("--redis", default=None, metavar="URL")
     parser.add_argument("--limits", choices=("on", "off"), default="off", help="the vendors' limits (default off)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -179,12 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     memory_app = app_on(None, limits)
     kinds = requests_of(memory_app, args.api or list(APIS))
     with redis_url(args.redis) as url:
-        memory = measure(memory_app, kinds, args.requests, None)
         server = redis.Redis.from_url(url)
-        shared = measure(app_on(url, limits), kinds, args.requests, server)
+        apps = {"memory": memory_app, "redis": app_on(url, limits)}
+        figures = measure(apps, kinds, args.requests, server, args.rounds)
         server.close()
+    memory, shared = figures["memory"], figures["redis"]
     if args.json:
-        print(json.dumps({"memory": memory, "redis": shared}, indent=2))
+        print(json.dumps(figures, indent=2))
         return 0
     head = f"{'request':<24}{'memory µs':>11}{'Redis µs':>10}{'redis-server µs':>17}"
     print(f"{head}{'Redis/memory':>14}{'round trips':>13}")
