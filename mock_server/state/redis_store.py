@@ -72,9 +72,10 @@ class StoreContention(RuntimeError):
     """A write lost its race MAX_ATTEMPTS times in a row."""
 
 
+# A store's constants are written into its scripts (fewer arguments to send each call): see `_prelude`.
 _PRELUDE = """
-local prefix, tenant, now = ARGV[1], ARGV[2], ARGV[3]
-local max_tenants, idle_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local prefix, max_tenants, idle_ttl = @PREFIX@, @MAX_TENANTS@, @IDLE_TTL@
+local tenant, now = ARGV[1], ARGV[2]
 local tenants_key, evicted_key = prefix .. '{lru}:tenants', prefix .. '{lru}:evicted'
 -- 0 tenants: the LRU lives in other slots (Redis Cluster) and the client keeps it (`_TOUCH`)
 local lru = max_tenants > 0
@@ -106,11 +107,11 @@ end
 """
 
 _SEED = """
-local api = ARGV[6]
+local api = ARGV[3]
 local vkey, hikey = tkey(tenant, api .. ':v'), tkey(tenant, api .. ':hi')
 touch()
 if redis.call('EXISTS', vkey) == 1 then return 0 end
-local seed = cjson.decode(ARGV[7])
+local seed = cjson.decode(ARGV[4])
 for collection, rows in pairs(seed.r) do
   local hkey = tkey(tenant, api .. ':r:' .. collection)
   local fields = {}
@@ -119,17 +120,17 @@ for collection, rows in pairs(seed.r) do
   register(hkey)
 end
 for collection, high in pairs(seed.h) do redis.call('HSET', hikey, collection, high) end
-redis.call('SET', vkey, ARGV[8])
+redis.call('SET', vkey, ARGV[5])
 register(vkey)
 register(hikey)
 return 1
 """
 
 _OPEN = """
-local api, cached, count = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local api, cached, count = ARGV[3], ARGV[4], tonumber(ARGV[5])
 local values = {}
 for i = 1, count do
-  local name = ARGV[8 + i]
+  local name = ARGV[5 + i]
   values[#values + 1] = redis.call('GET', tkey(tenant, 'val:' .. name))
   values[#values + 1] = lru and redis.call('GET', tkey('*', 'val:' .. name))
 end
@@ -153,21 +154,21 @@ return {values, version, records, redis.call('HGETALL', tkey(tenant, api .. ':hi
 """
 
 _COMPARE_AND_SET = """
-local vkey, hkey = tkey(tenant, ARGV[6] .. ':v'), tkey(tenant, ARGV[6] .. ':r:' .. ARGV[7])
+local vkey, hkey = tkey(tenant, ARGV[3] .. ':v'), tkey(tenant, ARGV[3] .. ':r:' .. ARGV[4])
 local version = redis.call('GET', vkey)
-if not version or redis.call('HGET', hkey, ARGV[8]) ~= ARGV[9] then return 0 end
-redis.call('HSET', hkey, ARGV[8], ARGV[10])
+if not version or redis.call('HGET', hkey, ARGV[5]) ~= ARGV[6] then return 0 end
+redis.call('HSET', hkey, ARGV[5], ARGV[7])
 local after = redis.call('INCR', vkey)
 touch()
-if version == ARGV[11] then return after end
+if version == ARGV[8] then return after end
 return -1
 """
 
 _COMMIT = """
-local api = ARGV[6]
+local api = ARGV[3]
 local vkey, hikey = tkey(tenant, api .. ':v'), tkey(tenant, api .. ':hi')
-if redis.call('GET', vkey) ~= ARGV[7] then return 0 end
-local changes = cjson.decode(ARGV[8])
+if redis.call('GET', vkey) ~= ARGV[4] then return 0 end
+local changes = cjson.decode(ARGV[5])
 for _, write in ipairs(changes.w) do
   local hkey = tkey(tenant, api .. ':r:' .. write[1])
   if write[3] == cjson.null then
@@ -188,32 +189,32 @@ return 1
 """
 
 _SET_VALUE = """
-local key = tkey(tenant, 'val:' .. ARGV[6])
+local key = tkey(tenant, 'val:' .. ARGV[3])
 touch()
-if ARGV[7] == '' then redis.call('DEL', key) else redis.call('SET', key, ARGV[7]); register(key) end
+if ARGV[4] == '' then redis.call('DEL', key) else redis.call('SET', key, ARGV[4]); register(key) end
 return 1
 """
 
 _ADD = """
-local key = tkey(tenant, 'cnt:' .. ARGV[6])
+local key = tkey(tenant, 'cnt:' .. ARGV[3])
 touch()
 if redis.call('EXISTS', key) == 0 then
-  local value = redis.call('INCRBY', key, ARGV[7])
-  if ARGV[8] ~= '' then redis.call('PEXPIRE', key, ARGV[8]) end
+  local value = redis.call('INCRBY', key, ARGV[4])
+  if ARGV[5] ~= '' then redis.call('PEXPIRE', key, ARGV[5]) end
   register(key)
   return value
 end
-return redis.call('INCRBY', key, ARGV[7])
+return redis.call('INCRBY', key, ARGV[4])
 """
 
 _THROTTLE = """
-local key = tkey(tenant, 'thr:' .. ARGV[6])
-local hit, window, limit = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local key = tkey(tenant, 'thr:' .. ARGV[3])
+local hit, window, limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 touch()
 register(key)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.17g', hit - window))
 if redis.call('ZCARD', key) < limit then
-  redis.call('ZADD', key, ARGV[7], ARGV[10])
+  redis.call('ZADD', key, ARGV[4], ARGV[7])
   redis.call('PEXPIRE', key, math.ceil(window * 1000))
   return false
 end
@@ -256,6 +257,14 @@ if redis.call('ZADD', tenants_key, now, tenant) == 1 then
 end
 return doomed
 """
+
+
+def _prelude(prefix: str, max_tenants: str, idle_ttl: str) -> str:
+    """The scripts' common start with this store's key prefix (a Lua string of decimal escapes) and LRU bounds."""
+    literal = '"' + "".join(f"\\{byte}" for byte in prefix.encode()) + '"'
+    filled = _PRELUDE.replace("@PREFIX@", literal).replace("@MAX_TENANTS@", str(int(max_tenants)))
+    ttl = float(idle_ttl)
+    return filled.replace("@IDLE_TTL@", repr(ttl) if math.isfinite(ttl) else "math.huge")
 
 
 def _encode(value: Any) -> str:
@@ -323,15 +332,15 @@ class RedisStore:
             )
             for api, colls in seeds.items()
         }
-        script = client.register_script
-        self._seed = script(_PRELUDE + _SEED)
-        self._open_script = script(_PRELUDE + _OPEN)
-        self._compare_and_set = script(_PRELUDE + _COMPARE_AND_SET)
-        self._commit = script(_PRELUDE + _COMMIT)
-        self._set_value = script(_PRELUDE + _SET_VALUE)
-        self._add = script(_PRELUDE + _ADD)
-        self._throttle = script(_PRELUDE + _THROTTLE)
-        self._reset_tenant = script(_PRELUDE + _RESET_TENANT)
+        script, prelude = client.register_script, _prelude(prefix, *self._bounds)
+        self._seed = script(prelude + _SEED)
+        self._open_script = script(prelude + _OPEN)
+        self._compare_and_set = script(prelude + _COMPARE_AND_SET)
+        self._commit = script(prelude + _COMMIT)
+        self._set_value = script(prelude + _SET_VALUE)
+        self._add = script(prelude + _ADD)
+        self._throttle = script(prelude + _THROTTLE)
+        self._reset_tenant = script(prelude + _RESET_TENANT)
         self._touch_script = script(_TOUCH)
         self._journal_append = script(_JOURNAL_APPEND)
 
@@ -370,7 +379,7 @@ class RedisStore:
         return f"{self._prefix}t:{{{tenant}}}:{suffix}"
 
     def _args(self, tenant: str, *rest: Arg) -> list[Arg]:
-        return [self._prefix, tenant, repr(time.time()), *self._bounds, *rest]
+        return [tenant, repr(time.time()), *rest]
 
     def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
         """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
