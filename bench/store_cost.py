@@ -55,6 +55,14 @@ class CountingConnection(redis.Connection):
         super().send_packed_command(command, check_health)
 
 
+class CountingUnixConnection(redis.UnixDomainSocketConnection):
+    """The same count on a Unix socket (`--redis unix:///path`)."""
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.sent += 1
+        super().send_packed_command(command, check_health)
+
+
 @contextmanager
 def redis_url(given: str | None) -> Iterator[str]:
     if given:
@@ -71,7 +79,8 @@ def app_on(url: str | None, limits: bool) -> Any:
     settings = Settings(apis=APIS, limits=limits)
     if url is None:
         return create_app(settings)
-    pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection)
+    counting = CountingUnixConnection if url.startswith("unix://") else CountingConnection
+    pool = redis.ConnectionPool.from_url(url, connection_class=counting)
     return create_app(settings, store=lambda settings, seeds: RedisStore(redis.Redis(connection_pool=pool), seeds))
 
 
