@@ -11,9 +11,16 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
   evicted ones, `<prefix>journal` the request journal (a capped list).
 - One round trip per request read: the first call of a request (`RequestScope`, opened per request
   by the app) runs the open script, which touches the tenant and returns its values, the server-wide
-  ones and every record of the request's API with the API's version; the request's further reads are
-  answered from that. A write is one more script: a record's compare-and-set, or a transaction's
-  commit checked against the version read. A request that changes nothing writes nothing.
+  ones and the API's version, plus every record of the request's API unless the version is the one of
+  the records this process kept from its last read or write of that tenant and API (a bounded cache,
+  CACHED_SNAPSHOTS): the records cross the wire and are decoded only when another process changed
+  them. The request's further reads are answered from that. A write is one more script: a record's
+  compare-and-set, or a transaction's commit checked against the version read; each returns the new
+  version when nothing else was written since the read, so the process keeps what it wrote. A request
+  that changes nothing writes nothing.
+- Versions: every write increments the API's version; a seed copy starts it at a random number below
+  2**50, so a tenant reset (or evicted) and written again never shows a version a process already
+  holds records for.
 - Every script runs atomically in Redis. A read that finds no seed copy yet asks for one; the seed
   script makes it only if the marker is still missing, so two workers racing make one copy.
 - `update(fn)` is optimistic: read, call `fn` in Python, then write only if the record is still the
