@@ -8,7 +8,8 @@ table goes to stdout, the figures to bench/results/scaling.json.
 Beside the rates, the CPU each setup's processes (uvicorn's supervisor and workers) and redis-server
 spent during an API's run, per request: the warmup's requests are not counted by the load generator,
 so requests = measured × (warmup + measured seconds) / measured seconds, an estimate. "cores" is CPU
-seconds over the seconds the setup had its turn: near 1 per worker when the machine has room.
+seconds over the seconds the setup had its turn: near 1 per worker when the machine has room. The load generator's
+own CPU per request (all setups) is there too: on a 2-core machine it shares the cores with the mocks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -84,24 +86,37 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
+def loadgen_cpu_seconds() -> float:
+    """CPU of this process's ended children: the load generator, which `run_load` waits for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def redis_cpu_seconds(client: redis_client.Redis) -> float:
     cpu = client.info("cpu")
     return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
 def with_cpu(
-    runs: dict[str, dict[str, Any]], spent: dict[str, float], redis_spent: float, load: LoadSettings
+    runs: dict[str, dict[str, Any]],
+    spent: dict[str, float],
+    redis_spent: float,
+    loadgen_spent: float,
+    load: LoadSettings,
 ) -> dict[str, dict[str, Any]]:
-    """The runs with the CPU per request of their processes and of redis-server (shared by the Redis setups)."""
-    served_on_redis = 0.0
+    """The runs with the CPU per request of their processes, of redis-server (shared by the Redis setups) and of
+    the load generator (shared by all)."""
+    served_on_redis = served = 0.0
     for name, run in runs.items():
         measured = max(run["measured_s"], 1e-9)
         requests = max(run["requests"] * (load.warmup_s + measured) / measured, 1)
         run["cpu_us_per_request"] = round(spent[name] / requests * 1e6)
         run["cores"] = round(spent[name] / (load.warmup_s + measured), 2)
+        served += requests
         if SETUPS[name][1]:
             served_on_redis += requests
     for name, run in runs.items():
+        run["loadgen_cpu_us_per_request"] = round(loadgen_spent / max(served, 1) * 1e6)
         if SETUPS[name][1]:
             run["redis_server_cpu_us_per_request"] = round(redis_spent / max(served_on_redis, 1) * 1e6)
     return runs
@@ -131,10 +146,18 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
             mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
             print(f"{api}: measuring ...", file=sys.stderr)
             before = {name: cpu_seconds(process) for name, process in processes.items()}
-            redis_before, load_before = redis_cpu_seconds(server), os.getloadavg()[0]
+            redis_before, loadgen_before, load_before = (
+                redis_cpu_seconds(server),
+                loadgen_cpu_seconds(),
+                os.getloadavg()[0],
+            )
             runs = run_load(targets, mix, load)
             spent = {name: cpu_seconds(process) - before[name] for name, process in processes.items()}
-            apis[api] = with_cpu(runs, spent, redis_cpu_seconds(server) - redis_before, load)
+            redis_spent, loadgen_spent = (
+                redis_cpu_seconds(server) - redis_before,
+                loadgen_cpu_seconds() - loadgen_before,
+            )
+            apis[api] = with_cpu(runs, spent, redis_spent, loadgen_spent, load)
             for run in apis[api].values():
                 run["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return apis
@@ -166,8 +189,10 @@ def print_table(apis: dict[str, dict[str, Any]]) -> None:
                 f"{run.get('cpu_us_per_request', 0):>13}{'' if redis_cpu is None else redis_cpu:>14}"
                 f"{run.get('cores', 0):>7}"
             )
-        before, after = runs["1 worker, memory"].get("load_average", ["?", "?"])
-        print(f"{api:<11}load average {before} -> {after}")
+        first = runs["1 worker, memory"]
+        before, after = first.get("load_average", ["?", "?"])
+        loadgen = first.get("loadgen_cpu_us_per_request", "?")
+        print(f"{api:<11}load average {before} -> {after}; load generator {loadgen} µs CPU per request")
 
 
 if __name__ == "__main__":
