@@ -72,3 +72,19 @@ def test_a_tenant_reset_and_written_again_is_never_taken_for_the_copy_a_process_
     second.reset("t")  # a new seed copy follows; then as many writes as `first` saw, with another value
     second.update("t", "api", "items", 1, lambda r: {**r, "count": 2})
     assert _read(first) == {"id": 1, "count": 2}
+
+
+def _add_in_child(store: RedisStore, times: int) -> None:
+    for _ in range(times):
+        store.update("forked", "api", "items", 1, lambda r: {**r, "count": r["count"] + 1})
+
+
+def test_a_store_used_before_a_fork_keeps_working_in_parent_and_child(redis_url: str) -> None:
+    store = RedisStore(redis.Redis.from_url(redis_url), SEEDS, prefix=f"fork-{uuid.uuid4().hex[:8]}:")
+    _add_in_child(store, 1)  # the parent's connection for scripts is open before the fork
+    child = multiprocessing.get_context("fork").Process(target=_add_in_child, args=(store, UPDATES))
+    child.start()
+    _add_in_child(store, UPDATES)  # at the same time: a shared socket would mix the two processes' replies
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    assert store.get("forked", "api", "items", 1) == {"id": 1, "count": 1 + 2 * UPDATES}
