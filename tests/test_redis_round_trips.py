@@ -21,6 +21,8 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
+from mock_server.state.redis_store import RedisStore
+from mock_server.state.store import request_scope
 
 CONTRACT = "/revnue/api/v2/contract/1"
 DB = 7  # a database of the session's redis-server of its own: MONITOR shows every database
@@ -114,3 +116,23 @@ def test_each_request_path_takes_one_round_trip_to_read_and_one_more_to_write(st
     reads = [commands for name, commands in counted.items() if name.endswith(("read", "list", "no change"))]
     assert all(len(commands) <= 1 + window for commands in reads)
     assert all(len(commands) <= 3 for commands in counted.values())
+
+
+def test_records_a_process_already_holds_are_not_sent_again(store_url: str) -> None:
+    """The read's round trip carries the records only when another process changed them since."""
+    seeds = {"api": {"items": {str(n): {"id": n, "text": "x" * 200} for n in range(1, 51)}}}
+    server = redis.Redis.from_url(store_url)
+    this, other = (RedisStore(redis.Redis.from_url(store_url), seeds) for _ in range(2))
+
+    def bytes_sent_by_a_read() -> int:
+        before = server.info("stats")["total_net_output_bytes"]
+        with request_scope("api"):
+            assert this.get("tenant", "api", "items", 1) is not None
+        return int(server.info("stats")["total_net_output_bytes"] - before)  # INFO's own answer counted in both
+
+    bytes_sent_by_a_read()  # the seed copy made, the records kept
+    unchanged = bytes_sent_by_a_read()
+    other.update("tenant", "api", "items", 2, lambda record: {**record, "text": "y"})
+    changed = bytes_sent_by_a_read()
+    assert changed > 50 * 200 > 4 * unchanged
+    assert 4 * bytes_sent_by_a_read() < 50 * 200  # and again, now that this process holds the change

@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from mock_server.state.redis_store import RedisStore
+from mock_server.state.store import request_scope
 
 SEEDS = {"api": {"items": {"1": {"id": 1, "count": 0}}}}
 PROCESSES, UPDATES = 4, 40
@@ -36,3 +37,54 @@ def test_processes_racing_on_a_new_tenant_make_one_seed_copy_and_lose_nothing(re
     store = RedisStore(redis.Redis.from_url(redis_url), SEEDS, prefix=prefix)
     assert store.get("fresh", "api", "items", 1) == {"id": 1, "count": PROCESSES * UPDATES}
     assert store.tenants() == ["fresh"]
+
+
+def _two_processes(redis_url: str, prefix: str) -> tuple[RedisStore, RedisStore]:
+    """Two stores on one Redis: what two workers see (each keeps its own cache of what it read)."""
+    return (
+        RedisStore(redis.Redis.from_url(redis_url), SEEDS, prefix=prefix),
+        RedisStore(redis.Redis.from_url(redis_url), SEEDS, prefix=prefix),
+    )
+
+
+def _read(store: RedisStore, key: int = 1) -> object:
+    with request_scope("api"):  # one request, as the app opens it
+        return store.get("t", "api", "items", key)
+
+
+def test_a_process_reads_what_another_process_wrote_after_its_own_last_read(redis_url: str) -> None:
+    first, second = _two_processes(redis_url, f"cache-{uuid.uuid4().hex[:8]}:")
+    assert _read(first) == {"id": 1, "count": 0}  # `first` keeps these records
+    second.update("t", "api", "items", 1, lambda r: {**r, "count": 5})
+    assert _read(first) == {"id": 1, "count": 5}
+    second.create("t", "api", "items", lambda new_id: {"id": new_id, "count": 9})
+    with request_scope("api"):
+        assert [r["count"] for r in first.all("t", "api", "items")] == [5, 9]
+    first.update("t", "api", "items", 1, lambda r: {**r, "count": r["count"] + 1})  # its own write, then another's
+    second.update("t", "api", "items", 2, lambda r: {**r, "count": 10})
+    with request_scope("api"):
+        assert [r["count"] for r in first.all("t", "api", "items")] == [6, 10]
+
+
+def test_a_tenant_reset_and_written_again_is_never_taken_for_the_copy_a_process_read_before(redis_url: str) -> None:
+    first, second = _two_processes(redis_url, f"cache-{uuid.uuid4().hex[:8]}:")
+    first.update("t", "api", "items", 1, lambda r: {**r, "count": 1})  # `first` keeps the copy after one write
+    second.reset("t")  # a new seed copy follows; then as many writes as `first` saw, with another value
+    second.update("t", "api", "items", 1, lambda r: {**r, "count": 2})
+    assert _read(first) == {"id": 1, "count": 2}
+
+
+def _add_in_child(store: RedisStore, times: int) -> None:
+    for _ in range(times):
+        store.update("forked", "api", "items", 1, lambda r: {**r, "count": r["count"] + 1})
+
+
+def test_a_store_used_before_a_fork_keeps_working_in_parent_and_child(redis_url: str) -> None:
+    store = RedisStore(redis.Redis.from_url(redis_url), SEEDS, prefix=f"fork-{uuid.uuid4().hex[:8]}:")
+    _add_in_child(store, 1)  # the parent's connection for scripts is open before the fork
+    child = multiprocessing.get_context("fork").Process(target=_add_in_child, args=(store, UPDATES))
+    child.start()
+    _add_in_child(store, UPDATES)  # at the same time: a shared socket would mix the two processes' replies
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    assert store.get("forked", "api", "items", 1) == {"id": 1, "count": 1 + 2 * UPDATES}

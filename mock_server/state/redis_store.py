@@ -11,9 +11,16 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
   evicted ones, `<prefix>journal` the request journal (a capped list).
 - One round trip per request read: the first call of a request (`RequestScope`, opened per request
   by the app) runs the open script, which touches the tenant and returns its values, the server-wide
-  ones and every record of the request's API with the API's version; the request's further reads are
-  answered from that. A write is one more script: a record's compare-and-set, or a transaction's
-  commit checked against the version read. A request that changes nothing writes nothing.
+  ones and the API's version, plus every record of the request's API unless the version is the one of
+  the records this process kept from its last read or write of that tenant and API (a bounded cache,
+  CACHED_SNAPSHOTS): the records cross the wire and are decoded only when another process changed
+  them. The request's further reads are answered from that. A write is one more script: a record's
+  compare-and-set, or a transaction's commit checked against the version read; each returns the new
+  version when nothing else was written since the read, so the process keeps what it wrote. A request
+  that changes nothing writes nothing.
+- Versions: every write increments the API's version; a seed copy starts it at a random number below
+  2**50, so a tenant reset (or evicted) and written again never shows a version a process already
+  holds records for.
 - Every script runs atomically in Redis. A read that finds no seed copy yet asks for one; the seed
   script makes it only if the marker is still missing, so two workers racing make one copy.
 - `update(fn)` is optimistic: read, call `fn` in Python, then write only if the record is still the
@@ -29,8 +36,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import secrets
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -61,15 +72,18 @@ UpdateStrategy = Literal["lua", "watch"]
 MAX_ATTEMPTS = 10_000  # optimistic retries before giving up (each retry means another writer won)
 CLUSTER_SCHEME = "redis-cluster://"
 TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LRU at most this often
+CACHED_SNAPSHOTS = 256  # per process: the last records read of this many (tenant, API), reused while current
+VERSION_START_BITS = 50  # a seed copy's version starts at a random number below 2**50 (see _seeded)
 
 
 class StoreContention(RuntimeError):
     """A write lost its race MAX_ATTEMPTS times in a row."""
 
 
+# A store's constants are written into its scripts (fewer arguments to send each call): see `_prelude`.
 _PRELUDE = """
-local prefix, tenant, now = ARGV[1], ARGV[2], ARGV[3]
-local max_tenants, idle_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local prefix, max_tenants, idle_ttl = @PREFIX@, @MAX_TENANTS@, @IDLE_TTL@
+local tenant, now = ARGV[1], ARGV[2]
 local tenants_key, evicted_key = prefix .. '{lru}:tenants', prefix .. '{lru}:evicted'
 -- 0 tenants: the LRU lives in other slots (Redis Cluster) and the client keeps it (`_TOUCH`)
 local lru = max_tenants > 0
@@ -101,11 +115,11 @@ end
 """
 
 _SEED = """
-local api = ARGV[6]
+local api = ARGV[3]
 local vkey, hikey = tkey(tenant, api .. ':v'), tkey(tenant, api .. ':hi')
 touch()
 if redis.call('EXISTS', vkey) == 1 then return 0 end
-local seed = cjson.decode(ARGV[7])
+local seed = cjson.decode(ARGV[4])
 for collection, rows in pairs(seed.r) do
   local hkey = tkey(tenant, api .. ':r:' .. collection)
   local fields = {}
@@ -114,17 +128,17 @@ for collection, rows in pairs(seed.r) do
   register(hkey)
 end
 for collection, high in pairs(seed.h) do redis.call('HSET', hikey, collection, high) end
-redis.call('SET', vkey, 1)
+redis.call('SET', vkey, ARGV[5])
 register(vkey)
 register(hikey)
 return 1
 """
 
 _OPEN = """
-local api, count = ARGV[6], tonumber(ARGV[7])
+local api, cached, count = ARGV[3], ARGV[4], tonumber(ARGV[5])
 local values = {}
 for i = 1, count do
-  local name = ARGV[7 + i]
+  local name = ARGV[5 + i]
   values[#values + 1] = redis.call('GET', tkey(tenant, 'val:' .. name))
   values[#values + 1] = lru and redis.call('GET', tkey('*', 'val:' .. name))
 end
@@ -136,6 +150,7 @@ if not version then
   return {values, false}
 end
 touch()
+if version == cached then return {values, version} end
 local head, records = tkey(tenant, api .. ':r:'), {}
 for _, key in ipairs(redis.call('SMEMBERS', tkey(tenant, 'keys'))) do
   if string.sub(key, 1, #head) == head then
@@ -147,19 +162,21 @@ return {values, version, records, redis.call('HGETALL', tkey(tenant, api .. ':hi
 """
 
 _COMPARE_AND_SET = """
-local vkey, hkey = tkey(tenant, ARGV[6] .. ':v'), tkey(tenant, ARGV[6] .. ':r:' .. ARGV[7])
-if redis.call('EXISTS', vkey) == 0 or redis.call('HGET', hkey, ARGV[8]) ~= ARGV[9] then return 0 end
-redis.call('HSET', hkey, ARGV[8], ARGV[10])
-redis.call('INCR', vkey)
+local vkey, hkey = tkey(tenant, ARGV[3] .. ':v'), tkey(tenant, ARGV[3] .. ':r:' .. ARGV[4])
+local version = redis.call('GET', vkey)
+if not version or redis.call('HGET', hkey, ARGV[5]) ~= ARGV[6] then return 0 end
+redis.call('HSET', hkey, ARGV[5], ARGV[7])
+local after = redis.call('INCR', vkey)
 touch()
-return 1
+if version == ARGV[8] then return after end
+return -1
 """
 
 _COMMIT = """
-local api = ARGV[6]
+local api = ARGV[3]
 local vkey, hikey = tkey(tenant, api .. ':v'), tkey(tenant, api .. ':hi')
-if redis.call('GET', vkey) ~= ARGV[7] then return 0 end
-local changes = cjson.decode(ARGV[8])
+if redis.call('GET', vkey) ~= ARGV[4] then return 0 end
+local changes = cjson.decode(ARGV[5])
 for _, write in ipairs(changes.w) do
   local hkey = tkey(tenant, api .. ':r:' .. write[1])
   if write[3] == cjson.null then
@@ -180,32 +197,32 @@ return 1
 """
 
 _SET_VALUE = """
-local key = tkey(tenant, 'val:' .. ARGV[6])
+local key = tkey(tenant, 'val:' .. ARGV[3])
 touch()
-if ARGV[7] == '' then redis.call('DEL', key) else redis.call('SET', key, ARGV[7]); register(key) end
+if ARGV[4] == '' then redis.call('DEL', key) else redis.call('SET', key, ARGV[4]); register(key) end
 return 1
 """
 
 _ADD = """
-local key = tkey(tenant, 'cnt:' .. ARGV[6])
+local key = tkey(tenant, 'cnt:' .. ARGV[3])
 touch()
 if redis.call('EXISTS', key) == 0 then
-  local value = redis.call('INCRBY', key, ARGV[7])
-  if ARGV[8] ~= '' then redis.call('PEXPIRE', key, ARGV[8]) end
+  local value = redis.call('INCRBY', key, ARGV[4])
+  if ARGV[5] ~= '' then redis.call('PEXPIRE', key, ARGV[5]) end
   register(key)
   return value
 end
-return redis.call('INCRBY', key, ARGV[7])
+return redis.call('INCRBY', key, ARGV[4])
 """
 
 _THROTTLE = """
-local key = tkey(tenant, 'thr:' .. ARGV[6])
-local hit, window, limit = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local key = tkey(tenant, 'thr:' .. ARGV[3])
+local hit, window, limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 touch()
 register(key)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.17g', hit - window))
 if redis.call('ZCARD', key) < limit then
-  redis.call('ZADD', key, ARGV[7], ARGV[10])
+  redis.call('ZADD', key, ARGV[4], ARGV[7])
   redis.call('PEXPIRE', key, math.ceil(window * 1000))
   return false
 end
@@ -248,6 +265,14 @@ if redis.call('ZADD', tenants_key, now, tenant) == 1 then
 end
 return doomed
 """
+
+
+def _prelude(prefix: str, max_tenants: str, idle_ttl: str) -> str:
+    """The scripts' common start with this store's key prefix (a Lua string of decimal escapes) and LRU bounds."""
+    literal = '"' + "".join(f"\\{byte}" for byte in prefix.encode()) + '"'
+    filled = _PRELUDE.replace("@PREFIX@", literal).replace("@MAX_TENANTS@", str(int(max_tenants)))
+    ttl = float(idle_ttl)
+    return filled.replace("@IDLE_TTL@", repr(ttl) if math.isfinite(ttl) else "math.huge")
 
 
 def _encode(value: Any) -> str:
@@ -303,6 +328,11 @@ class RedisStore:
         self._touched: dict[str, float] = {}  # cluster only: tenant -> when this process last moved it up the LRU
         self._update_strategy = update_strategy
         self._value_names: set[str] = set()  # every value name asked for so far: one round trip reads them all
+        # (tenant, api) -> the records this process last read or wrote, with their version (least recent first)
+        self._cached: OrderedDict[tuple[str, str], _Snapshot] = OrderedDict()
+        self._cache_guard = threading.Lock()
+        self._script_client: redis.Redis | None = None  # see `_scripts`
+        self._script_client_pid = 0
         self._seed_payloads = {
             api: _encode(
                 {
@@ -312,15 +342,15 @@ class RedisStore:
             )
             for api, colls in seeds.items()
         }
-        script = client.register_script
-        self._seed = script(_PRELUDE + _SEED)
-        self._open_script = script(_PRELUDE + _OPEN)
-        self._compare_and_set = script(_PRELUDE + _COMPARE_AND_SET)
-        self._commit = script(_PRELUDE + _COMMIT)
-        self._set_value = script(_PRELUDE + _SET_VALUE)
-        self._add = script(_PRELUDE + _ADD)
-        self._throttle = script(_PRELUDE + _THROTTLE)
-        self._reset_tenant = script(_PRELUDE + _RESET_TENANT)
+        script, prelude = client.register_script, _prelude(prefix, *self._bounds)
+        self._seed = script(prelude + _SEED)
+        self._open_script = script(prelude + _OPEN)
+        self._compare_and_set = script(prelude + _COMPARE_AND_SET)
+        self._commit = script(prelude + _COMMIT)
+        self._set_value = script(prelude + _SET_VALUE)
+        self._add = script(prelude + _ADD)
+        self._throttle = script(prelude + _THROTTLE)
+        self._reset_tenant = script(prelude + _RESET_TENANT)
         self._touch_script = script(_TOUCH)
         self._journal_append = script(_JOURNAL_APPEND)
 
@@ -351,6 +381,8 @@ class RedisStore:
         return f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
 
     def close(self) -> None:
+        if self._script_client is not None:
+            self._script_client.close()
         self._redis.close()
 
     # -- keys and scripts ------------------------------------------------------------------------
@@ -359,11 +391,31 @@ class RedisStore:
         return f"{self._prefix}t:{{{tenant}}}:{suffix}"
 
     def _args(self, tenant: str, *rest: Arg) -> list[Arg]:
-        return [self._prefix, tenant, repr(time.time()), *self._bounds, *rest]
+        return [tenant, repr(time.time()), *rest]
 
     def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
         """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
-        return script(keys=[self._key(tenant, "keys")], args=self._args(tenant, *rest))
+        key, client = self._key(tenant, "keys"), self._scripts()
+        try:  # EVALSHA as redis-py's Script does it, without its per-call checks for pipelines
+            return client.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
+        except redis.exceptions.NoScriptError:  # a server that restarted, or another node: load it again
+            script.sha = client.script_load(script.script)
+            return client.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
+
+    def _scripts(self) -> redis.Redis | redis.RedisCluster:
+        """The client the request path's scripts go through: on one server, a client of the same pool that
+        keeps one connection (redis-py's `single_connection_client`; its lock serialises threads). A worker
+        serves one request at a time, and checking a connection out of the pool and back per command costs
+        about a third of a round trip's CPU in redis-py. Made again in a forked child (a new process id)."""
+        if isinstance(self._redis, redis.RedisCluster):
+            return self._redis
+        if self._script_client is None or self._script_client_pid != os.getpid():
+            with self._cache_guard:
+                if self._script_client is None or self._script_client_pid != os.getpid():
+                    pool = self._redis.connection_pool
+                    self._script_client = redis.Redis(connection_pool=pool, single_connection_client=True)
+                    self._script_client_pid = os.getpid()
+        return self._script_client
 
     def _touch(self, tenant: str, only_known: bool = False) -> None:
         """Redis Cluster only: moves `tenant` up the LRU (adds it unless `only_known`), drops whom it evicts."""
@@ -382,7 +434,10 @@ class RedisStore:
             self._touched.pop(_text(evicted), None)
 
     def _seeded(self, tenant: str, api: str) -> None:
-        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'))
+        # A seed copy's version starts at a random number, not at 1: a process that cached records at some
+        # version must never take a later copy (after a reset or an eviction) at that same version for it.
+        start = str(secrets.randbits(VERSION_START_BITS) + 1)
+        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'), start)
         self._touched.pop(tenant, None)
         self._touch(tenant)
 
@@ -400,9 +455,12 @@ class RedisStore:
 
     def _open(self, reads: _Reads, tenant: str, api: str | None) -> None:
         """One round trip: the values of `tenant` and the server-wide ones and, when `api` is given and
-        the tenant has its seed copy, every record of that API with its version (the LRU touched)."""
+        the tenant has its seed copy, every record of that API with its version (the LRU touched). When
+        the version is the one of the records this process cached, the records are not sent again."""
         names = sorted(self._value_names)
-        reply = self._run(self._open_script, tenant, api or "", len(names), *names)
+        cached = None if api is None else self._cached.get((tenant, api))
+        known = b"" if cached is None or cached.version is None else cached.version
+        reply = self._run(self._open_script, tenant, api or "", known, len(names), *names)
         values, version = reply[0], reply[1]
         read_server_wide = not self._clustered or tenant == SERVER_WIDE  # another slot on a cluster
         for index, name in enumerate(names):
@@ -411,12 +469,31 @@ class RedisStore:
                 reads.values.setdefault((SERVER_WIDE, name), _decoded_or_none(values[2 * index + 1]))
         reads.opened.add(tenant)
         self._touch(tenant, only_known=version is None)
-        if api is not None and version is not None:
-            flat, highest = reply[2], reply[3]
-            rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
-            reads.snapshots[(tenant, api)] = _Snapshot(
-                version, rows, {name: int(high) for name, high in _pairs(highest).items()}
-            )
+        if api is None or version is None:
+            return
+        if len(reply) == 2 and cached is not None and version == known:  # unchanged since cached
+            reads.snapshots[(tenant, api)] = _Snapshot(version, cached.rows, cached.highest)
+            self._remember(tenant, api, cached)
+            return
+        flat, highest = reply[2], reply[3]
+        rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
+        snapshot = _Snapshot(version, rows, {name: int(high) for name, high in _pairs(highest).items()})
+        reads.snapshots[(tenant, api)] = snapshot
+        self._remember(tenant, api, snapshot)
+
+    def _remember(self, tenant: str, api: str, snapshot: _Snapshot) -> None:
+        """Keeps what `snapshot` holds for the next requests of (tenant, api); forgets it if its version is unknown.
+
+        Snapshots never change their dicts in place (a write makes new ones), so the cache and a
+        request may share them."""
+        with self._cache_guard:
+            if snapshot.version is None:
+                self._cached.pop((tenant, api), None)
+                return
+            self._cached[(tenant, api)] = _Snapshot(snapshot.version, snapshot.rows, snapshot.highest)
+            self._cached.move_to_end((tenant, api))
+            while len(self._cached) > CACHED_SNAPSHOTS:
+                self._cached.popitem(last=False)
 
     def _snapshot(self, reads: _Reads, tenant: str, api: str) -> _Snapshot:
         """The tenant's records of `api` as this request read them; the first read makes the seed copy."""
@@ -452,8 +529,11 @@ class RedisStore:
             encoded = _encode(updated).encode()
             if encoded == raw:  # nothing changed: what this request read is the answer, no write
                 return clone_record(updated)
-            if self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded):
-                snapshot.wrote(collection, str(key), encoded)
+            read_at = snapshot.version or b""
+            written = self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded, read_at)
+            if written:  # the new version, or -1: another record was written since this request read
+                snapshot.wrote(collection, str(key), encoded, str(written).encode() if written > 0 else None)
+                self._remember(tenant, api, snapshot)
                 self._touch(tenant)
                 return clone_record(updated)
             reads.forget(tenant, api)  # another writer won: read again
@@ -521,6 +601,7 @@ class RedisStore:
             changes = {"w": writes, "h": {collection: str(high) for collection, high in tx.highest.items()}}
             if self._run(self._commit, tenant, api, snapshot.version or b"", _encode(changes)):
                 snapshot.committed(writes, tx.highest)
+                self._remember(tenant, api, snapshot)
                 self._touch(tenant)
                 return result
             reads.forget(tenant, api)
@@ -575,6 +656,8 @@ class RedisStore:
     def reset(self, tenant: str | None = None) -> None:
         self._reads().clear()
         self._touched.clear()
+        with self._cache_guard:
+            self._cached.clear()
         if tenant is not None and tenant != SERVER_WIDE:
             self._run(self._reset_tenant, tenant)
             if self._clustered:
@@ -609,6 +692,7 @@ class _Snapshot:
     """One tenant's records of one API as one round trip read them (raw JSON), plus this request's writes.
 
     It is the `TransactionSource` of transactions: their commit checks `version` is still current.
+    Its dicts are never changed in place (a write replaces them), so a process's cache can share them.
     """
 
     def __init__(self, version: bytes | None, rows: dict[str, dict[str, bytes]], highest: dict[str, int]) -> None:
@@ -627,18 +711,22 @@ class _Snapshot:
     def highest_id(self, collection: str) -> int:
         return self.highest.get(collection, 0)
 
-    def wrote(self, collection: str, key: str, raw: bytes) -> None:
-        self.rows.setdefault(collection, {})[key] = raw
-        self.version = None
+    def wrote(self, collection: str, key: str, raw: bytes, version: bytes | None) -> None:
+        """One record written; `version` the API's version after it (None: unknown, others wrote too)."""
+        self.rows = {**self.rows, collection: {**self.rows.get(collection, {}), key: raw}}
+        self.version = version
 
     def committed(self, writes: list[list[Any]], highest: dict[str, int]) -> None:
+        rows = dict(self.rows)
+        for collection in {write[0] for write in writes}:
+            rows[collection] = dict(rows.get(collection, {}))
         for collection, key, encoded in writes:
             if encoded is None:
-                self.rows.get(collection, {}).pop(key, None)
+                rows[collection].pop(key, None)
             else:
-                self.rows.setdefault(collection, {})[key] = encoded.encode()
-        for collection, high in highest.items():
-            self.highest[collection] = max(high, self.highest.get(collection, 0))
+                rows[collection][key] = encoded.encode()
+        self.rows = rows
+        self.highest = {**self.highest, **{c: max(high, self.highest.get(c, 0)) for c, high in highest.items()}}
         self.version = None if self.version is None else str(int(self.version) + 1).encode()
 
 
