@@ -21,6 +21,7 @@ from jsonpointer import JsonPointerException, resolve_pointer
 from conformance.evidence import member_basis
 from conformance.exchange_spec import ApiContract, Matched, media_type
 from openapi_model.evidence import DOCUMENTED, Basis, node_basis, response_basis, statuses_basis, weakest
+from openapi_model.values import same_value
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 NOT_JSON: Final = object()
@@ -258,8 +259,8 @@ def _echoes(sent: Any, got: Any) -> bool:
         return _echoes(sent, got["id"])  # a relation sent by id, answered expanded
     if isinstance(sent, dict | list) or isinstance(got, dict | list) or got is None:
         return False
-    if str(sent) == str(got):
-        return True  # an id or number answered as a string, or the other way round
+    if str(sent) == str(got) or same_value(sent, got):
+        return True  # an id or number answered as a string, or the other way round (150000 as "150000.00")
     return _same_moment(str(sent), str(got))
 
 

@@ -379,12 +379,27 @@ def _with_exact_amounts(ctx: RequestContext, contract: Record) -> Record:
 
 def _amount_text(amount: Any, places: Decimal) -> Any:
     """`150000` → `"150000.00"`; null, and what is not a number (a value the rules refuse), as it is."""
+    if isinstance(amount, str) and _is_amount_text(amount, places):
+        return amount  # as stored: the common case, kept cheap
     if isinstance(amount, bool) or not isinstance(amount, int | float | str | Decimal):
         return amount
     try:
         return f"{Decimal(str(amount).strip()).quantize(places):f}"
     except (InvalidOperation, ValueError):
         return amount
+
+
+def _is_amount_text(text: str, places: Decimal) -> bool:
+    """Whether `text` is already an amount as answered: digits without leading zeros, then `places` decimals."""
+    whole, dot, fraction = text.partition(".")
+    digits = whole + fraction
+    return (
+        bool(dot and whole)
+        and len(fraction) == -int(places.as_tuple().exponent)
+        and digits.isascii()
+        and digits.isdigit()
+        and (whole == "0" or not whole.startswith("0"))
+    )
 
 
 @functools.cache

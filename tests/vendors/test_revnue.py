@@ -719,3 +719,33 @@ def test_a_json_number_is_read_as_a_double_as_drf_reads_it(api: Revnue) -> None:
         "PATCH", BUY_SIDE, {"nrc": 999999999999998.99, "total_contract_spend_value": "999999999999999"}
     )
     assert after["nrc"] == after["total_contract_spend_value"] == "999999999999999.00"
+
+
+def test_the_representation_of_amounts_is_marked_as_an_inference() -> None:
+    """Strings in answers (`MoneyAmount`) and in requests (`DecimalString`) are DRF's defaults, not documented."""
+    for name in ("MoneyAmount", "OptionalMoneyAmount", "DecimalString"):
+        schema = SPEC.schema(name)
+        assert schema["x-likely"] is True and "DecimalField" in schema["x-likely-source"], name
+    answered = [*SPEC.schema("Contract")["properties"].values(), *SPEC.schema("ExpenditureType")["properties"].values()]
+    assert sum(member.get("format") == "decimal" and member.get("x-likely") is True for member in answered) == 8
+
+
+def test_a_read_answering_amounts_as_json_numbers_breaks_no_documented_rule(api: Revnue) -> None:
+    """A faithful target may answer plain JSON numbers instead of DRF's strings: at most a difference."""
+    from openapi_schema_validator import OAS30ReadValidator
+
+    from conformance.apis import discover
+    from conformance.evidence import fuzz_basis, operation_by_label
+
+    revnue = discover()["revnue"]
+    operation = operation_by_label(revnue, "GET /api/v2/contract/{id}")
+    assert operation is not None
+    schema = operation.definition["responses"]["200"]["content"]["application/json"]["schema"]
+    as_read = api.contract(BUY_SIDE)
+    assert list(OAS30ReadValidator(schema).iter_errors(as_read)) == []
+    expenditure = {**as_read["expenditure_type"], "opex_actual": 150000.0}
+    numbers = {**as_read, **{name: float(as_read[name]) for name in AMOUNTS}, "expenditure_type": expenditure}
+    assert len(list(OAS30ReadValidator(schema).iter_errors(numbers))) == 7
+    body = json.dumps(numbers).encode()
+    basis = fuzz_basis(revnue, "response_schema_conformance", operation, status=200, response_body=body)
+    assert not basis.documented
