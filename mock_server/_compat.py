@@ -1,21 +1,39 @@
-"""The one internal of a library the mock relies on, with the versions it was checked against.
+"""The internals of libraries the mock relies on, each with the versions it was checked against.
 
-ASGI has no message for "close the connection without answering", yet the `reset` and `empty`
-faults need exactly that (and `truncated` needs to close after part of a body without uvicorn
-logging an error). uvicorn's `receive` callable is a bound method of its request-response cycle,
-whose `transport` is the connection's asyncio transport. `tests/test_faults.py` checks that the
-transport is found and that the client sees a reset and an empty reply.
+1. uvicorn's connection transport (the faults). ASGI has no message for "close the connection
+without answering", yet the `reset` and `empty` faults need exactly that (and `truncated` needs to
+close after part of a body without uvicorn logging an error). uvicorn's `receive` callable is a bound
+method of its request-response cycle, whose `transport` is the connection's asyncio transport.
+`tests/test_faults.py` checks that the transport is found and that the client sees a reset and an
+empty reply.
+
+2. What Connexion imports and serving never uses (`defer_unused_imports`, cold start). Importing any
+module of Connexion runs its package `__init__`, which imports its apps, whose base module imports
+`starlette.testclient` (httpx, and with it rich, click, pygments); `connexion.security` imports httpx
+(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s). Together
+about half the import time of the mock; none is used by a mock serving its bundled specs.
+`tests/test_cli_startup.py` checks that `contract-mock serve` answers without importing them, and that
+Connexion's package names still work after.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import struct
+import sys
+import warnings
 from typing import Any
 
 import uvicorn
 
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
+CHECKED_CONNEXION = ((3, 0), (3, 4))  # [from, to): its package `__init__` only re-exports names of its modules
+# Starlette deprecates its test client with httpx (not with httpx2), at import: Connexion's package imports it.
+TESTCLIENT_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
+# Connexion's package, and what Connexion imports with a plain `import NAME` and uses only inside
+# functions a mock serving its bundled specs never calls (a token-info client, remote `$ref`s).
+DEFERRED_PACKAGES = ("connexion", "httpx", "requests")
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -40,3 +58,53 @@ def reset(transport: Any) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+def defer_unused_imports() -> bool:
+    """Before anything imports Connexion: let the mock import Connexion's modules without running its
+    package `__init__`, and leave httpx and `requests` unloaded. Each package runs its `__init__` when a
+    name it defines is first looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), so nothing changes
+    for code that does use them.
+
+    Does nothing (False) when Connexion is already imported or is not a checked version.
+    """
+    if any(name in sys.modules for name in DEFERRED_PACKAGES) or not _connexion_checked():
+        return False
+    for name in DEFERRED_PACKAGES:
+        _defer_package_init(name)
+    return True
+
+
+def _connexion_checked() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("connexion")
+    except PackageNotFoundError:
+        return False
+    low, high = CHECKED_CONNEXION
+    return low <= _version(installed) < high
+
+
+def _defer_package_init(name: str) -> None:
+    """The package `name` in `sys.modules` as the import system makes it (spec, path, file), its
+    submodules importable, its `__init__` not yet run: it runs when a name the package itself defines
+    is first looked up. (The standard library's `LazyLoader` does not do: any `import name` after the
+    first reads the module's `__spec__`, which makes it load.)"""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def run_init(attribute: str) -> Any:
+        if importlib.util.find_spec(f"{name}.{attribute}") is not None:
+            raise AttributeError(attribute)  # a submodule: `from package import module` then imports it
+        del package.__dict__["__getattr__"]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+            loader.exec_module(package)
+        return getattr(package, attribute)
+
+    package.__getattr__ = run_init  # type: ignore[method-assign]
+    sys.modules[name] = package

@@ -14,14 +14,16 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-# Connexion imports Starlette's test client, which warns at import that it is deprecated with httpx:
-# noise in every command and in users' pytest runs about code the mock never calls. Every entry point
-# (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning is ignored.
+from mock_server._compat import TESTCLIENT_DEPRECATION
+
+# Connexion's package imports Starlette's test client, which warns at import that it is deprecated with
+# httpx: noise in every command and in users' pytest runs about code the mock never calls. Every entry
+# point (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning
+# is ignored. (`contract-mock serve` does not run Connexion's package at all: `_compat.defer_unused_imports`.)
 with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
-    import starlette.testclient  # noqa: F401
+    warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+    from connexion.middleware import ConnexionMiddleware
 # isort: split
-from connexion import ConnexionMiddleware
 from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -91,7 +93,9 @@ class MockApp:
             await self.middleware(scope, receive, send)
 
     def test_client(self, **kwargs: Any) -> TestClient:
-        from starlette.testclient import TestClient  # tests only: serving never imports it
+        with warnings.catch_warnings():  # tests only: serving never imports it
+            warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+            from starlette.testclient import TestClient
 
         return TestClient(self, **kwargs)
 

@@ -5,9 +5,17 @@ The settings are the ones `contract-mock serve` was given, handed over whole (`S
 
 from __future__ import annotations
 
-from mock_server.app import MockApp, create_app
+from typing import TYPE_CHECKING
+
+from mock_server import _compat
 from mock_server.config import Settings
+
+if TYPE_CHECKING:
+    from mock_server.app import MockApp
 
 
 def create() -> MockApp:
+    _compat.defer_unused_imports()  # as `contract-mock serve` does, before the app is imported
+    from mock_server.app import create_app
+
     return create_app(Settings.from_environment())

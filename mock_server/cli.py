@@ -139,6 +139,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> int:
+    from mock_server import _compat
+
+    _compat.defer_unused_imports()  # first: what Connexion imports and serving never uses stays unloaded
     import uvicorn
 
     from mock_server.app import StartupError, create_app
