@@ -10,8 +10,8 @@ a shared machine falls on both alike. For each start: the wall time from spawn t
 the CPU time the server process had used by then (`/proc/PID/stat`, far less sensitive to load).
 
 `--phases N`: the CPU time of each step of start-up in process, N runs per tree (median): interpreter,
-`import uvicorn`, `import mock_server.app`, `create_app` with every API, the first request (a read,
-in process). The same steps as `contract-mock serve`, without the socket.
+`import uvicorn`, `import mock_server.app`, `create_app` with every API and the settings `serve` makes,
+the first request (a read, in process). The same steps as `contract-mock serve`, without the socket.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ import uvicorn
 marks["import uvicorn"] = cpu()
 import mock_server.app
 marks["import mock_server.app"] = cpu()
-from mock_server.config import Settings
-app = mock_server.app.create_app(Settings(limits=False))
+from mock_server import cli
+settings = cli.settings_from_args(cli.build_parser().parse_args(["serve", "--limits", "off"]))
+app = mock_server.app.create_app(settings)
 marks["create_app"] = cpu()
 request = json.loads(sys.argv[1])
 async def first_request():

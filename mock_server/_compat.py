@@ -14,15 +14,26 @@ module of Connexion runs its package `__init__`, which imports its apps, whose b
 about half the import time of the mock; none is used by a mock serving its bundled specs.
 `tests/test_cli_startup.py` checks that `contract-mock serve` answers without importing them, and that
 Connexion's package names still work after.
+
+3. Connexion's validation of each spec against the OpenAPI schema, remembered between starts
+(`connexion_validation_remembered`): `tests/test_app.py` checks that an unchanged valid spec is not
+validated twice and that an invalid one is still refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import importlib.util
+import json
 import socket
 import struct
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -75,6 +86,7 @@ def defer_unused_imports() -> bool:
     return True
 
 
+@functools.cache
 def _connexion_checked() -> bool:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -108,3 +120,61 @@ def _defer_package_init(name: str) -> None:
 
     package.__getattr__ = run_init  # type: ignore[method-assign]
     sys.modules[name] = package
+
+
+@contextlib.contextmanager
+def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
+    """While open (in this thread), Connexion validates a spec against the OpenAPI schema only if it has
+    not validated the very same document before: `add_api` validates every spec at every start, the
+    largest part of `create_app`, and Connexion has no option to skip it.
+
+    A spec that passed leaves an empty marker file in `cache_dir`, named by the SHA-256 of Connexion's
+    and jsonschema's versions and the document as canonical JSON: a changed spec or library has another
+    name (never stale), a spec that failed leaves none (it fails again, the same way), and concurrent
+    workers at worst both validate and write the same empty file. Without `cache_dir`, with a document
+    that is not plain JSON, a cache that cannot be written, or an unchecked Connexion: plain validation.
+    """
+    if cache_dir is None or not _connexion_checked():
+        yield
+        return
+    _install_remembered_validation()
+    previous = getattr(_REMEMBERING, "cache_dir", None)
+    _REMEMBERING.cache_dir = cache_dir
+    try:
+        yield
+    finally:
+        _REMEMBERING.cache_dir = previous
+
+
+_REMEMBERING = threading.local()
+
+
+@functools.cache
+def _install_remembered_validation() -> None:
+    from connexion.spec import Specification
+
+    validate = Specification.__dict__["_validate_spec"].__func__
+
+    def remembered(cls: type, spec: dict[str, Any]) -> None:
+        cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
+        marker = _validation_marker(cache_dir, spec) if cache_dir is not None else None
+        if marker is not None and marker.exists():
+            return
+        validate(cls, spec)
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+
+    Specification._validate_spec = classmethod(remembered)
+
+
+def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
+    from importlib.metadata import version
+
+    try:
+        document = json.dumps(spec, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None  # dates, sets, NaN…: no canonical form, no shortcut
+    key = hashlib.sha256(f"{version('connexion')}\n{version('jsonschema')}\n{document}".encode())
+    return cache_dir / "connexion-valid" / key.hexdigest()

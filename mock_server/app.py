@@ -14,14 +14,14 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mock_server._compat import TESTCLIENT_DEPRECATION
+from mock_server import _compat
 
 # Connexion's package imports Starlette's test client, which warns at import that it is deprecated with
 # httpx: noise in every command and in users' pytest runs about code the mock never calls. Every entry
 # point (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning
 # is ignored. (`contract-mock serve` does not run Connexion's package at all: `_compat.defer_unused_imports`.)
 with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+    warnings.filterwarnings("ignore", message=_compat.TESTCLIENT_DEPRECATION)
     from connexion.middleware import ConnexionMiddleware
 # isort: split
 from connexion.exceptions import InvalidSpecification
@@ -94,7 +94,7 @@ class MockApp:
 
     def test_client(self, **kwargs: Any) -> TestClient:
         with warnings.catch_warnings():  # tests only: serving never imports it
-            warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+            warnings.filterwarnings("ignore", message=_compat.TESTCLIENT_DEPRECATION)
             from starlette.testclient import TestClient
 
         return TestClient(self, **kwargs)
@@ -134,8 +134,9 @@ def create_app(
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin_app)
-    for vendor in vendors.values():
-        _add_vendor_api(middleware, state, vendor)
+    with _compat.connexion_validation_remembered(settings.cache_dir):
+        for vendor in vendors.values():
+            _add_vendor_api(middleware, state, vendor)
     rendering = ErrorRendering(specs)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))

@@ -10,7 +10,15 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, DEFAULT_TODAY, SETTINGS_ENV, STORE_ENV, Settings
+from mock_server.config import (
+    DEFAULT_FIXTURES_DIR,
+    DEFAULT_SPEC_DIR,
+    DEFAULT_TODAY,
+    SETTINGS_ENV,
+    STORE_ENV,
+    Settings,
+    user_cache_dir,
+)
 
 
 def _today(value: str) -> dt.date | None:
@@ -135,6 +143,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         tenant_idle_ttl_seconds=args.tenant_idle_ttl,
         limits=args.limits == "on",
         faults_file=args.faults,
+        cache_dir=user_cache_dir(),
     )
 
 
