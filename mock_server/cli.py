@@ -30,6 +30,8 @@ def _today(value: str) -> dt.date | None:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or 'system', got {value!r}") from exc
 
 
+# No vendor API is a WebSocket: uvicorn then does not import a WebSocket implementation at start (cold start).
+NO_WEBSOCKETS = "none"
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -178,12 +180,13 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         os.environ[SETTINGS_ENV] = settings.to_json()
         uvicorn.run(
             "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-            lifespan="on", log_level=log_level, access_log=access_log,
+            lifespan="on", log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
         )  # fmt: skip
         return 0
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log
-    )
+        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
+        ws=NO_WEBSOCKETS,
+    )  # fmt: skip
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 

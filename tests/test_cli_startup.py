@@ -12,7 +12,7 @@ from importlib.metadata import version
 import httpx
 import pytest
 
-from launcher.servers import free_port, serve_command, start_server, stop_process
+from launcher.servers import bundled_mock, free_port, serve_command, start_server, stop_process
 from mock_server import _compat
 
 VERSION = version("contract-mock-kit")
@@ -143,3 +143,16 @@ def _first_read_status(url: str, process: subprocess.Popen[bytes]) -> int:
         except httpx.TransportError:
             time.sleep(0.05)
     raise AssertionError(f"the mock did not answer (exit status {process.returncode})")
+
+
+def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is() -> None:
+    """No vendor API is a WebSocket (`serve` runs uvicorn with `ws="none"`): the upgrade is ignored, not a 500."""
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
+    with bundled_mock() as url:
+        plain = httpx.get(f"{url}/elevate/customer-contracts/1", headers=READER, timeout=10)
+        upgraded = httpx.get(
+            f"{url}/elevate/customer-contracts/1",
+            headers={**READER, **upgrade, "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
+            timeout=10,
+        )
+    assert (upgraded.status_code, upgraded.json()) == (plain.status_code, plain.json()) == (200, plain.json())
