@@ -113,7 +113,7 @@ def create_app(
     # Connexion logs a warning on every request to an operation with several request content types.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
-    specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml") for name in vendors}
+    specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml", cache_dir=settings.cache_dir) for name in vendors}
     fixtures = {name: load_fixtures(vendor, settings.fixtures_dir) for name, vendor in vendors.items()}
     state = MockState(
         settings=settings,
