@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mock_server import _compat
+from mock_server import _compat, startup
 from mock_server.config import Settings
 
 if TYPE_CHECKING:
@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def create() -> MockApp:
-    _compat.defer_unused_imports()  # as `contract-mock serve` does, before the app is imported
-    from mock_server.app import create_app
+    with startup.collector_paused():  # as `contract-mock serve` builds its app
+        _compat.defer_unused_imports()
+        from mock_server.app import create_app
 
-    return create_app(Settings.from_environment())
+        return create_app(Settings.from_environment())

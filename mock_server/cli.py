@@ -150,28 +150,31 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> int:
-    from mock_server import _compat
+    from mock_server import startup
 
-    _compat.defer_unused_imports()  # first: what Connexion imports and serving never uses stays unloaded
-    import uvicorn
+    with startup.collector_paused():
+        from mock_server import _compat
 
-    from mock_server.app import StartupError, create_app
-    from mock_server.engine.spec import SpecError
-    from mock_server.state.fixtures import FixtureError
-    from mock_server.state.store import StoreUnavailable
+        _compat.defer_unused_imports()  # first: what Connexion imports and serving never uses stays unloaded
+        import uvicorn
 
-    try:
-        listener = _listen(settings.host, settings.port)
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
-        return 2
-    try:
-        app = create_app(settings)
-    except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
-        listener.close()
-        print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
-        return 2
+        from mock_server.app import StartupError, create_app
+        from mock_server.engine.spec import SpecError
+        from mock_server.state.fixtures import FixtureError
+        from mock_server.state.store import StoreUnavailable
+
+        try:
+            listener = _listen(settings.host, settings.port)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+            return 2
+        try:
+            app = create_app(settings)
+        except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
+            listener.close()
+            print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
+            return 2
     for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
     if workers > 1:

@@ -156,3 +156,23 @@ def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is() -> No
             timeout=10,
         )
     assert (upgraded.status_code, upgraded.json()) == (plain.status_code, plain.json()) == (200, plain.json())
+
+
+def test_the_collector_is_paused_while_the_app_is_built_and_on_again_after() -> None:
+    """`startup.collector_paused` (cold start): what start-up built is frozen, and collection goes on after."""
+    script = (
+        "import gc\n"
+        "from mock_server import startup\n"
+        "with startup.collector_paused():\n"
+        "    assert not gc.isenabled()\n"
+        "    from mock_server.app import create_app\n"
+        "    create_app()\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 100_000, gc.get_freeze_count()\n"
+        "gc.disable()\n"
+        "with startup.collector_paused():\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"  # a process that had it off keeps it off
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
