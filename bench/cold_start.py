@@ -35,23 +35,30 @@ from mock_server.vendors import discover
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PHASES_SCRIPT = """
-import asyncio, json, resource, sys
+import json, resource, sys
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 marks = {"interpreter": cpu()}
-from mock_server import _compat
-if hasattr(_compat, "defer_unused_imports"):
-    _compat.defer_unused_imports()
-import uvicorn
-marks["import uvicorn"] = cpu()
-import mock_server.app
-marks["import mock_server.app"] = cpu()
-from mock_server import cli
-settings = cli.settings_from_args(cli.build_parser().parse_args(["serve", "--limits", "off"]))
-app = mock_server.app.create_app(settings)
-marks["create_app"] = cpu()
+import contextlib, importlib.util
+paused = contextlib.nullcontext()
+if importlib.util.find_spec("mock_server.startup"):  # the steps as `serve` takes them in each tree
+    from mock_server import startup
+    paused = startup.collector_paused()
+with paused:
+    from mock_server import _compat
+    if hasattr(_compat, "defer_unused_imports"):
+        _compat.defer_unused_imports()
+    import uvicorn
+    marks["import uvicorn"] = cpu()
+    import mock_server.app
+    marks["import mock_server.app"] = cpu()
+    from mock_server import cli
+    settings = cli.settings_from_args(cli.build_parser().parse_args(["serve", "--limits", "off"]))
+    app = mock_server.app.create_app(settings)
+    marks["create_app"] = cpu()
 request = json.loads(sys.argv[1])
+import asyncio
 async def first_request():
     sent = []
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
