@@ -170,11 +170,16 @@ def _install_remembered_validation() -> None:
 
 
 def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
-    from importlib.metadata import version
-
     try:
         document = json.dumps(spec, sort_keys=True, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None  # dates, sets, NaN…: no canonical form, no shortcut
-    key = hashlib.sha256(f"{version('connexion')}\n{version('jsonschema')}\n{document}".encode())
+    key = hashlib.sha256(f"{_validating_libraries()}\n{document}".encode())
     return cache_dir / "connexion-valid" / key.hexdigest()
+
+
+@functools.cache
+def _validating_libraries() -> str:
+    from importlib.metadata import version
+
+    return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"

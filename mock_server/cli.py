@@ -9,6 +9,7 @@ import socket
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from mock_server.config import (
     DEFAULT_FIXTURES_DIR,
@@ -57,9 +58,20 @@ def _positive(value: str) -> int:
     return number
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (not at every start)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **_: Any) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, help="show the version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"{parser.prog} {version('contract-mock-kit')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contract-mock", description="Stateful mock of four contract APIs")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('contract-mock-kit')}")
+    parser.add_argument("--version", action=_PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=Settings.host, help=f"address to bind (default: {Settings.host})")
