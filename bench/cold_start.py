@@ -4,7 +4,8 @@
     .venv/bin/python bench/cold_start.py --tree after=. --phases 5
 
 Each `--tree NAME=DIR` is a source tree of this project (e.g. `git archive main | tar -x -C DIR`); its
-mock runs as `python -m mock_server.cli serve` from that directory, with this venv. Starts alternate
+mock runs as `python -m mock_server.cli serve` from that directory, with this venv; `--prism` adds
+Prism serving the probe API's spec alone (as `make bench` compares them). Starts alternate
 between the trees (run i starts tree A first when i is even, B first when odd), so background load on
 a shared machine falls on both alike. For each start: the wall time from spawn to the first 2xx, and
 the CPU time the server process had used by then (`/proc/PID/stat`, far less sensitive to load).
@@ -17,23 +18,26 @@ the first request (a read, in process). The same steps as `contract-mock serve`,
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mix import BASE_TOKEN, MixBuilder, Target, auth_scheme
-from servers import HOST, free_port, seconds_to_first_success
+from servers import HOST, ensure_prism, free_port, seconds_to_first_success, start_prism
 
 from launcher.servers import serve_command, stop_process
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
 from mock_server.vendors import discover
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PRISM_DIR = Path(__file__).parent / ".prism"
 PHASES_SCRIPT = """
 import json, resource, sys
 def cpu():
@@ -94,12 +98,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def cold_start(tree: Path, read: bytes) -> tuple[float, float]:
+def cold_start(spawn: Callable[[int], subprocess.Popen[bytes]], read: bytes) -> tuple[float, float]:
     """(wall seconds from spawn to the first 2xx to `read`, the server's CPU seconds by then)."""
     port = free_port()
     request = read.replace(b"{PORT}", str(port).encode())
     started = time.perf_counter()
-    process = start(tree, port)
+    process = spawn(port)
     try:
         wall = seconds_to_first_success(process, started, port, request)
         return wall, cpu_seconds(process.pid)
@@ -107,9 +111,10 @@ def cold_start(tree: Path, read: bytes) -> tuple[float, float]:
         stop_process(process)
 
 
-def probe_read(api: str, tree: Path) -> tuple[bytes, str, str]:
+def probe_read(api: str, tree: Path) -> tuple[bytes, bytes, str, str]:
     """A read the mock answers with 2xx (the mix's first call), as raw bytes with a `{PORT}` placeholder,
-    plus its path and Authorization header (for the in-process first request)."""
+    the same read as Prism is sent it (no prefix, `Bearer`), plus its path and Authorization header
+    (for the in-process first request)."""
     vendor = discover()[api]
     port = free_port()
     process = start(tree, port)
@@ -119,12 +124,17 @@ def probe_read(api: str, tree: Path) -> tuple[bytes, str, str]:
         seconds_to_first_success(process, time.perf_counter(), port, spec_probe)
         mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(target)
         call = mix.raw_requests(target, f"{BASE_TOKEN}.bench-probe")[0]["raw"]
+        prism_call = mix.raw_requests(Target(HOST, port, "", "Bearer"), f"{BASE_TOKEN}.bench-probe")[0]["raw"]
     finally:
         stop_process(process)
     head = call.split("\r\n")
     path = head[0].split(" ")[1]
     authorization = next(line.split(": ", 1)[1] for line in head if line.lower().startswith("authorization:"))
-    return call.replace(f"{HOST}:{port}", f"{HOST}:{{PORT}}").encode("latin-1"), path, authorization
+
+    def templated(raw: str) -> bytes:
+        return raw.replace(f"{HOST}:{port}", f"{HOST}:{{PORT}}").encode("latin-1")
+
+    return templated(call), templated(prism_call), path, authorization
 
 
 def phases(tree: Path, path: str, authorization: str) -> dict[str, Any]:
@@ -150,17 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
     parser.add_argument("--api", default="elevate", help="the API whose read is the probe (every API is served)")
     parser.add_argument("--runs", type=int, default=9, help="cold starts per tree")
+    parser.add_argument("--prism", action="store_true", help="also Prism serving the probe API's spec alone")
     parser.add_argument("--phases", type=int, default=0, metavar="N", help="also the in-process CPU split, N runs")
     parser.add_argument("--results", type=Path, default=None, help="write every figure as JSON here")
     args = parser.parse_args(argv)
     trees = {name: Path(path).resolve() for name, path in (entry.split("=", 1) for entry in args.tree)}
-    read, path, authorization = probe_read(args.api, next(iter(trees.values())))
+    read, prism_read, path, authorization = probe_read(args.api, next(iter(trees.values())))
+    starters: dict[str, tuple[Callable[[int], subprocess.Popen[bytes]], bytes]] = {
+        name: (functools.partial(start, tree), read) for name, tree in trees.items()
+    }
+    if args.prism:
+        prism = ensure_prism(PRISM_DIR)
+        spec = DEFAULT_SPEC_DIR / f"{args.api}.yaml"
+        starters[f"prism ({args.api} only)"] = (functools.partial(start_prism, prism, spec), prism_read)
     load = {"before": os.getloadavg()[0]}
-    starts: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    starts: dict[str, list[tuple[float, float]]] = {name: [] for name in starters}
     for run in range(args.runs):
-        order = list(trees) if run % 2 == 0 else list(reversed(trees))
+        order = list(starters) if run % 2 == 0 else list(reversed(starters))
         for name in order:
-            starts[name].append(cold_start(trees[name], read))
+            starts[name].append(cold_start(*starters[name]))
     split: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     for _ in range(args.phases):
         for name, tree in trees.items():
@@ -171,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, timings in starts.items():
         walls, cpus = [w for w, _ in timings], [c for _, c in timings]
         walls_text = f"wall median {median_ms(walls)} ms {spread(walls)}"
-        print(f"  {name:<8} {walls_text}; server CPU median {median_ms(cpus)} ms {spread(cpus)}; n={len(walls)}")
+        print(f"  {name:<10} {walls_text}; server CPU median {median_ms(cpus)} ms {spread(cpus)}; n={len(walls)}")
     for name, runs in split.items():
         if runs:
             steps = {step: median_ms([r["steps"][step] for r in runs]) for step in runs[0]["steps"]}
