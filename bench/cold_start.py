@@ -44,9 +44,10 @@ def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 marks = {"interpreter": cpu()}
-import contextlib, importlib.util
+import contextlib
+request = json.loads(sys.argv[1])
 paused = contextlib.nullcontext()
-if importlib.util.find_spec("mock_server.startup"):  # the steps as `serve` takes them in each tree
+if request["tree_pauses_the_collector"]:  # the steps as `serve` takes them in each tree
     from mock_server import startup
     paused = startup.collector_paused()
 with paused:
@@ -61,7 +62,6 @@ with paused:
     settings = cli.settings_from_args(cli.build_parser().parse_args(["serve", "--limits", "off"]))
     app = mock_server.app.create_app(settings)
     marks["create_app"] = cpu()
-request = json.loads(sys.argv[1])
 import asyncio
 async def first_request():
     sent = []
@@ -139,7 +139,9 @@ def probe_read(api: str, tree: Path) -> tuple[bytes, bytes, str, str]:
 
 def phases(tree: Path, path: str, authorization: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    request = json.dumps({"path": path, "authorization": authorization})
+    # Not `find_spec`: the editable install would find a module a tree lacks in this checkout.
+    pauses = (tree / "mock_server" / "startup.py").exists()
+    request = json.dumps({"path": path, "authorization": authorization, "tree_pauses_the_collector": pauses})
     done = subprocess.run(
         [sys.executable, "-c", PHASES_SCRIPT, request], cwd=tree, env=env, capture_output=True, text=True, check=True
     )
@@ -187,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     loads = f"{load['before']:.1f} → {load['after']:.1f}"
     print(f"cold start, spawn to first 2xx (GET {path}), every API; load average {loads}")
     for name, timings in starts.items():
+        if not timings:
+            continue
         walls, cpus = [w for w, _ in timings], [c for _, c in timings]
         walls_text = f"wall median {median_ms(walls)} ms {spread(walls)}"
         print(f"  {name:<10} {walls_text}; server CPU median {median_ms(cpus)} ms {spread(cpus)}; n={len(walls)}")
