@@ -108,14 +108,16 @@ def _defer_package_init(name: str) -> None:
         return
     package = importlib.util.module_from_spec(spec)
     loader = spec.loader
+    once = threading.Lock()
 
     def run_init(attribute: str) -> Any:
         if importlib.util.find_spec(f"{name}.{attribute}") is not None:
             raise AttributeError(attribute)  # a submodule: `from package import module` then imports it
-        del package.__dict__["__getattr__"]
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
-            loader.exec_module(package)
+        with once:
+            if package.__dict__.pop("__getattr__", None) is not None:  # not run by another thread meanwhile
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+                    loader.exec_module(package)
         return getattr(package, attribute)
 
     package.__getattr__ = run_init  # type: ignore[method-assign]
