@@ -1,24 +1,54 @@
-"""The internals of libraries the mock relies on, with the versions they were checked against.
+"""The internals of libraries the mock relies on, each with the versions it was checked against.
 
-uvicorn's connection transport (below) and jsonschema's `evolve` (further below, kept per subschema).
+1. uvicorn's connection transport (the faults). ASGI has no message for "close the connection
+without answering", yet the `reset` and `empty` faults need exactly that (and `truncated` needs to
+close after part of a body without uvicorn logging an error). uvicorn's `receive` callable is a bound
+method of its request-response cycle, whose `transport` is the connection's asyncio transport.
+`tests/test_faults.py` checks that the transport is found and that the client sees a reset and an
+empty reply.
 
-ASGI has no message for "close the connection without answering", yet the `reset` and `empty`
-faults need exactly that (and `truncated` needs to close after part of a body without uvicorn
-logging an error). uvicorn's `receive` callable is a bound method of its request-response cycle,
-whose `transport` is the connection's asyncio transport. `tests/test_faults.py` checks that the
-transport is found and that the client sees a reset and an empty reply.
+2. What Connexion imports and serving never uses (`defer_unused_imports`, cold start). Importing any
+module of Connexion runs its package `__init__`, which imports its apps, whose base module imports
+`starlette.testclient` (httpx, and with it rich, click, pygments); `connexion.security` imports httpx
+(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s). Together
+about half the import time of the mock; none is used by a mock serving its bundled specs.
+`tests/test_cli_startup.py` checks that `contract-mock serve` answers without importing them, and that
+Connexion's package names still work after.
+
+3. Connexion's validation of each spec against the OpenAPI schema, remembered between starts
+(`connexion_validation_remembered`): `tests/test_app.py` checks that an unchanged valid spec is not
+validated twice and that an invalid one is still refused.
+
+4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
+checks that they report exactly what the library's own do, on every schema of every spec.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import importlib.metadata
+import importlib.util
+import json
 import socket
 import struct
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
+CHECKED_CONNEXION = ((3, 0), (3, 4))  # [from, to): its package `__init__` only re-exports names of its modules
+# Starlette deprecates its test client with httpx (not with httpx2), at import: Connexion's package imports it.
+TESTCLIENT_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
+# Connexion's package, and what Connexion imports with a plain `import NAME` and uses only inside
+# functions a mock serving its bundled specs never calls (a token-info client, remote `$ref`s).
+DEFERRED_PACKAGES = ("connexion", "httpx", "requests")
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -114,3 +144,119 @@ def with_kept_subschema_validators(validator_class: Any) -> Any:
 
     kept_class.evolve = evolve
     return kept_class
+
+
+def defer_unused_imports() -> bool:
+    """Before anything imports Connexion: let the mock import Connexion's modules without running its
+    package `__init__`, and leave httpx and `requests` unloaded. Each package runs its `__init__` when a
+    name it defines is first looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), so nothing changes
+    for code that does use them.
+
+    Does nothing (False) when Connexion is already imported or is not a checked version.
+    """
+    if any(name in sys.modules for name in DEFERRED_PACKAGES) or not _connexion_checked():
+        return False
+    for name in DEFERRED_PACKAGES:
+        _defer_package_init(name)
+    return True
+
+
+@functools.cache
+def _connexion_checked() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("connexion")
+    except PackageNotFoundError:
+        return False
+    low, high = CHECKED_CONNEXION
+    return low <= _version(installed) < high
+
+
+def _defer_package_init(name: str) -> None:
+    """The package `name` in `sys.modules` as the import system makes it (spec, path, file), its
+    submodules importable, its `__init__` not yet run: it runs when a name the package itself defines
+    is first looked up. (The standard library's `LazyLoader` does not do: any `import name` after the
+    first reads the module's `__spec__`, which makes it load.)"""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    once = threading.Lock()
+
+    def run_init(attribute: str) -> Any:
+        if importlib.util.find_spec(f"{name}.{attribute}") is not None:
+            raise AttributeError(attribute)  # a submodule: `from package import module` then imports it
+        with once:
+            if package.__dict__.pop("__getattr__", None) is not None:  # not run by another thread meanwhile
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=TESTCLIENT_DEPRECATION)
+                    loader.exec_module(package)
+        return getattr(package, attribute)
+
+    package.__getattr__ = run_init  # type: ignore[method-assign]
+    sys.modules[name] = package
+
+
+@contextlib.contextmanager
+def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
+    """While open (in this thread), Connexion validates a spec against the OpenAPI schema only if it has
+    not validated the very same document before: `add_api` validates every spec at every start, the
+    largest part of `create_app`, and Connexion has no option to skip it.
+
+    A spec that passed leaves an empty marker file in `cache_dir`, named by the SHA-256 of Connexion's
+    and jsonschema's versions and the document as canonical JSON: a changed spec or library has another
+    name (never stale), a spec that failed leaves none (it fails again, the same way), and concurrent
+    workers at worst both validate and write the same empty file. Without `cache_dir`, with a document
+    that is not plain JSON, a cache that cannot be written, or an unchecked Connexion: plain validation.
+    """
+    if cache_dir is None or not _connexion_checked():
+        yield
+        return
+    _install_remembered_validation()
+    previous = getattr(_REMEMBERING, "cache_dir", None)
+    _REMEMBERING.cache_dir = cache_dir
+    try:
+        yield
+    finally:
+        _REMEMBERING.cache_dir = previous
+
+
+_REMEMBERING = threading.local()
+
+
+@functools.cache
+def _install_remembered_validation() -> None:
+    from connexion.spec import Specification
+
+    validate = Specification.__dict__["_validate_spec"].__func__
+
+    def remembered(cls: type, spec: dict[str, Any]) -> None:
+        cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
+        marker = _validation_marker(cache_dir, spec) if cache_dir is not None else None
+        if marker is not None and marker.exists():
+            return
+        validate(cls, spec)
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+
+    Specification._validate_spec = classmethod(remembered)
+
+
+def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
+    try:
+        document = json.dumps(spec, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None  # dates, sets, NaN…: no canonical form, no shortcut
+    key = hashlib.sha256(f"{_validating_libraries()}\n{document}".encode())
+    return cache_dir / "connexion-valid" / key.hexdigest()
+
+
+@functools.cache
+def _validating_libraries() -> str:
+    from importlib.metadata import version
+
+    return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"

@@ -14,14 +14,16 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-# Connexion imports Starlette's test client, which warns at import that it is deprecated with httpx:
-# noise in every command and in users' pytest runs about code the mock never calls. Every entry point
-# (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning is ignored.
+from mock_server import _compat
+
+# Connexion's package imports Starlette's test client, which warns at import that it is deprecated with
+# httpx: noise in every command and in users' pytest runs about code the mock never calls. Every entry
+# point (cli, asgi, testing) imports this module before anything imports Connexion; only that one warning
+# is ignored. (`contract-mock serve` does not run Connexion's package at all: `_compat.defer_unused_imports`.)
 with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
-    import starlette.testclient  # noqa: F401
+    warnings.filterwarnings("ignore", message=_compat.TESTCLIENT_DEPRECATION)
+    from connexion.middleware import ConnexionMiddleware
 # isort: split
-from connexion import ConnexionMiddleware
 from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -91,7 +93,9 @@ class MockApp:
             await self.middleware(scope, receive, send)
 
     def test_client(self, **kwargs: Any) -> TestClient:
-        from starlette.testclient import TestClient  # tests only: serving never imports it
+        with warnings.catch_warnings():  # tests only: serving never imports it
+            warnings.filterwarnings("ignore", message=_compat.TESTCLIENT_DEPRECATION)
+            from starlette.testclient import TestClient
 
         return TestClient(self, **kwargs)
 
@@ -109,7 +113,7 @@ def create_app(
     # Connexion logs a warning on every request to an operation with several request content types.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
-    specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml") for name in vendors}
+    specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml", cache_dir=settings.cache_dir) for name in vendors}
     fixtures = {name: load_fixtures(vendor, settings.fixtures_dir) for name, vendor in vendors.items()}
     state = MockState(
         settings=settings,
@@ -130,8 +134,9 @@ def create_app(
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin_app)
-    for vendor in vendors.values():
-        _add_vendor_api(middleware, state, vendor)
+    with _compat.connexion_validation_remembered(settings.cache_dir):
+        for vendor in vendors.values():
+            _add_vendor_api(middleware, state, vendor)
     rendering = ErrorRendering(specs)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))

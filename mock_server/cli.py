@@ -9,8 +9,17 @@ import socket
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, DEFAULT_TODAY, SETTINGS_ENV, STORE_ENV, Settings
+from mock_server.config import (
+    DEFAULT_FIXTURES_DIR,
+    DEFAULT_SPEC_DIR,
+    DEFAULT_TODAY,
+    SETTINGS_ENV,
+    STORE_ENV,
+    Settings,
+    user_cache_dir,
+)
 
 
 def _today(value: str) -> dt.date | None:
@@ -22,6 +31,8 @@ def _today(value: str) -> dt.date | None:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or 'system', got {value!r}") from exc
 
 
+# No vendor API is a WebSocket: uvicorn then does not import a WebSocket implementation at start (cold start).
+NO_WEBSOCKETS = "none"
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -47,9 +58,20 @@ def _positive(value: str) -> int:
     return number
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (not at every start)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **_: Any) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, help="show the version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"{parser.prog} {version('contract-mock-kit')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contract-mock", description="Stateful mock of four contract APIs")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('contract-mock-kit')}")
+    parser.add_argument("--version", action=_PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=Settings.host, help=f"address to bind (default: {Settings.host})")
@@ -135,30 +157,36 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         tenant_idle_ttl_seconds=args.tenant_idle_ttl,
         limits=args.limits == "on",
         faults_file=args.faults,
+        cache_dir=user_cache_dir(),
     )
 
 
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> int:
-    import uvicorn
+    from mock_server import startup
 
-    from mock_server.app import StartupError, create_app
-    from mock_server.asgi import freeze_startup_heap
-    from mock_server.engine.spec import SpecError
-    from mock_server.state.fixtures import FixtureError
-    from mock_server.state.store import StoreUnavailable
+    with startup.collector_paused():
+        from mock_server import _compat
 
-    try:
-        listener = _listen(settings.host, settings.port)
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
-        return 2
-    try:
-        app = create_app(settings)
-    except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
-        listener.close()
-        print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
-        return 2
+        _compat.defer_unused_imports()  # first: what Connexion imports and serving never uses stays unloaded
+        import uvicorn
+
+        from mock_server.app import StartupError, create_app
+        from mock_server.engine.spec import SpecError
+        from mock_server.state.fixtures import FixtureError
+        from mock_server.state.store import StoreUnavailable
+
+        try:
+            listener = _listen(settings.host, settings.port)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
+            return 2
+        try:
+            app = create_app(settings)
+        except (StartupError, SpecError, FixtureError, StoreUnavailable) as exc:
+            listener.close()
+            print(f"contract-mock: cannot start: {exc}", file=sys.stderr)
+            return 2
     for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
     if workers > 1:
@@ -167,13 +195,13 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         os.environ[SETTINGS_ENV] = settings.to_json()
         uvicorn.run(
             "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-            lifespan="on", log_level=log_level, access_log=access_log,
+            lifespan="on", log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
         )  # fmt: skip
         return 0
-    freeze_startup_heap()
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log
-    )
+        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
+        ws=NO_WEBSOCKETS,
+    )  # fmt: skip
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 

@@ -47,6 +47,8 @@ class Settings:
     tenant_idle_ttl_seconds: float = 86_400.0
     limits: bool = True  # enforce the vendors' documented limits (`--limits off`)
     faults_file: Path | None = None  # faults installed at start (`--faults FILE.yaml`)
+    # where start-up may remember what it computed from the specs (None: nowhere; `serve`: the user's cache)
+    cache_dir: Path | None = None
 
     @property
     def admin_enabled(self) -> bool:
@@ -68,6 +70,11 @@ class Settings:
         if environ.get(SETTINGS_ENV):
             return cls.from_json(environ[SETTINGS_ENV])
         return cls(store_url=environ.get(STORE_ENV) or None)
+
+
+def user_cache_dir() -> Path:
+    """The kit's folder in the user's cache (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "contract-mock-kit"
 
 
 def _plain(value: Any) -> Any:

@@ -7,8 +7,14 @@ caches on it). Path templates become regexes here, once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import marshal
+import os
 import re
+import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +34,34 @@ def load_yaml(source: str | IO[str]) -> Any:
     return yaml.load(source, Loader=YAML_LOADER)
 
 
+def load_yaml_file(path: Path, cache_dir: Path | None = None) -> Any:
+    """A YAML file as plain data. With `cache_dir`, parsed once per content: the data is kept there in
+    `marshal`'s format (plain data only, keeps integer keys), named by the SHA-256 of the file's bytes,
+    the loader and the Python version, so that a changed file is parsed again (never stale). Written to
+    a temporary name, then renamed: concurrent workers never read half a file. Data `marshal` cannot
+    hold (a YAML date…) and a cache that cannot be read or written just mean parsing the file."""
+    content = path.read_bytes()
+    if cache_dir is None:
+        return load_yaml(content.decode("utf-8"))
+    kept = cache_dir / "yaml" / _parse_key(content)
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(kept.read_bytes())
+    document = load_yaml(content.decode("utf-8"))
+    with contextlib.suppress(OSError, ValueError):
+        data = marshal.dumps(document)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.{threading.get_ident()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, kept)
+    return document
+
+
+def _parse_key(content: bytes) -> str:
+    parser = f"{_PARSED_FORMAT} {yaml.__version__} {YAML_LOADER.__name__} {sys.version} {marshal.version}"
+    return hashlib.sha256(parser.encode() + b"\n" + content).hexdigest()
+
+
+_PARSED_FORMAT = "parsed-yaml 1"  # bump when what `load_yaml_file` keeps changes meaning
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DEFAULT_AUTH_PREFIX = "Bearer"
 _DOCUMENT_URI = "urn:openapi-model:document"
@@ -99,10 +133,10 @@ class ApiSpec:
         self.operations: tuple[Operation, ...] = tuple(self._operations())
 
     @classmethod
-    def load(cls, path: Path) -> Self:
+    def load(cls, path: Path, *, cache_dir: Path | None = None) -> Self:
+        """The spec at `path`; with `cache_dir`, its YAML is parsed once per content (`load_yaml_file`)."""
         try:
-            with path.open(encoding="utf-8") as handle:
-                document = load_yaml(handle)
+            document = load_yaml_file(path, cache_dir)
         except FileNotFoundError as exc:
             raise SpecError(f"{path}: no such spec") from exc
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

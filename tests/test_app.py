@@ -4,6 +4,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from connexion import spec as connexion_spec
 
 from mock_server.app import StartupError, create_app
 from mock_server.config import Settings
@@ -145,6 +146,47 @@ def test_startup_fails_clearly_on_invalid_spec(tmp_path):
     settings = Settings(spec_dir=tmp_path, fixtures_dir=widgets.HERE / "fixtures")
     with pytest.raises(SpecError, match=r"widgets\.yaml: invalid OpenAPI document"):
         create_app(settings, vendors={"widgets": widgets.VENDOR})
+
+
+def connexion_validations(monkeypatch) -> list[str]:
+    """The specs Connexion validates against the OpenAPI schema, by title, as it validates them."""
+    validated: list[str] = []
+    build = connexion_spec.create_spec_validator
+
+    def counting(spec):
+        validated.append(spec["info"].get("title", ""))
+        return build(spec)
+
+    monkeypatch.setattr(connexion_spec, "create_spec_validator", counting)
+    return validated
+
+
+def test_a_valid_spec_is_validated_once_per_content_and_library_versions(tmp_path, monkeypatch):
+    validated = connexion_validations(monkeypatch)
+    settings = dataclasses.replace(widgets.SETTINGS, cache_dir=tmp_path / "cache")
+    for _ in range(2):
+        assert state(create_app(settings, vendors={"widgets": widgets.VENDOR}).test_client())["id"] == 1
+    assert len(validated) == 1
+    assert len(list((tmp_path / "cache" / "connexion-valid").iterdir())) == 1  # one marker, named by the SHA-256
+    changed = tmp_path / "specs"
+    changed.mkdir()
+    text = (widgets.SETTINGS.spec_dir / "widgets.yaml").read_text()
+    (changed / "widgets.yaml").write_text(text + "\nx-changed: true\n")
+    create_app(dataclasses.replace(settings, spec_dir=changed), vendors={"widgets": widgets.VENDOR})
+    assert len(validated) == 2
+    create_app(dataclasses.replace(settings, cache_dir=None), vendors={"widgets": widgets.VENDOR})
+    assert len(validated) == 3  # no cache, no shortcut
+
+
+def test_an_invalid_spec_is_refused_at_every_start_with_a_cache(tmp_path, monkeypatch):
+    validated = connexion_validations(monkeypatch)
+    (tmp_path / "widgets.yaml").write_text("openapi: 3.0.3\ninfo: {}\n")
+    settings = Settings(spec_dir=tmp_path, fixtures_dir=widgets.HERE / "fixtures", cache_dir=tmp_path / "cache")
+    for _ in range(2):
+        with pytest.raises(SpecError, match=r"widgets\.yaml: invalid OpenAPI document"):
+            create_app(settings, vendors={"widgets": widgets.VENDOR})
+    assert len(validated) == 2
+    assert not (tmp_path / "cache" / "connexion-valid").exists()
 
 
 def test_startup_fails_clearly_on_broken_fixture(tmp_path):

@@ -5,13 +5,18 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 from importlib.metadata import version
 
+import httpx
 import pytest
 
-from launcher.servers import free_port
+from launcher.servers import bundled_mock, free_port, serve_command, start_server, stop_process
+from mock_server import _compat
 
 VERSION = version("contract-mock-kit")
+READER = {"Authorization": "Bearer dev-token.cli-startup"}
 
 
 def run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,3 +80,99 @@ def test_the_mock_imports_without_the_harness_dependencies() -> None:
     result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# Imported by Connexion (its package, `connexion.security`, `connexion.json_schema`), never used to serve
+# (mock_server/_compat.py, `defer_unused_imports`). A submodule of each is what its package imports first.
+NOT_NEEDED_TO_SERVE = ("starlette.testclient", "httpx._client", "requests.api", "urllib3", "rich", "connexion.apps")
+
+
+def test_serve_answers_without_importing_what_serving_never_uses() -> None:
+    """The real command, started as the harness starts it, up to its first 2xx on a read; `-X importtime`
+    lists every module the process imported."""
+    port = free_port()
+    command = serve_command(port)
+    with tempfile.TemporaryFile() as log:
+        process = start_server([command[0], "-X", "importtime", *command[1:]], log)
+        try:
+            status = _first_read_status(f"http://127.0.0.1:{port}", process)
+        finally:
+            stop_process(process)
+        log.seek(0)
+        imported = {line.rpartition("|")[2].strip() for line in log.read().decode().splitlines()}
+    assert status == 200
+    assert "connexion.middleware" in imported  # the list is the one of a started mock
+    assert sorted(imported & set(NOT_NEEDED_TO_SERVE)) == []
+
+
+def test_connexion_httpx_and_requests_work_whole_once_used() -> None:
+    """What `defer_unused_imports` left unloaded loads on first use, silently, with one identity."""
+    script = (
+        "import sys\n"
+        "from mock_server import _compat\n"
+        "assert _compat.defer_unused_imports()\n"
+        "from mock_server.app import create_app\n"
+        "create_app()\n"
+        "import connexion, httpx, requests\n"
+        "from connexion import FlaskApp, AsyncApp\n"
+        "from connexion.middleware import ConnexionMiddleware\n"
+        "assert connexion.ConnexionMiddleware is ConnexionMiddleware\n"
+        "import requests.exceptions\n"
+        "assert requests.RequestException is requests.exceptions.RequestException\n"
+        "assert httpx.Client is sys.modules['httpx._client'].Client\n"
+        "print(FlaskApp.__name__, AsyncApp.__name__, sys.modules['requests'] is requests)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FlaskApp", "AsyncApp", "True"]
+    assert result.stderr == ""
+
+
+def test_the_connexion_import_workaround_matches_the_installed_version() -> None:
+    """Fails when Connexion moves past the versions `_compat.CHECKED_CONNEXION` was checked against:
+    re-check that its package `__init__` only re-exports, then widen the range."""
+    low, high = _compat.CHECKED_CONNEXION
+    assert low <= _compat._version(version("connexion")) < high
+
+
+def _first_read_status(url: str, process: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return httpx.get(f"{url}/elevate/customer-contracts/1", headers=READER, timeout=5).status_code
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"the mock did not answer (exit status {process.returncode})")
+
+
+def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is() -> None:
+    """No vendor API is a WebSocket (`serve` runs uvicorn with `ws="none"`): the upgrade is ignored, not a 500."""
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
+    with bundled_mock() as url:
+        plain = httpx.get(f"{url}/elevate/customer-contracts/1", headers=READER, timeout=10)
+        upgraded = httpx.get(
+            f"{url}/elevate/customer-contracts/1",
+            headers={**READER, **upgrade, "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
+            timeout=10,
+        )
+    assert (upgraded.status_code, upgraded.json()) == (plain.status_code, plain.json()) == (200, plain.json())
+
+
+def test_the_collector_is_paused_while_the_app_is_built_and_on_again_after() -> None:
+    """`startup.collector_paused` (cold start): what start-up built is frozen, and collection goes on after."""
+    script = (
+        "import gc\n"
+        "from mock_server import startup\n"
+        "with startup.collector_paused():\n"
+        "    assert not gc.isenabled()\n"
+        "    from mock_server.app import create_app\n"
+        "    create_app()\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 100_000, gc.get_freeze_count()\n"
+        "gc.disable()\n"
+        "with startup.collector_paused():\n"
+        "    pass\n"
+        "print(gc.isenabled())\n"  # a process that had it off keeps it off
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

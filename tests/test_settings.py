@@ -37,6 +37,7 @@ def every_setting_changed(tmp_path: Path, store_url: str) -> Settings:
         "tenant_idle_ttl_seconds": 60.0,
         "limits": False,
         "faults_file": faults,
+        "cache_dir": tmp_path / "cache",
     }
     # a new setting fails here until it has a value above: every one is checked below
     assert set(changed) == {field.name for field in dataclasses.fields(Settings)}

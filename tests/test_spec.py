@@ -1,13 +1,15 @@
 """The shared spec model as the mock uses it: lookups through `allOf`, validation as structured errors."""
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.engine.spec import SpecView
-from openapi_model import SpecError
+from openapi_model import SpecError, document, load_yaml_file
 
 SCHEMAS = {
     "Base": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "maxLength": 3}}},
@@ -106,3 +108,50 @@ def test_the_harness_reads_specs_without_importing_the_mock():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
+
+
+def parses_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every YAML text `openapi_model` parses, as it parses it."""
+    parsed: list[str] = []
+    parse = document.load_yaml
+
+    def counting(source):
+        parsed.append(source)
+        return parse(source)
+
+    monkeypatch.setattr(document, "load_yaml", counting)
+    return parsed
+
+
+@pytest.mark.parametrize("name", ["abillity", "elevate", "revnue", "zoho-desk"])
+def test_a_spec_kept_parsed_is_the_spec_parsed(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = DEFAULT_SPEC_DIR / f"{name}.yaml"
+    parsed = parses_counted(monkeypatch)
+    fresh = SpecView.load(path)
+    first, again = (SpecView.load(path, cache_dir=tmp_path) for _ in range(2))
+    assert fresh.raw == first.raw == again.raw  # integer keys (response codes) stay integers
+    assert len(parsed) == 2  # without the cache, then once for both loads with it
+    again.raw["x-mutated"] = True  # each load has its own data
+    assert "x-mutated" not in SpecView.load(path, cache_dir=tmp_path).raw
+
+
+def test_a_changed_file_is_parsed_again_never_read_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    parsed = parses_counted(monkeypatch)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: one}\npaths: {}\n")
+    assert load_yaml_file(spec, tmp_path / "cache")["info"]["title"] == "one"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: two}\npaths: {}\n")
+    assert load_yaml_file(spec, tmp_path / "cache")["info"]["title"] == "two"
+    assert len(parsed) == 2
+    for kept in (tmp_path / "cache").rglob("*"):
+        if kept.is_file():
+            kept.write_bytes(kept.read_bytes()[:5])  # a damaged cache entry is parsed again
+    assert load_yaml_file(spec, tmp_path / "cache")["info"]["title"] == "two"
+    assert len(parsed) == 3
+
+
+def test_data_marshal_cannot_keep_is_parsed_each_time(tmp_path: Path):
+    spec = tmp_path / "dated.yaml"
+    spec.write_text("when: 2026-11-01\n")
+    assert load_yaml_file(spec, tmp_path / "cache") == load_yaml_file(spec) == {"when": dt.date(2026, 11, 1)}
+    assert not any(path.is_file() for path in (tmp_path / "cache").rglob("*"))
