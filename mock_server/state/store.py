@@ -343,6 +343,10 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
+    def any(self, tenant: str, api: str, collection: str, predicate: Callable[[Record], bool]) -> bool:
+        """Whether `predicate` holds for a record, asked of the stored records themselves (no copies)."""
+        return any(predicate(r) for r in list(self._rows(tenant, api, collection).values()))
+
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         state = self._tenant(tenant)
         rows = self._collections(state, api).setdefault(collection, {})
@@ -500,6 +504,14 @@ class RecordsView:
 
     def all(self, collection: str) -> list[Record]:
         return self._store.all(self._tenant, self._api, collection)
+
+    def any(self, collection: str, predicate: Callable[[Record], bool]) -> bool:
+        """Whether `predicate` (which must not change its argument) holds for a record of `collection`.
+
+        The in-memory store answers without copying its records; another store through `all`."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.any(self._tenant, self._api, collection, predicate)
+        return any(predicate(r) for r in self.all(collection))
 
     def update(self, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         return self._store.update(self._tenant, self._api, collection, key, change)

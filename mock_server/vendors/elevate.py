@@ -75,7 +75,8 @@ def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
 
 def roll_over_due(records: RecordsView, today: dt.date) -> None:
     """Renew every contract whose term has ended into a new contract on its roll-over profile."""
-    if not _due_for_roll_over(records.all(CONTRACTS), today):
+    # Runs on every read and update: the records are looked at in place, and copied only when one is due.
+    if not records.any(CONTRACTS, lambda contract: _is_due(contract, today)):
         return
 
     def roll_over(tx: Transaction) -> None:
@@ -249,15 +250,14 @@ def _term_end(start: dt.date, term_months: int) -> dt.date:
 
 
 def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Record]:
-    return sorted(
-        (
-            c
-            for c in contracts
-            if c["rolloverContractProfileId"] is not None
-            and c["renewedCustomerContractId"] is None
-            and dt.date.fromisoformat(c["endDate"]) < today
-        ),
-        key=lambda c: c["id"],
+    return sorted((c for c in contracts if _is_due(c, today)), key=lambda c: c["id"])
+
+
+def _is_due(contract: Record, today: dt.date) -> bool:
+    return (
+        contract["rolloverContractProfileId"] is not None
+        and contract["renewedCustomerContractId"] is None
+        and dt.date.fromisoformat(contract["endDate"]) < today
     )
 
 
