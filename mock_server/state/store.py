@@ -281,6 +281,7 @@ class InMemoryStore:
         self._tenants: OrderedDict[str, _TenantState] = OrderedDict()  # least recently used first
         self._server = _TenantState()
         self._evicted: OrderedDict[str, None] = OrderedDict()  # bounded: at most max_tenants remembered
+        self._idle_before = 0.0  # no tenant can be idle (evictable for its age) before this time.monotonic()
         self._journal: deque[dict[str, Any]] = deque()
         self._guard = threading.Lock()
 
@@ -295,17 +296,21 @@ class InMemoryStore:
             if state is None:
                 if not create:
                     return None
-                state = self._tenants[tenant] = _TenantState()
+                state = self._tenants[tenant] = _TenantState(used=now)
+                self._evict_beyond_bounds(now)
             else:
+                state.used = now
                 self._tenants.move_to_end(tenant)
-            state.used = now
-            self._evict_beyond_bounds(now)
+                if now > self._idle_before:  # else no tenant can be idle yet, and none was added
+                    self._evict_beyond_bounds(now)
         return state
 
     def _evict_beyond_bounds(self, now: float) -> None:
         while self._tenants:
             oldest, state = next(iter(self._tenants.items()))
             if len(self._tenants) <= self._max_tenants and state.used >= now - self._idle_ttl:
+                # Every other tenant was used after the oldest: none is idle before this.
+                self._idle_before = state.used + self._idle_ttl
                 return
             del self._tenants[oldest]
             self._evicted[oldest] = None
