@@ -20,7 +20,7 @@ import jsonpointer
 from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import SpecView
-from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction
+from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction, clone
 from mock_server.vendors.base import RequestContext, Vendor
 from vendor_facts import elevate as facts
 
@@ -142,9 +142,12 @@ def _changed_pointers(operation: dict[str, Any]) -> list[str]:
 
 
 def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
+    # One copy for the whole patch (jsonpatch would deep-copy the document for each operation):
+    # `document` is the contract before, which the rules compare with after.
+    document = clone(document)
     for index, patch in enumerate(operations):
         try:
-            document = patch.apply(document)
+            document = patch.apply(document, in_place=True)
         except jsonpatch.JsonPatchTestFailed as exc:
             operation = patch.patch[0]
             if "value" not in operation:  # a `test` of a missing member fails before its value is looked at
