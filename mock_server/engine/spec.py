@@ -47,24 +47,13 @@ def _decimal_request_validator() -> Any:
     from connexion.json_schema import Draft4RequestValidator
     from jsonschema.validators import extend
 
-    return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of, "anyOf": any_of_errors_when_none_holds})
+    return extend(Draft4RequestValidator, {"multipleOf": exact_multiple_of})
 
 
 @functools.cache
 def _kept_request_validator() -> Any:
     """The same validator, building each subschema's validator once (`mock_server._compat`)."""
     return with_kept_subschema_validators(_decimal_request_validator())
-
-
-def any_of_errors_when_none_holds(
-    validator: Any, any_of: list[Any], instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    """jsonschema's `anyOf`, which collects every error of each branch tried before one holds (errors
-    nobody sees when one does): each branch is first asked for one error at most, and jsonschema's
-    own `anyOf` reports only when no branch holds."""
-    if any(next(validator.descend(instance, branch), None) is None for branch in any_of):
-        return
-    yield from Draft4Validator.VALIDATORS["anyOf"](validator, any_of, instance, schema)
 
 
 def exact_multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
