@@ -26,6 +26,7 @@ from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from flask import Flask
@@ -125,7 +126,7 @@ def create_app(
     if settings.admin_enabled:
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
-    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers())
+    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
     # Outermost first: every layer inside reads the request's facts.
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
@@ -151,11 +152,13 @@ def create_app(
     return MockApp(state, middleware, admin_app)
 
 
-def _connexion_layers() -> list[Any]:
-    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py)."""
+def _connexion_layers(settings: Settings) -> list[Any]:
+    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py);
+    without response validation when it is off (the layer would only hand each request on)."""
     return [
         SwaggerUIForItsPaths if layer is SwaggerUIMiddleware else layer
         for layer in ConnexionMiddleware.default_middlewares
+        if settings.validate_responses or layer is not ResponseValidationMiddleware
     ]
 
 

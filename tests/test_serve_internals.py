@@ -127,9 +127,10 @@ def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypa
     mock = create_app(Settings(limits=False))
     assert any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(mock))
     ours = _answers(mock.test_client(follow_redirects=False), requests)
-    monkeypatch.setattr(app_module, "_connexion_layers", lambda: list(ConnexionMiddleware.default_middlewares))
+    monkeypatch.setattr(app_module, "_connexion_layers", lambda settings: list(ConnexionMiddleware.default_middlewares))
     stock = create_app(Settings(limits=False))
     assert not any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(stock))
+    assert len(_layers(stock)) == len(_layers(mock)) + 1  # and response validation, off, is left out
     assert ours == _answers(stock.test_client(follow_redirects=False), requests)
 
 
