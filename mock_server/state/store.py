@@ -348,6 +348,9 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
+    def contains(self, tenant: str, api: str, collection: str, key: object) -> bool:
+        return str(key) in self._rows(tenant, api, collection)
+
     def any(self, tenant: str, api: str, collection: str, predicate: Callable[[Record], bool]) -> bool:
         """Whether `predicate` holds for a record, asked of the stored records themselves (no copies)."""
         return any(predicate(r) for r in list(self._rows(tenant, api, collection).values()))
@@ -505,6 +508,8 @@ class RecordsView:
         return self._store.get(self._tenant, self._api, collection, key)
 
     def exists(self, collection: str, key: object) -> bool:
+        if isinstance(self._store, InMemoryStore):  # without copying the record
+            return self._store.contains(self._tenant, self._api, collection, key)
         return self.get(collection, key) is not None
 
     def all(self, collection: str) -> list[Record]:

@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import http
 import json
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -118,7 +119,7 @@ def _patched_contract(ctx: RequestContext, stored: Record, operations: list[json
 
 def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> None:
     """Operations may change only top-level members of the contract that are not read-only."""
-    members = spec.property_names(CONTRACT_SCHEMA)
+    members = _contract_members(spec)
     for index, patch in enumerate(operations):
         (operation,) = patch.patch
         for pointer in _changed_pointers(operation):
@@ -128,7 +129,7 @@ def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> Non
             member = parts[0]
             if member not in members:
                 raise _patch_failed(index, operation, f"'{member}' is not a member of a customer contract")
-            if spec.property(CONTRACT_SCHEMA, member).get("readOnly"):
+            if members[member].get("readOnly"):
                 raise _patch_failed(index, operation, f"'{member}' is read-only")
 
 
@@ -162,10 +163,10 @@ def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
 def _fill_removed_members(spec: SpecView, contract: Record) -> None:
     """A removed nullable member reads back as null; other members cannot be removed."""
     removed = []
-    for member in spec.property_names(CONTRACT_SCHEMA):
+    for member, schema in _contract_members(spec).items():
         if member in contract:
             continue
-        if spec.property(CONTRACT_SCHEMA, member).get("nullable"):
+        if schema.get("nullable"):
             contract[member] = None
         else:
             removed.append(FieldError((member,), "must not be removed"))
@@ -193,9 +194,9 @@ def _same(left: Any, right: Any) -> bool:
 def _invalid_dates(spec: SpecView, contract: Record) -> list[FieldError]:
     """Draft 4's format checker knows no `date`, so calendar dates are checked here."""
     errors = []
-    for member in spec.property_names(CONTRACT_SCHEMA):
+    for member, schema in _contract_members(spec).items():
         value = contract[member]
-        is_date = spec.property(CONTRACT_SCHEMA, member).get("format") == "date"
+        is_date = schema.get("format") == "date"
         if is_date and isinstance(value, str) and not _is_calendar_date(value):
             errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
     return errors
@@ -415,7 +416,19 @@ def _profile(profile: Record, spec: SpecView) -> Record:
 
 def _public(contract: Record, spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
-    return {member: contract.get(member) for member in spec.property_names(CONTRACT_SCHEMA)}
+    return {member: contract.get(member) for member in _contract_members(spec)}
+
+
+_MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _contract_members(spec: SpecView) -> dict[str, dict[str, Any]]:
+    """The contract schema's members and their schemas, in the spec's order: looked up once per spec."""
+    members = _MEMBERS.get(spec)
+    if members is None:
+        names = spec.property_names(CONTRACT_SCHEMA)
+        members = _MEMBERS[spec] = {member: spec.property(CONTRACT_SCHEMA, member) for member in names}
+    return members
 
 
 def _field_failure(error: FieldError) -> str:
