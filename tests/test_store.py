@@ -109,6 +109,14 @@ def test_any_asks_of_the_tenants_current_records(store):
     assert not RecordsView(store, "u", "shop").any("items", lambda r: r["id"] == 3)
 
 
+def test_summary_copies_the_members_asked_for(store):
+    view = RecordsView(store, "t", "shop")
+    summary = view.summary("items", 1, ("tags", "missing"))
+    assert summary == {"tags": ["a"], "missing": None} and view.summary("items", 2, ("tags",)) is None
+    summary["tags"].append("changed")
+    assert view.get("items", 1)["tags"] == ["a"]
+
+
 def test_create_allocates_the_next_id_after_the_highest_ever_present(store):
     view = RecordsView(store, "t", "shop")
     first = view.create("items", lambda new_id: {"id": new_id})

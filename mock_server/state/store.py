@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -348,6 +348,10 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
+    def summary(self, tenant: str, api: str, collection: str, key: object, members: Iterable[str]) -> Record | None:
+        record = self._rows(tenant, api, collection).get(str(key))
+        return None if record is None else {member: clone(record.get(member)) for member in members}
+
     def contains(self, tenant: str, api: str, collection: str, key: object) -> bool:
         return str(key) in self._rows(tenant, api, collection)
 
@@ -506,6 +510,14 @@ class RecordsView:
 
     def get(self, collection: str, key: object) -> Record | None:
         return self._store.get(self._tenant, self._api, collection, key)
+
+    def summary(self, collection: str, key: object, members: Iterable[str]) -> Record | None:
+        """`members` of a record (None for one it lacks), or None when there is no such record; the
+        in-memory store copies only those members."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.summary(self._tenant, self._api, collection, key, members)
+        record = self.get(collection, key)
+        return None if record is None else {member: record.get(member) for member in members}
 
     def exists(self, collection: str, key: object) -> bool:
         if isinstance(self._store, InMemoryStore):  # without copying the record

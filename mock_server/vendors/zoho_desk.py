@@ -269,21 +269,18 @@ def _rendered(records: RecordsView, contract: Record, fields: Mapping[str, Recor
         "notifyBefore": None if notify_before is None else str(notify_before),
         "notifyOn": _notify_on(contract),
         "cf": {name: stored_cf.get(name) for name in (_custom_fields(records) if fields is None else fields)},
-        "sla": _summary(records.get("slas", contract["associatedSLAId"]), ("id", "name")),
-        "account": _summary(records.get("accounts", contract["accountId"]), ("id", "accountName", "website")),
-        "product": _summary(
-            None if contract.get("productId") is None else records.get("products", contract["productId"]),
-            ("id", "productName"),
+        "sla": records.summary("slas", contract["associatedSLAId"], ("id", "name")),
+        "account": records.summary("accounts", contract["accountId"], ("id", "accountName", "website")),
+        "product": (
+            None
+            if contract.get("productId") is None
+            else records.summary("products", contract["productId"], ("id", "productName"))
         ),
     }
 
 
 def _notify_on(contract: Record) -> str | None:
     return facts.notify_on(contract.get("endDate"), contract.get("notifyBefore"))
-
-
-def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
-    return None if record is None else {key: record.get(key) for key in keys}
 
 
 def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
