@@ -84,8 +84,9 @@ def reset(transport: Any) -> None:
 # with `evolve(schema=…, _resolver=…)`: an attrs object, a resolver and the keyword list, on every request
 # (bench/README.md, "Throughput": 5–26 % of the instructions of an update). For a schema from which no `$ref`
 # can be reached the resolver is never asked for anything, so the validator of each subschema can be kept
-# and handed out again. `evolve` is internal; `tests/test_serve_internals.py` checks that validators of this
-# class report exactly what the library's own do, on every schema of every spec.
+# and handed out again, and `descend` need not build the subschema's resolver first (it passes the parent's
+# `_resolver` on). `evolve` and `_resolver` are internal; `tests/test_serve_internals.py` checks that
+# validators of this class report exactly what the library's own do, on every schema of every spec.
 CHECKED_JSONSCHEMA = ((4, 18), (5, 0))  # [from, to)
 MAX_KEPT_VALIDATORS = 50_000  # the four specs have a few thousand subschemas
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependencies"})  # name -> schema
@@ -142,7 +143,17 @@ def with_kept_subschema_validators(validator_class: Any) -> Any:
             entry = kept[key] = (schema, build(self, **changes))
         return entry[1]
 
+    descend_with = kept_class.descend
+
+    def descend(
+        self: Any, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None
+    ) -> Any:
+        # Without a resolver, `descend` builds one for the subschema (a resource, a scope) that the kept
+        # validator never takes and that a schema reaching no `$ref` never uses: the parent's is handed on.
+        return descend_with(self, instance, schema, path, schema_path, self._resolver if resolver is None else resolver)
+
     kept_class.evolve = evolve
+    kept_class.descend = descend
     return kept_class
 
 

@@ -28,7 +28,8 @@ from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
-from connexion.options import SwaggerUIOptions
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from flask import Flask
 
@@ -39,6 +40,7 @@ from mock_server.edge.body import RequestBody
 from mock_server.edge.facts import RequestFactsMiddleware
 from mock_server.edge.hygiene import PathHygiene
 from mock_server.edge.log import RequestLogMiddleware
+from mock_server.edge.swagger_ui import SwaggerUIForItsPaths, swagger_ui_options
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
 from mock_server.engine.dispatch import Dispatcher, Endpoint
@@ -128,7 +130,7 @@ def create_app(
     if settings.admin_enabled:
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
-    middleware = ConnexionMiddleware(dispatcher, import_name=__name__)
+    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
     # Outermost first: every layer inside reads the request's facts.
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
@@ -153,6 +155,16 @@ def create_app(
         middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
     _install_faults_file(settings, faults)
     return MockApp(state, middleware, admin_app)
+
+
+def _connexion_layers(settings: Settings) -> list[Any]:
+    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py);
+    without response validation when it is off (the layer would only hand each request on)."""
+    return [
+        SwaggerUIForItsPaths if layer is SwaggerUIMiddleware else layer
+        for layer in ConnexionMiddleware.default_middlewares
+        if settings.validate_responses or layer is not ResponseValidationMiddleware
+    ]
 
 
 def _install_faults_file(settings: Settings, faults: Faults) -> None:
@@ -197,7 +209,7 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
             validate_responses=state.settings.validate_responses,
             validator_map=VALIDATOR_MAP,
             security_map={"bearer": handler_class, "oauth2": handler_class, "apiKey": handler_class},
-            swagger_ui_options=SwaggerUIOptions(swagger_ui=state.settings.swagger_ui),
+            swagger_ui_options=swagger_ui_options(state.settings.swagger_ui),
             jsonifier=COMPACT_JSON,
         )
     except InvalidSpecification as exc:

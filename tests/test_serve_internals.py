@@ -2,10 +2,13 @@
 
 Validators that keep each subschema's validator report exactly what jsonschema's own report, on every
 schema of every spec, for valid and invalid instances; and a schema that can reach a `$ref` keeps nothing.
+Connexion's Swagger UI middleware, asked only about its own paths (`mock_server/edge/swagger_ui.py`),
+leaves every answer as Connexion's own stack gives it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -87,3 +90,50 @@ def test_a_schema_that_can_reach_a_reference_keeps_nothing() -> None:
     # a member named `$ref` or `id`, or a `$ref` only a reference could reach, is no reference
     assert _compat.references_nothing({"properties": {"id": {"type": "integer"}}, "components": {"$ref": "#/x"}})
     assert _compat.references_nothing({"type": "object", "example": {"$ref": "x"}})
+
+
+# -- Swagger UI asked only about its own paths (mock_server/edge/swagger_ui.py) ----------------------
+
+_NEAR_SWAGGER = (
+    "/openapi.json", "/openapi.json/", "/openapi.yaml", "/openapi", "/ui", "/ui/", "/ui/index.html",
+    "/ui/swagger-ui-config.json", "/ui/swagger-ui.css", "/ui/missing.js", "/uix", "", "/", "/nothing-here",
+)  # fmt: skip
+
+
+def _answers(client: Any, requests: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+    answers = []
+    for method, path in requests:
+        response = client.request(method, path, headers={"Authorization": "Bearer dev-token.swagger"})
+        headers = {k: v for k, v in response.headers.items() if k not in ("date", "content-length")}
+        answers.append((method, path, response.status_code, headers, response.content))
+    return answers
+
+
+def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connexion import ConnexionMiddleware
+
+    from mock_server import app as app_module
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+
+    vendors = discover()
+    requests = []
+    for vendor in vendors.values():
+        spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{vendor.name}.yaml")
+        for operation in spec.operations:
+            path = vendor.prefix + re.sub(r"\{[^}]+\}", "1", operation.path)
+            requests += [("GET", path), (operation.method.upper(), path), ("GET", path + "/")]
+        requests += [(method, vendor.prefix + path) for path in _NEAR_SWAGGER for method in ("GET", "PATCH")]
+    mock = create_app(Settings(limits=False))
+    assert any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(mock))
+    ours = _answers(mock.test_client(follow_redirects=False), requests)
+    monkeypatch.setattr(app_module, "_connexion_layers", lambda settings: list(ConnexionMiddleware.default_middlewares))
+    stock = create_app(Settings(limits=False))
+    assert not any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(stock))
+    assert len(_layers(stock)) == len(_layers(mock)) + 1  # and response validation, off, is left out
+    assert ours == _answers(stock.test_client(follow_redirects=False), requests)
+
+
+def _layers(app: Any) -> list[Any]:
+    app.test_client().get("/")  # Connexion builds its stack on the first request
+    return list(app.middleware.middleware_stack or [])

@@ -99,6 +99,24 @@ def test_insert_and_all(store):
     assert view.exists("items", "3") and not view.exists("items", 4)
 
 
+def test_any_asks_of_the_tenants_current_records(store):
+    view = RecordsView(store, "t", "shop")
+    assert view.any("items", lambda r: r["id"] == 7)
+    assert not view.any("items", lambda r: r["id"] == 3) and not view.any("missing", lambda r: True)
+    view.insert("items", 3, {"id": 3})
+    view.delete("items", 7)
+    assert view.any("items", lambda r: r["id"] == 3) and not view.any("items", lambda r: r["id"] == 7)
+    assert not RecordsView(store, "u", "shop").any("items", lambda r: r["id"] == 3)
+
+
+def test_summary_copies_the_members_asked_for(store):
+    view = RecordsView(store, "t", "shop")
+    summary = view.summary("items", 1, ("tags", "missing"))
+    assert summary == {"tags": ["a"], "missing": None} and view.summary("items", 2, ("tags",)) is None
+    summary["tags"].append("changed")
+    assert view.get("items", 1)["tags"] == ["a"]
+
+
 def test_create_allocates_the_next_id_after_the_highest_ever_present(store):
     view = RecordsView(store, "t", "shop")
     first = view.create("items", lambda new_id: {"id": new_id})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -281,6 +281,7 @@ class InMemoryStore:
         self._tenants: OrderedDict[str, _TenantState] = OrderedDict()  # least recently used first
         self._server = _TenantState()
         self._evicted: OrderedDict[str, None] = OrderedDict()  # bounded: at most max_tenants remembered
+        self._idle_before = 0.0  # no tenant can be idle (evictable for its age) before this time.monotonic()
         self._journal: deque[dict[str, Any]] = deque()
         self._guard = threading.Lock()
 
@@ -295,17 +296,21 @@ class InMemoryStore:
             if state is None:
                 if not create:
                     return None
-                state = self._tenants[tenant] = _TenantState()
+                state = self._tenants[tenant] = _TenantState(used=now)
+                self._evict_beyond_bounds(now)
             else:
+                state.used = now
                 self._tenants.move_to_end(tenant)
-            state.used = now
-            self._evict_beyond_bounds(now)
+                if now > self._idle_before:  # else no tenant can be idle yet, and none was added
+                    self._evict_beyond_bounds(now)
         return state
 
     def _evict_beyond_bounds(self, now: float) -> None:
         while self._tenants:
             oldest, state = next(iter(self._tenants.items()))
             if len(self._tenants) <= self._max_tenants and state.used >= now - self._idle_ttl:
+                # Every other tenant was used after the oldest: none is idle before this.
+                self._idle_before = state.used + self._idle_ttl
                 return
             del self._tenants[oldest]
             self._evicted[oldest] = None
@@ -342,6 +347,17 @@ class InMemoryStore:
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
+
+    def summary(self, tenant: str, api: str, collection: str, key: object, members: Iterable[str]) -> Record | None:
+        record = self._rows(tenant, api, collection).get(str(key))
+        return None if record is None else {member: clone(record.get(member)) for member in members}
+
+    def contains(self, tenant: str, api: str, collection: str, key: object) -> bool:
+        return str(key) in self._rows(tenant, api, collection)
+
+    def any(self, tenant: str, api: str, collection: str, predicate: Callable[[Record], bool]) -> bool:
+        """Whether `predicate` holds for a record, asked of the stored records themselves (no copies)."""
+        return any(predicate(r) for r in list(self._rows(tenant, api, collection).values()))
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         state = self._tenant(tenant)
@@ -495,11 +511,29 @@ class RecordsView:
     def get(self, collection: str, key: object) -> Record | None:
         return self._store.get(self._tenant, self._api, collection, key)
 
+    def summary(self, collection: str, key: object, members: Iterable[str]) -> Record | None:
+        """`members` of a record (None for one it lacks), or None when there is no such record; the
+        in-memory store copies only those members."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.summary(self._tenant, self._api, collection, key, members)
+        record = self.get(collection, key)
+        return None if record is None else {member: record.get(member) for member in members}
+
     def exists(self, collection: str, key: object) -> bool:
+        if isinstance(self._store, InMemoryStore):  # without copying the record
+            return self._store.contains(self._tenant, self._api, collection, key)
         return self.get(collection, key) is not None
 
     def all(self, collection: str) -> list[Record]:
         return self._store.all(self._tenant, self._api, collection)
+
+    def any(self, collection: str, predicate: Callable[[Record], bool]) -> bool:
+        """Whether `predicate` (which must not change its argument) holds for a record of `collection`.
+
+        The in-memory store answers without copying its records; another store through `all`."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.any(self._tenant, self._api, collection, predicate)
+        return any(predicate(r) for r in self.all(collection))
 
     def update(self, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         return self._store.update(self._tenant, self._api, collection, key, change)

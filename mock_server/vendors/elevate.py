@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import http
 import json
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +21,7 @@ import jsonpointer
 from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import SpecView
-from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction
+from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction, clone
 from mock_server.vendors.base import RequestContext, Vendor
 from vendor_facts import elevate as facts
 
@@ -75,7 +76,8 @@ def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
 
 def roll_over_due(records: RecordsView, today: dt.date) -> None:
     """Renew every contract whose term has ended into a new contract on its roll-over profile."""
-    if not _due_for_roll_over(records.all(CONTRACTS), today):
+    # Runs on every read and update: the records are looked at in place, and copied only when one is due.
+    if not records.any(CONTRACTS, lambda contract: _is_due(contract, today)):
         return
 
     def roll_over(tx: Transaction) -> None:
@@ -117,7 +119,7 @@ def _patched_contract(ctx: RequestContext, stored: Record, operations: list[json
 
 def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> None:
     """Operations may change only top-level members of the contract that are not read-only."""
-    members = spec.property_names(CONTRACT_SCHEMA)
+    members = _contract_members(spec)
     for index, patch in enumerate(operations):
         (operation,) = patch.patch
         for pointer in _changed_pointers(operation):
@@ -127,7 +129,7 @@ def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> Non
             member = parts[0]
             if member not in members:
                 raise _patch_failed(index, operation, f"'{member}' is not a member of a customer contract")
-            if spec.property(CONTRACT_SCHEMA, member).get("readOnly"):
+            if members[member].get("readOnly"):
                 raise _patch_failed(index, operation, f"'{member}' is read-only")
 
 
@@ -141,9 +143,12 @@ def _changed_pointers(operation: dict[str, Any]) -> list[str]:
 
 
 def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
+    # One copy for the whole patch (jsonpatch would deep-copy the document for each operation):
+    # `document` is the contract before, which the rules compare with after.
+    document = clone(document)
     for index, patch in enumerate(operations):
         try:
-            document = patch.apply(document)
+            document = patch.apply(document, in_place=True)
         except jsonpatch.JsonPatchTestFailed as exc:
             operation = patch.patch[0]
             if "value" not in operation:  # a `test` of a missing member fails before its value is looked at
@@ -158,10 +163,10 @@ def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
 def _fill_removed_members(spec: SpecView, contract: Record) -> None:
     """A removed nullable member reads back as null; other members cannot be removed."""
     removed = []
-    for member in spec.property_names(CONTRACT_SCHEMA):
+    for member, schema in _contract_members(spec).items():
         if member in contract:
             continue
-        if spec.property(CONTRACT_SCHEMA, member).get("nullable"):
+        if schema.get("nullable"):
             contract[member] = None
         else:
             removed.append(FieldError((member,), "must not be removed"))
@@ -189,9 +194,9 @@ def _same(left: Any, right: Any) -> bool:
 def _invalid_dates(spec: SpecView, contract: Record) -> list[FieldError]:
     """Draft 4's format checker knows no `date`, so calendar dates are checked here."""
     errors = []
-    for member in spec.property_names(CONTRACT_SCHEMA):
+    for member, schema in _contract_members(spec).items():
         value = contract[member]
-        is_date = spec.property(CONTRACT_SCHEMA, member).get("format") == "date"
+        is_date = schema.get("format") == "date"
         if is_date and isinstance(value, str) and not _is_calendar_date(value):
             errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
     return errors
@@ -249,15 +254,14 @@ def _term_end(start: dt.date, term_months: int) -> dt.date:
 
 
 def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Record]:
-    return sorted(
-        (
-            c
-            for c in contracts
-            if c["rolloverContractProfileId"] is not None
-            and c["renewedCustomerContractId"] is None
-            and dt.date.fromisoformat(c["endDate"]) < today
-        ),
-        key=lambda c: c["id"],
+    return sorted((c for c in contracts if _is_due(c, today)), key=lambda c: c["id"])
+
+
+def _is_due(contract: Record, today: dt.date) -> bool:
+    return (
+        contract["rolloverContractProfileId"] is not None
+        and contract["renewedCustomerContractId"] is None
+        and dt.date.fromisoformat(contract["endDate"]) < today
     )
 
 
@@ -412,7 +416,19 @@ def _profile(profile: Record, spec: SpecView) -> Record:
 
 def _public(contract: Record, spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
-    return {member: contract.get(member) for member in spec.property_names(CONTRACT_SCHEMA)}
+    return {member: contract.get(member) for member in _contract_members(spec)}
+
+
+_MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _contract_members(spec: SpecView) -> dict[str, dict[str, Any]]:
+    """The contract schema's members and their schemas, in the spec's order: looked up once per spec."""
+    members = _MEMBERS.get(spec)
+    if members is None:
+        names = spec.property_names(CONTRACT_SCHEMA)
+        members = _MEMBERS[spec] = {member: spec.property(CONTRACT_SCHEMA, member) for member in names}
+    return members
 
 
 def _field_failure(error: FieldError) -> str:

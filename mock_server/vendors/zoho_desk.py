@@ -50,19 +50,21 @@ def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
 
 
 def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any]) -> tuple[Record, int]:
+    fields = _custom_fields(ctx.records)
+
     # The check-then-write is one store transaction, so a concurrent update is never lost.
     def apply(tx: Transaction) -> Record:
         stored = tx.get(CONTRACTS, contract_id)
         if stored is None:
             raise _contract_not_found(contract_id)
-        updated = _updated_contract(ctx.records, stored, body)
+        updated = _updated_contract(ctx.records, stored, body, fields)
         updated["modifiedBy"] = ctx.principal
         updated["modifiedTime"] = _timestamp(ctx.clock.now())
         tx.put(CONTRACTS, contract_id, updated)
         return updated
 
     updated = ctx.records.transaction(apply)
-    return _rendered(ctx.records, updated), 200
+    return _rendered(ctx.records, updated, fields), 200
 
 
 # --- list and create ----------------------------------------------------------------------------
@@ -93,7 +95,8 @@ def list_contracts(ctx: RequestContext, limit: int = 10, sortBy: str | None = No
         attribute, descending = sortBy.lstrip("-"), sortBy.startswith("-")
         present = sorted((c for c in contracts if c.get(attribute) is not None), key=lambda c: c[attribute])
         contracts = (present[::-1] if descending else present) + [c for c in contracts if c.get(attribute) is None]
-    return {"data": [_rendered(ctx.records, c) for c in contracts[first : first + limit]]}, 200
+    fields = _custom_fields(ctx.records)
+    return {"data": [_rendered(ctx.records, c, fields) for c in contracts[first : first + limit]]}, 200
 
 
 def create_contract(ctx: RequestContext, body: dict[str, Any]) -> tuple[Record, int]:
@@ -114,8 +117,15 @@ def create_contract(ctx: RequestContext, body: dict[str, Any]) -> tuple[Record, 
 # --- the update ---------------------------------------------------------------------------------
 
 
-def _updated_contract(records: RecordsView, stored: Record, body: Mapping[str, Any]) -> Record:
-    fields = {f["apiName"]: f for f in records.all(CUSTOM_FIELDS)}
+def _custom_fields(records: RecordsView) -> dict[str, Record]:
+    """The contract's custom fields by API name: read once per request (every record of a collection)."""
+    return {f["apiName"]: f for f in records.all(CUSTOM_FIELDS)}
+
+
+def _updated_contract(
+    records: RecordsView, stored: Record, body: Mapping[str, Any], fields: Mapping[str, Record] | None = None
+) -> Record:
+    fields = _custom_fields(records) if fields is None else fields
     custom_values = _custom_values(fields, body)
     changes = _normalised(body)
     custom_changes = {name: value for (_, name), value in custom_values.items()}
@@ -250,7 +260,7 @@ def _timestamp(moment: dt.datetime) -> str:
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def _rendered(records: RecordsView, contract: Record) -> Record:
+def _rendered(records: RecordsView, contract: Record, fields: Mapping[str, Record] | None = None) -> Record:
     public = {key: value for key, value in contract.items() if not key.startswith("_")}
     notify_before = contract.get("notifyBefore")
     stored_cf = contract.get("cf", {})
@@ -258,22 +268,19 @@ def _rendered(records: RecordsView, contract: Record) -> Record:
         **public,
         "notifyBefore": None if notify_before is None else str(notify_before),
         "notifyOn": _notify_on(contract),
-        "cf": {f["apiName"]: stored_cf.get(f["apiName"]) for f in records.all(CUSTOM_FIELDS)},
-        "sla": _summary(records.get("slas", contract["associatedSLAId"]), ("id", "name")),
-        "account": _summary(records.get("accounts", contract["accountId"]), ("id", "accountName", "website")),
-        "product": _summary(
-            None if contract.get("productId") is None else records.get("products", contract["productId"]),
-            ("id", "productName"),
+        "cf": {name: stored_cf.get(name) for name in (_custom_fields(records) if fields is None else fields)},
+        "sla": records.summary("slas", contract["associatedSLAId"], ("id", "name")),
+        "account": records.summary("accounts", contract["accountId"], ("id", "accountName", "website")),
+        "product": (
+            None
+            if contract.get("productId") is None
+            else records.summary("products", contract["productId"], ("id", "productName"))
         ),
     }
 
 
 def _notify_on(contract: Record) -> str | None:
     return facts.notify_on(contract.get("endDate"), contract.get("notifyBefore"))
-
-
-def _summary(record: Record | None, keys: Iterable[str]) -> Record | None:
-    return None if record is None else {key: record.get(key) for key in keys}
 
 
 def record_of_view(records: RecordsView, view: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Record:
