@@ -1,5 +1,8 @@
 """Jobs run side by side, in worker processes, each worker running its share one job after the other.
 
+    with Workers(2) as workers:          # the processes start here
+        results = workers.run(job, arguments, on_progress=print)
+
 The harness is CPU-bound (generating cases, judging answers), so threads would share one core:
 each worker is a process of its own (`spawn`: a fresh interpreter, nothing inherited but its jobs).
 Which worker runs which job depends only on the jobs' order, never on timing (Schemathesis' choices
@@ -47,46 +50,66 @@ def shares(count: int, workers: int) -> list[list[int]]:
     return dealt
 
 
-def run(
-    job: Job[T], arguments: Sequence[Any], *, workers: int, on_progress: Callable[[str], None] = lambda message: None
-) -> list[T]:
-    """`job(argument, on_progress)` for each argument in `workers` processes; the results in order."""
-    lock = threading.Lock()
+class Workers:
+    """`count` worker processes, started on entering (their interpreters start while the caller gets the
+    target ready) and stopped on leaving; `run` deals them jobs."""
 
-    def progress(message: str) -> None:
-        with lock:
-            on_progress(message)
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._started: list[tuple[BaseProcess, Connection]] = []
+        self._finished = False
 
-    context = multiprocessing.get_context("spawn")
-    results: dict[int, T] = {}
-    failures: list[BaseException] = []
-    started: list[tuple[BaseProcess, Connection]] = []
-    pumps: list[threading.Thread] = []
-    finished = False
-    try:
-        for share in shares(len(arguments), workers):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_worker, args=(job, theirs), daemon=True)
-            process.start()
-            theirs.close()
-            started.append((process, mine))
+    def __enter__(self) -> Workers:
+        context = multiprocessing.get_context("spawn")
+        try:
+            for _ in range(self.count):
+                mine, theirs = context.Pipe()
+                process = context.Process(target=_worker, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()
+                self._started.append((process, mine))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process, connection in self._started:
+            _stop(process, connection, finished=self._finished)
+        self._started = []
+
+    def run(
+        self, job: Job[T], arguments: Sequence[Any], *, on_progress: Callable[[str], None] = lambda message: None
+    ) -> list[T]:
+        """`job(argument, on_progress)` for each argument, the workers' shares side by side; the results in order.
+        Each worker runs one share, then exits."""
+        lock = threading.Lock()
+
+        def progress(message: str) -> None:
+            with lock:
+                on_progress(message)
+
+        results: dict[int, T] = {}
+        failures: list[BaseException] = []
+        pumps = []
+        for (_, connection), share in zip(self._started, shares(len(arguments), len(self._started)), strict=False):
             jobs = [(index, arguments[index]) for index in share]
-            pump = threading.Thread(target=_pump, args=(mine, jobs, results, progress, failures), daemon=True)
+            pump = threading.Thread(
+                target=_pump, args=(connection, job, jobs, results, progress, failures), daemon=True
+            )
             pump.start()
             pumps.append(pump)
         for pump in pumps:
             pump.join()
         if failures:
             raise failures[0]
-        finished = True
-    finally:
-        for worker, connection in started:
-            _stop(worker, connection, finished=finished)
-    return [results[index] for index in range(len(arguments))]
+        self._finished = True
+        return [results[index] for index in range(len(arguments))]
 
 
 def _pump(
     connection: Connection,
+    job: Job[Any],
     jobs: list[tuple[int, Any]],
     results: dict[int, Any],
     progress: Callable[[str], None],
@@ -95,7 +118,7 @@ def _pump(
     """Send one worker its share, forward its messages and collect its results until the share is done
     (or the worker is gone). Sending waits until the worker reads, so it is done here, not by the caller."""
     try:
-        connection.send(jobs)
+        connection.send((job, jobs))
         left = len(jobs)
         while left:
             kind, payload = connection.recv()
@@ -113,14 +136,15 @@ def _pump(
         failures.append(exc)
 
 
-def _worker(job: Job[Any], connection: Connection) -> None:
+def _worker(connection: Connection) -> None:
     """A worker process: run each job of its share in order, sending its progress and then its result."""
 
     def progress(message: str) -> None:
         connection.send(("progress", message))
 
     try:
-        for index, argument in connection.recv():
+        job, jobs = connection.recv()
+        for index, argument in jobs:
             try:
                 result = job(argument, progress)
             except Exception as exc:  # sent as text: an exception need not pickle

@@ -76,12 +76,17 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     requests: dict[str, str] = {}
     aftermath = Aftermath()
     outcomes: list[ApiOutcome] = []
+    workers = fanout.Workers(side_by_side(options))
     try:
-        with root_url(options, on_progress) as root:
+        # The workers' interpreters start while the bundled mock does.
+        with workers, root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
             jobs = [ApiJob(portable.apis[index], portable, root, tenant, seed)
                     for index, portable in enumerate(_portable(options) for _ in options.apis)]  # fmt: skip
-            outcomes = _judge_all(jobs, on_progress)
+            if workers.count:
+                outcomes = workers.run(judge_api, jobs, on_progress=on_progress)
+            else:
+                outcomes = [judge_api(job, on_progress) for job in jobs]
     except CouldNotRun as exc:
         not_run = [str(exc)]
     for api, outcome in zip(options.apis, outcomes, strict=False):
@@ -144,20 +149,19 @@ def judge_api(job: ApiJob, on_progress: Progress) -> ApiOutcome:
     return outcome
 
 
-def _judge_all(jobs: list[ApiJob], on_progress: Progress) -> list[ApiOutcome]:
-    """Each API's outcome, in the order of `jobs`.
+def side_by_side(options: RunOptions) -> int:
+    """How many worker processes judge the APIs side by side (0: one after the other, in this process).
 
-    On the bundled mock the APIs are judged side by side, in as many worker processes as there are
-    cores: every API and every suite of it works in tenants of its own there, and the mock keeps no
-    state across tenants or APIs and enforces no limits, so no API's requests can change what
-    another's read. Which worker judges which API depends only on their order, so a seed repeats
-    the run exactly. Any other target is judged one API after the other, in this process, within its
-    budget and rate limit, as the partner's records, limits and ordering require.
+    Only on the bundled mock, one per core: every API and every suite of it works in tenants of its
+    own there, and the mock keeps no state across tenants or APIs and enforces no limits, so no API's
+    requests can change what another's read. Which worker judges which API depends only on their
+    order (`fanout.shares`), so a seed repeats the run exactly. Any other target is judged one API
+    after the other, within its budget and rate limit, as a partner's records, limits and ordering
+    require.
     """
-    side_by_side = len(jobs) > 1 and all(job.root is not None for job in jobs) and fanout.cores() > 1
-    if not side_by_side:
-        return [judge_api(job, on_progress) for job in jobs]
-    return fanout.run(judge_api, jobs, workers=fanout.cores(), on_progress=on_progress)
+    if options.base_url is not None or len(options.apis) < 2 or fanout.cores() < 2:
+        return 0
+    return min(fanout.cores(), len(options.apis))
 
 
 def _portable(options: RunOptions) -> RunOptions:
