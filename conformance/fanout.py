@@ -82,12 +82,15 @@ class Workers:
         self, job: Job[T], arguments: Sequence[Any], *, on_progress: Callable[[str], None] = lambda message: None
     ) -> list[T]:
         """`job(argument, on_progress)` for each argument, the workers' shares side by side; the results in order.
-        Each worker runs one share, then exits."""
+        Each worker runs one share, then exits. Without workers, the jobs run here, one after the other."""
         lock = threading.Lock()
 
         def progress(message: str) -> None:
             with lock:
                 on_progress(message)
+
+        if not self._started:
+            return [job(argument, progress) for argument in arguments]
 
         results: dict[int, T] = {}
         failures: list[BaseException] = []

@@ -83,10 +83,7 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
             jobs = [ApiJob(portable.apis[index], portable, root, tenant, seed)
                     for index, portable in enumerate(_portable(options) for _ in options.apis)]  # fmt: skip
-            if workers.count:
-                outcomes = workers.run(judge_api, jobs, on_progress=on_progress)
-            else:
-                outcomes = [judge_api(job, on_progress) for job in jobs]
+            outcomes = workers.run(judge_api, jobs, on_progress=on_progress)
     except CouldNotRun as exc:
         not_run = [str(exc)]
     for api, outcome in zip(options.apis, outcomes, strict=False):

@@ -45,3 +45,9 @@ def test_a_failing_job_is_reported_and_every_worker_stopped() -> None:
     with pytest.raises(JobFailed, match="ValueError: two is refused"), Workers(2) as workers:
         workers.run(fails_on_two, [0, 1, 2, 3])
     assert multiprocessing.active_children() == []
+
+
+def test_without_workers_the_jobs_run_here_in_order() -> None:
+    with Workers(0) as workers:
+        results = workers.run(where, [0, 1])
+    assert results == [(0, os.getpid()), (10, os.getpid())]
