@@ -9,13 +9,16 @@ mock counts the requests it answered):
   per operation, the most any check ran (the JSON report), summed over operations;
 - plain Schemathesis: `st run openapi/A.yaml --url … --seed S --max-examples N` with the same
   credentials header; its cases are what its NDJSON report records.
-Cases per second = cases / wall time of the command; requests per case = requests the mock logged / cases.
+Cases per second = cases / wall time of the command; cases per CPU second = cases / the command's own CPU
+time (user + system of its processes; the mock's apart), which a busy machine changes far less; requests
+per case = requests the mock logged / cases.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,10 +66,15 @@ def requests_logged(log_path: Path) -> int:
     return sum(1 for line in log_path.read_bytes().splitlines() if ACCESS_LOG_MARK in line)
 
 
-def timed(command: list[str]) -> tuple[float, int]:
+def timed(command: list[str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (the command's processes, user + system) and exit code of `command`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, timeout=RUN_TIMEOUT_S)
-    return time.perf_counter() - started, done.returncode
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
 
 
 def harness_cases(report: dict[str, Any]) -> int:
@@ -86,14 +94,17 @@ def schemathesis_cases(ndjson: Path) -> int:
     return cases
 
 
-def figures(tool: str, wall_s: float, exit_code: int, cases: int, requests: int) -> dict[str, Any]:
+def figures(tool: str, wall_s: float, cpu_s: float, exit_code: int, cases: int, requests: int) -> dict[str, Any]:
     return {
         "tool": tool,
         "wall_s": round(wall_s, 2),
+        "cpu_s": round(cpu_s, 2),
         "exit_code": exit_code,
         "cases": cases,
         "requests": requests,
         "cases_per_s": round(cases / wall_s, 1) if wall_s > 0 else 0.0,
+        # Per CPU second of the command itself (the mock's CPU apart): what a busy machine changes least.
+        "cases_per_cpu_s": round(cases / cpu_s, 1) if cpu_s > 0 else 0.0,
         "requests_per_case": round(requests / cases, 2) if cases else None,
     }
 
@@ -103,13 +114,13 @@ def run_harness(vendor: Vendor, seed: int, max_examples: int) -> dict[str, Any]:
     with logging_mock(vendor) as (base_url, log_path), tempfile.TemporaryDirectory() as workdir:
         report_path = Path(workdir) / "report.json"
         org = org_of(_yaml(DEFAULT_FIXTURES_DIR / vendor.name / "auth.yaml"))
-        wall, code = timed([
+        wall, cpu, code = timed([
             str(bin_dir / "conformance"), "run", "--api", vendor.name, "--suite", "fuzz", "--base-url", base_url,
             "--token", f"{BASE_TOKEN}.harness-speed", *(["--org-id", org] if org else []), "--allow-writes",
             "--seed", str(seed), "--max-examples", str(max_examples), "--json", str(report_path),
         ])  # fmt: skip
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        return figures("conformance run", wall, code, harness_cases(report), requests_logged(log_path))
+        return figures("conformance run", wall, cpu, code, harness_cases(report), requests_logged(log_path))
 
 
 def run_schemathesis(vendor: Vendor, seed: int, max_examples: int) -> dict[str, Any]:
@@ -119,14 +130,14 @@ def run_schemathesis(vendor: Vendor, seed: int, max_examples: int) -> dict[str, 
     if vendor.org_header and org:
         headers += ["--header", f"{vendor.org_header}: {org}"]
     with logging_mock(vendor) as (base_url, log_path), tempfile.TemporaryDirectory() as workdir:
-        wall, code = timed([
+        wall, cpu, code = timed([
             str(bin_dir / "st"), "run", str(DEFAULT_SPEC_DIR / f"{vendor.name}.yaml"), "--url", base_url,
             "--seed", str(seed), "--max-examples", str(max_examples), "--workers", "1", *headers,
             "--report", "ndjson", "--report-dir", workdir,
         ])  # fmt: skip
         reports = sorted(Path(workdir).glob("*.ndjson"))
         cases = schemathesis_cases(reports[0]) if reports else 0
-        return figures("st run", wall, code, cases, requests_logged(log_path))
+        return figures("st run", wall, cpu, code, cases, requests_logged(log_path))
 
 
 def measure(vendors: dict[str, Vendor], seed: int, max_examples: int) -> dict[str, Any]:
@@ -136,21 +147,26 @@ def measure(vendors: dict[str, Vendor], seed: int, max_examples: int) -> dict[st
         harness = run_harness(vendor, seed, max_examples)
         plain = run_schemathesis(vendor, seed, max_examples)
         ratio = harness["cases_per_s"] / plain["cases_per_s"] if plain["cases_per_s"] else None
-        results[name] = {"harness": harness, "schemathesis": plain, "cases_per_s_ratio": ratio}
+        cpu_ratio = harness["cases_per_cpu_s"] / plain["cases_per_cpu_s"] if plain["cases_per_cpu_s"] else None
+        results[name] = {
+            "harness": harness, "schemathesis": plain, "cases_per_s_ratio": ratio, "cases_per_cpu_s_ratio": cpu_ratio,
+        }  # fmt: skip
     return results
 
 
 def print_table(results: dict[str, Any]) -> None:
     print(
-        f"\n{'API':<11}{'tool':<17}{'wall s':>8}{'cases':>7}{'cases/s':>9}{'requests':>10}{'req/case':>10}{'exit':>6}"
+        f"\n{'API':<11}{'tool':<17}{'wall s':>8}{'CPU s':>7}{'cases':>7}{'cases/s':>9}{'cases/CPU s':>13}"
+        f"{'requests':>10}{'req/case':>10}{'exit':>6}"
     )
     for api, pair in results.items():
         for key in ("harness", "schemathesis"):
             run = pair[key]
             per_case = "" if run["requests_per_case"] is None else f"{run['requests_per_case']:.2f}"
             print(
-                f"{api if key == 'harness' else '':<11}{run['tool']:<17}{run['wall_s']:>8.1f}{run['cases']:>7}"
-                f"{run['cases_per_s']:>9.1f}{run['requests']:>10}{per_case:>10}{run['exit_code']:>6}"
+                f"{api if key == 'harness' else '':<11}{run['tool']:<17}{run['wall_s']:>8.1f}{run['cpu_s']:>7.1f}"
+                f"{run['cases']:>7}{run['cases_per_s']:>9.1f}{run['cases_per_cpu_s']:>13.1f}{run['requests']:>10}"
+                f"{per_case:>10}{run['exit_code']:>6}"
             )
 
 

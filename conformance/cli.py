@@ -18,7 +18,7 @@ from conformance import recording_cli
 from conformance.apis import UnknownApi, discover, select
 from conformance.concurrency import DEFAULT_PARALLEL_UPDATES
 from conformance.fuzz import DEFAULT_MAX_EXAMPLES
-from conformance.reporting import html, json_report, junit
+from conformance.reporting import json_report, junit, write_html
 from conformance.reporting.console import print_report, print_rules
 from conformance.reporting.progress import RunProgress, stages
 from conformance.results import ExitCode, Suite
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(result, console)
     for name, requests in result.requests.items():
         console.print(f"{name}: {requests}", style="dim")
-    for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
+    for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, write_html)):
         if path is not None:
             writer(result, path)
             console.print(f"report written to {path}", style="dim")

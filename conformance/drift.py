@@ -38,14 +38,7 @@ from conformance.apis import Api
 from conformance.evidence import member_basis
 from conformance.exchange_checks import CHECKS, judge, sent_values
 from conformance.exchange_checks import Exchange as CheckedExchange
-from conformance.exchange_spec import (
-    FORMAT_CHECKER,
-    ApiContract,
-    Draft4ResponseValidator,
-    Matched,
-    contract_for,
-    media_type,
-)
+from conformance.exchange_spec import ApiContract, Matched, contract_for, media_type, schema_validator
 from conformance.results import CaseResult, Exchange, Outcome, RunResult, Suite, Violation
 from conformance.target import BUNDLED_MOCK_TOKEN, Target, TargetError, resolve_target
 from launcher.servers import MockStartError, bundled_mock
@@ -287,7 +280,7 @@ class _Session:
         own = _json(response) if response.status_code == 200 else None
         own = own if isinstance(own, dict) else {}
         fixed = dict(state)
-        validator = Draft4ResponseValidator(schema, format_checker=FORMAT_CHECKER)
+        validator = schema_validator(schema, response=True)
         for _ in range(NEAREST_VALID_PASSES):
             errors = list(validator.iter_errors(fixed))
             if not errors:

@@ -14,13 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft4Validator
-
-# Connexion imports Starlette's test client, which warns at import that it is deprecated with httpx;
-# only that warning, only around this import (the harness uses Connexion's OpenAPI-aware validators).
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
-    from connexion.json_schema import Draft4RequestValidator
-    from connexion.json_schema import Draft4ResponseValidator as Draft4ResponseValidator
+from jsonschema.protocols import Validator
 
 from conformance.apis import Api, Operation
 from conformance.evidence import error_basis
@@ -30,6 +24,24 @@ from vendor_facts import Resource, VendorFacts
 from vendor_facts import discover as discover_vendors
 
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+
+@functools.cache
+def _connexion_validators() -> tuple[type[Validator], type[Validator]]:
+    """Connexion's OpenAPI-aware validators (request, response), imported on first use: importing Connexion
+    costs a third of a second, and a conformance run that judges no exchange never needs it."""
+    # Connexion imports Starlette's test client, which warns at import that it is deprecated with httpx;
+    # only that warning, only around this import.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
+        from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+    return Draft4RequestValidator, Draft4ResponseValidator
+
+
+def schema_validator(schema: dict[str, Any], *, response: bool) -> Validator:
+    """A validator of `schema` as Connexion reads OpenAPI 3.0 (`nullable`, `readOnly`/`writeOnly` by direction)."""
+    request_validator, response_validator = _connexion_validators()
+    return (response_validator if response else request_validator)(schema, format_checker=FORMAT_CHECKER)
 
 
 @dataclass(frozen=True)
@@ -107,8 +119,7 @@ class ApiContract:
         self, schema: dict[str, Any], instance: Any, *, response: bool
     ) -> list[tuple[str, str, Basis]]:
         """(JSON pointer, message, what the broken keyword rests on) for every violation of `schema`."""
-        validator = Draft4ResponseValidator if response else Draft4RequestValidator
-        found = validator(schema, format_checker=FORMAT_CHECKER).iter_errors(instance)
+        found = schema_validator(schema, response=response).iter_errors(instance)
         classified = [
             ("/" + "/".join(map(str, error.absolute_path)), error.message, error_basis(schema, error))
             for error in found

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from conformance.apis import UnknownApi, discover, select
-from conformance.reporting import html, json_report, junit
+from conformance.reporting import json_report, junit, write_html
 from conformance.reporting.console import print_report
 from conformance.results import ExitCode
 from conformance.scenarios.loader import ScenarioError
@@ -137,7 +137,7 @@ def _drift(args: argparse.Namespace, console: Console) -> int:
     if not result.fatal:
         console.print(drift_heading(options, result))
     print_report(result, console)
-    for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, html.write)):
+    for path, writer in ((args.junit, junit.write), (args.json, json_report.write), (args.html, write_html)):
         if path is not None:
             writer(result, path)
             console.print(f"report written to {path}", style="dim")

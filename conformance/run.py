@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from conformance import planning, preflight
+from conformance import fanout, planning, preflight
 from conformance.apis import Api, Operation
 from conformance.boundaries import BoundaryRun
 from conformance.budget import Budget, BudgetExhausted, Plan, metering
@@ -21,6 +21,7 @@ from conformance.fuzz import DEFAULT_MAX_EXAMPLES, FuzzOptions, run_fuzz
 from conformance.http import Client, RateCap, TargetUnreachable
 from conformance.invariants import UpdateModel
 from conformance.limits import RateLimitError
+from conformance.reporting.progress import finished
 from conformance.restore import RESTORE, Ledger, RestoreError, Restorer, Snapshot
 from conformance.results import CaseResult, ExitCode, Outcome, RunResult, Suite, Unrestored
 from conformance.scenarios.loader import load_directory
@@ -74,23 +75,27 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
     not_run: list[str] = []
     requests: dict[str, str] = {}
     aftermath = Aftermath()
+    outcomes: list[ApiOutcome] = []
+    workers = fanout.Workers(side_by_side(options))
     try:
-        with root_url(options, on_progress) as root:
+        # The workers' interpreters start while the bundled mock does.
+        with workers, root_url(options, on_progress) as root:
             tenant = f"conformance-{secrets.token_hex(4)}" if options.base_url is None else None
-            for api in options.apis:
-                try:
-                    target = target_for(api, options, root, tenant)
-                    targets[api.name] = target.base_url
-                    cases.extend(
-                        run_api(
-                            target, options, seed=seed, on_progress=on_progress, spent=requests, aftermath=aftermath
-                        )
-                    )
-                except (CouldNotRun, TargetError, RateLimitError) as exc:
-                    not_run.append(str(exc))
-                    cases.append(_not_run(api, str(exc)))
+            jobs = [ApiJob(portable.apis[index], portable, root, tenant, seed)
+                    for index, portable in enumerate(_portable(options) for _ in options.apis)]  # fmt: skip
+            outcomes = workers.run(judge_api, jobs, on_progress=on_progress)
     except CouldNotRun as exc:
         not_run = [str(exc)]
+    for api, outcome in zip(options.apis, outcomes, strict=False):
+        if outcome.target_url is not None:
+            targets[api.name] = outcome.target_url
+        if outcome.not_run is not None:
+            not_run.append(outcome.not_run)
+        if outcome.spent is not None:
+            requests[api.name] = outcome.spent
+        cases.extend(outcome.cases)
+        aftermath.unrestored.extend(outcome.aftermath.unrestored)
+        aftermath.created.extend(outcome.aftermath.created)
     for case in cases:
         case.settle()
     # One API that cannot be reached is an error among the results; none reachable means nothing was judged.
@@ -99,6 +104,66 @@ def execute(options: RunOptions, *, on_progress: Progress = lambda message: None
         cases=cases, duration=time.monotonic() - started, targets=targets, seed=seed, fatal=fatal,
         requests=requests, strict=options.strict, unrestored=aftermath.unrestored, created=aftermath.created,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ApiJob:
+    """One API's share of a run: what a worker process is sent to judge it."""
+
+    api: Api
+    options: RunOptions
+    root: str | None  # the bundled mock's root, None for the target the options name
+    tenant: str | None
+    seed: int
+
+
+@dataclass
+class ApiOutcome:
+    """What judging one API gave: its results, where it was judged, the requests it took, what it left."""
+
+    cases: list[CaseResult]
+    target_url: str | None = None
+    spent: str | None = None
+    not_run: str | None = None  # why the API could not be judged
+    aftermath: Aftermath = field(default_factory=lambda: Aftermath())
+
+
+def judge_api(job: ApiJob, on_progress: Progress) -> ApiOutcome:
+    """Every chosen suite against one API (in a worker process when APIs are judged side by side)."""
+    outcome = ApiOutcome(cases=[])
+    spent: dict[str, str] = {}
+    try:
+        target = target_for(job.api, job.options, job.root, job.tenant)
+        outcome.target_url = target.base_url
+        outcome.cases = run_api(
+            target, job.options, seed=job.seed, on_progress=on_progress, spent=spent, aftermath=outcome.aftermath
+        )
+    except (CouldNotRun, TargetError, RateLimitError) as exc:
+        outcome.not_run = str(exc)
+        outcome.cases = [_not_run(job.api, str(exc))]
+    outcome.spent = spent.get(job.api.name)
+    on_progress(finished(job.api.name))
+    return outcome
+
+
+def side_by_side(options: RunOptions) -> int:
+    """How many worker processes judge the APIs side by side (0: one after the other, in this process).
+
+    Only on the bundled mock, one per core: every API and every suite of it works in tenants of its
+    own there, and the mock keeps no state across tenants or APIs and enforces no limits, so no API's
+    requests can change what another's read. Which worker judges which API depends only on their
+    order (`fanout.shares`), so a seed repeats the run exactly. Any other target is judged one API
+    after the other, within its budget and rate limit, as a partner's records, limits and ordering
+    require.
+    """
+    if options.base_url is not None or len(options.apis) < 2 or fanout.cores() < 2:
+        return 0
+    return min(fanout.cores(), len(options.apis))
+
+
+def _portable(options: RunOptions) -> RunOptions:
+    """The options as a worker process receives them: each API without what this process has read of it."""
+    return replace(options, apis=[replace(api) for api in options.apis])
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 
 from conformance.apis import discover
 from conformance.results import CaseResult, RunResult, Suite, Violation
@@ -65,3 +66,10 @@ def rules_by_api(result: RunResult) -> dict[str, list[Rule]]:
         # a drift replay judges no documented rule: its report lists only the rules it compared
         if name in apis and any(case.suite != Suite.DRIFT for case in result.cases if case.api == name)
     }
+
+
+def write_html(result: RunResult, path: Path) -> None:
+    """The single-file HTML report; its renderer (Jinja2, markdown-it) is imported only when one is asked for."""
+    from conformance.reporting import html
+
+    html.write(result, path)

@@ -35,6 +35,11 @@ def stages(apis: list[str], includes: list[Suite]) -> list[str]:
     return [f"{suite.value} {api}" for api in apis for suite in SUITE_ORDER if suite in includes]
 
 
+def finished(api: str) -> str:
+    """The message that says an API's last stage is over."""
+    return f"finished {api}"
+
+
 class BudgetColumn(ProgressColumn):
     """Requests sent against the active budget: a bar when there is a limit, a count otherwise."""
 
@@ -65,13 +70,17 @@ class WaitColumn(ProgressColumn):
 
 
 class RunProgress:
-    """An `on_progress` callback: advances a stage when a message names a new one."""
+    """An `on_progress` callback: advances a stage when a message names a new one.
+
+    APIs judged side by side interleave their messages: each API has its own current stage, and a
+    stage is done once its API has moved on to the next one, or is `finished`.
+    """
 
     def __init__(self, console: Console, planned: list[str]) -> None:
         self.console = console
         self.planned = planned
         self.done: set[str] = set()
-        self.current = ""
+        self.current: dict[str, str] = {}  # API -> the stage it is in
         self.bar: Progress | None = None
         if console.is_terminal:
             self.bar = Progress(
@@ -92,11 +101,15 @@ class RunProgress:
 
     def __call__(self, message: str) -> None:
         stage = message.split(":", 1)[0]
-        if stage in self.planned and stage != self.current:
-            if self.current:
-                self.done.add(self.current)
-            self.current = stage
+        api = stage.split(" ", 1)[-1]
+        if stage == finished(api) and api in self.current:
+            self.done.add(self.current.pop(api))
+        elif stage in self.planned and stage != self.current.get(api):
+            if api in self.current:
+                self.done.add(self.current[api])
+            self.current[api] = stage
             if self.bar is None:
-                self.console.print(f"[{len(self.done) + 1}/{len(self.planned)}] {stage}", style="dim")
+                started = len(self.done) + len(self.current)
+                self.console.print(f"[{started}/{len(self.planned)}] {stage}", style="dim")
         if self.bar is not None:
             self.bar.update(self.task, description=message, completed=len(self.done))

@@ -70,16 +70,29 @@ def load_files(files: Iterable[Path], api: str) -> Loaded:
 def load_file(file: Path, api: str) -> Scenario:
     text = file.read_text(encoding="utf-8")
     try:
-        document = yaml.safe_load(text)
-        root = yaml.compose(text)
+        document = _parse(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(file, [_yaml_problem(exc)]) from None
-    problems = sorted((_describe(error, document, root) for error in validator().iter_errors(document)), key=_by_line)
+    errors = list(validator().iter_errors(document))
+    root = yaml.compose(text) if errors else None  # the nodes' lines, only to say where a problem is
+    problems = sorted((_describe(error, document, root) for error in errors), key=_by_line)
     if not problems:
         problems = list(_semantic_problems(document))
     if problems:
         raise ScenarioError(file, problems)
     return _build(document, file, api)
+
+
+def _parse(text: str) -> Any:
+    """The document, read by libyaml when PyYAML has it (same constructors, a tenth of the time); a file it
+    refuses is read again by the pure-Python parser, whose error names the line and the problem."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)  # the safe loader, in C
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

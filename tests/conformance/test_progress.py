@@ -35,3 +35,20 @@ def test_a_terminal_gets_a_bar_of_stages_done() -> None:
         assert progress.bar is not None
         (task,) = progress.bar.tasks
         assert (task.completed, task.total, task.description) == (1, 2, "fuzz elevate: stateful")
+
+
+def test_apis_judged_side_by_side_interleave_without_repeating_a_stage() -> None:
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=False, width=120)
+    planned = stages(["elevate", "revnue"], [Suite.SCENARIOS, Suite.FUZZ])
+    interleaved = [
+        "scenarios elevate: a", "scenarios revnue: a", "scenarios elevate: b", "fuzz revnue: examples",
+        "fuzz elevate: examples", "fuzz revnue: coverage", "finished elevate", "fuzz revnue: stateful",
+    ]  # fmt: skip
+    with RunProgress(console, planned) as progress:
+        for message in interleaved:
+            progress(message)
+        assert progress.done == {"scenarios elevate", "scenarios revnue", "fuzz elevate"}
+    assert output.getvalue().splitlines() == [
+        "[1/4] scenarios elevate", "[2/4] scenarios revnue", "[3/4] fuzz revnue", "[4/4] fuzz elevate",
+    ]  # fmt: skip
