@@ -26,6 +26,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from asgi_call import status_of
+
 HELPER = r"""
 #include <valgrind/callgrind.h>
 void start(void) { CALLGRIND_START_INSTRUMENTATION; }
@@ -76,27 +80,10 @@ def build_mixes(apis: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 async def call(app: Any, request: dict[str, Any]) -> int:
-    body = request["body"].encode("latin-1")
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request["method"],
-        "scheme": "http", "path": request["path"], "raw_path": request["path"].encode(),
-        "query_string": request["query"].encode(), "root_path": "",
-        "headers": [(name.encode(), value.encode("latin-1")) for name, value in request["headers"]],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop() if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
+    headers = [(name.encode(), value.encode("latin-1")) for name, value in request["headers"]]
+    return await status_of(
+        app, request["method"], request["path"], headers, request["body"].encode("latin-1"), request["query"]
+    )
 
 
 def child(mixes_file: Path, library: Path, requests: int) -> int:

@@ -27,7 +27,9 @@ from typing import Any
 import redis
 
 sys.path.insert(0, str(Path.cwd()))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from asgi_call import status_of
 from mix import BASE_TOKEN, Call, MixBuilder, Target, auth_scheme
 
 from launcher.servers import serving
@@ -119,24 +121,7 @@ async def send(app: Any, request: Request, n: int) -> int:
     body = body.replace(b"{n}", str(n).encode())
     if body:
         headers = [*headers, (b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop() if messages else {"type": "http.disconnect"}
-
-    async def answer(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, answer)
-    return status
+    return await status_of(app, method, path, headers, body, query)
 
 
 def measure(
