@@ -21,9 +21,16 @@ class RequestFactsMiddleware:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[FACTS] = request_facts(scope, receive, self.routes)
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[FACTS] = request_facts(scope, receive, self.routes)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            # The facts refer back to the scope (and the server's `receive`, to its connection): left
+            # in the scope, each answered request would be a reference cycle for the collector to find.
+            del scope[FACTS]
 
 
 def request_facts(scope: Scope, receive: Receive, routes: RouteTable) -> RequestFacts:

@@ -223,7 +223,9 @@ class RequestParameters:
         if raw_query:
             listed = QueryParams(raw_query)
             self.query = uri_parser.resolve_query({key: listed.getlist(key) for key in listed})
-        self._scope = scope
+        # The raw headers, not the scope: the request's facts refer to these parameters, and the scope to
+        # the facts, so keeping the scope would make each request a reference cycle.
+        self._raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         self._headers: Headers | None = None
 
     def get(self, source: ParameterSource, name: str) -> Any:
@@ -232,7 +234,7 @@ class RequestParameters:
         if source == "query":
             return self.query.get(name)
         if self._headers is None:
-            self._headers = Headers(scope=self._scope)
+            self._headers = Headers(raw=self._raw_headers)
         return self._headers.get(name)
 
 
