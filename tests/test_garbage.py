@@ -54,13 +54,16 @@ def _ours(garbage: list[Any]) -> list[str]:
 
 
 def _send(client: TestClient, request: ExampleRequest, headers: dict[str, str], body: Any) -> int:
-    return client.request(request.method, request.path, headers=headers, content=body).status_code
+    status: int = client.request(request.method, request.path, headers=headers, content=body).status_code
+    return status
 
 
 @pytest.mark.parametrize("api", sorted(VENDORS))
-def test_requests_leave_no_reference_cycle(client: TestClient, token: str, cycles_kept: list[Any], api: str) -> None:
+def test_requests_leave_no_reference_cycle(
+    mock_app: MockApp, client: TestClient, token: str, cycles_kept: list[Any], api: str
+) -> None:
     vendor = VENDORS[api]
-    spec = mock_state(client.app).specs[api]
+    spec = mock_state(mock_app).specs[api]
     read, update = example_read(spec, vendor), example_update(spec, vendor)
     headers = update.with_token(vendor, token)
     statuses = [
