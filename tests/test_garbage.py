@@ -12,13 +12,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from mock_server.app import MockApp, mock_state
+from mock_server.app import MockApp, create_app, mock_state
+from mock_server.config import Settings
 from mock_server.vendors import discover
 from tests.support.spec_examples import ExampleRequest, example_read, example_update
 
@@ -27,8 +29,8 @@ OURS = ("mock_server", "openapi_model", "vendor_facts", "connexion", "starlette"
 TEST_CLIENT = "starlette.testclient"  # the test's own client: not part of serving
 
 
-@pytest.fixture
-def cycles_kept() -> Iterator[list[Any]]:
+@contextmanager
+def _cycles_kept() -> Iterator[list[Any]]:
     """What the collector finds as cyclic garbage while the test runs (instead of freeing it)."""
     gc.collect()
     gc.disable()
@@ -58,13 +60,27 @@ def _send(client: TestClient, request: ExampleRequest, headers: dict[str, str], 
     return status
 
 
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def any_store_app(request: pytest.FixtureRequest) -> MockApp:
+    if request.param == "memory":
+        app: MockApp = request.getfixturevalue("mock_app")
+        return app
+    return create_app(Settings(store_url=request.getfixturevalue("redis_url")))
+
+
 @pytest.mark.parametrize("api", sorted(VENDORS))
-def test_requests_leave_no_reference_cycle(
-    mock_app: MockApp, client: TestClient, token: str, cycles_kept: list[Any], api: str
-) -> None:
+def test_requests_leave_no_reference_cycle(any_store_app: MockApp, token: str, api: str) -> None:
     vendor = VENDORS[api]
-    spec = mock_state(mock_app).specs[api]
+    spec = mock_state(any_store_app).specs[api]
     read, update = example_read(spec, vendor), example_update(spec, vendor)
+    with any_store_app.test_client() as client, _cycles_kept() as cycles_kept:
+        statuses = _answers(client, vendor, read, update, token)
+        left = _ours(cycles_kept)
+    assert statuses[:2] == [200, 200] and all(400 <= status < 500 for status in statuses[2:]), statuses
+    assert left == []
+
+
+def _answers(client: TestClient, vendor: Any, read: ExampleRequest, update: ExampleRequest, token: str) -> list[int]:
     headers = update.with_token(vendor, token)
     statuses = [
         _send(client, read, read.with_token(vendor, token), None),
@@ -73,9 +89,8 @@ def test_requests_leave_no_reference_cycle(
         _send(client, update, headers, b'"a string"'),  # a body of the wrong JSON type
         _send(client, read, read.with_token(vendor, "not-a-token"), None),
     ]
-    assert statuses[:2] == [200, 200] and all(400 <= status < 500 for status in statuses[2:]), statuses
     gc.collect()
-    assert _ours(cycles_kept) == []
+    return statuses
 
 
 @pytest.fixture
