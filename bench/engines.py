@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for process in processes.values():
             stop_process(process)
-    for name, mix in list(mixes.items())[:1]:
+    for name, mix in list(mixes.items())[:1] if args.cold_starts > 0 else []:
         for tree_name, tree in trees.items():
             timings = []
             for _ in range(args.cold_starts):

@@ -102,16 +102,17 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            stderr = log.read().decode(errors="replace")
-            raise MockStartError(f"the mock exited with status {process.returncode}:\n{stderr[-2000:]}")
-        try:
-            httpx.get(f"{url}/__admin", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(POLL_INTERVAL)
+    with httpx.Client(timeout=1.0) as client:  # one client for every poll: each new one loads TLS settings
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log.seek(0)
+                stderr = log.read().decode(errors="replace")
+                raise MockStartError(f"the mock exited with status {process.returncode}:\n{stderr[-2000:]}")
+            try:
+                client.get(f"{url}/__admin")
+                return
+            except httpx.TransportError:
+                time.sleep(POLL_INTERVAL)
     raise MockStartError(f"the mock did not answer within {STARTUP_TIMEOUT:.0f}s")
 
 

@@ -57,3 +57,14 @@ def test_harness_speed_is_reported_beside_plain_schemathesis(tmp_path: Path) -> 
         assert run["cases"] > 0 and run["requests"] > 0 and run["cases_per_s"] > 0
     assert pair["harness"]["exit_code"] == 0  # the mock conforms
     assert "harness vs `st run` cases/s (elevate, seed 1)" in stdout
+
+
+@pytest.mark.timeout(120)
+def test_two_trees_side_by_side_without_cold_starts() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "engines.py"), "--tree", "a=.", "--tree", "b=.", "--api", "elevate",
+         "--connections", "2", "--duration", "0.5", "--cold-starts", "0"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=100,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "elevate" in done.stdout and "cold start" not in done.stdout
