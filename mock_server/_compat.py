@@ -21,6 +21,13 @@ validated twice and that an invalid one is still refused.
 
 4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
+
+5. uvicorn's worker supervisor (`serve_workers`, `--workers N`). uvicorn hands every worker the one
+socket it bound, and each worker's event loop accepts every pending connection at once: under a burst
+one worker took them all (bench/scaling.py). Each worker here gets a listening socket of its own, bound
+with SO_REUSEPORT, so that Linux spreads new connections across them; restarts, health checks and
+signals stay uvicorn's (`Multiprocess`). It reads the supervisor's `sockets` attribute once per worker
+it starts. `tests/test_redis_workers.py` checks that both workers answer connections.
 """
 
 from __future__ import annotations
@@ -77,6 +84,68 @@ def reset(transport: Any) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+# -- One listening socket per worker ------------------------------------------------------------------------
+CHECKED_UVICORN_SUPERVISOR = ((0, 55), (1, 0))  # [from, to): `Multiprocess(config, sockets)`
+
+
+def workers_listen_apart() -> bool:
+    """Whether `serve_workers` gives each worker its own listening socket (SO_REUSEPORT, a checked uvicorn)."""
+    low, high = CHECKED_UVICORN_SUPERVISOR
+    return hasattr(socket, "SO_REUSEPORT") and low <= _version(uvicorn.__version__) < high
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) with SO_REUSEPORT, not listening: a worker's (it listens on it) or
+    the supervisor's (it keeps the port from anything without SO_REUSEPORT while workers come and go)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_workers(config: uvicorn.Config) -> None:
+    """`config.workers` workers under uvicorn's supervisor, each on its own listening socket (only when
+    `workers_listen_apart()`). Returns when the supervisor stops (Ctrl-C, SIGTERM)."""
+    from uvicorn.supervisors import Multiprocess
+
+    host, port = config.host, config.port
+
+    class OneSocketPerWorker(Multiprocess):
+        """`Multiprocess` reads `sockets` each time it starts a worker: each read binds a new socket, and
+        closes the one bound before (its worker started with it: the child holds its own copy)."""
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            self._handed: list[socket.socket] = []
+            super().__init__(config, sockets=[])
+
+        @property
+        def sockets(self) -> list[socket.socket]:
+            self._close_handed()
+            self._handed = [reuse_port_socket(host, port)]
+            return self._handed
+
+        @sockets.setter
+        def sockets(self, _: list[socket.socket]) -> None:
+            pass
+
+        def _close_handed(self) -> None:
+            for sock in self._handed:
+                sock.close()
+
+    supervisor = OneSocketPerWorker(config)
+    try:
+        supervisor.run()
+    finally:
+        supervisor._close_handed()
 
 
 # -- Validators built once per subschema --------------------------------------------------------------------

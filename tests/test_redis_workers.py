@@ -1,0 +1,161 @@
+"""`contract-mock serve --workers 2` on Redis: connections spread over both workers, and tokens issued by
+one worker work on the other. Real processes on a loopback port, a real redis-server.
+
+(The proofs that nothing is lost or read stale across workers are in tests/vendors/test_elevate_workers.py.)
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import psutil
+import pytest
+import redis
+
+from launcher.servers import free_port
+
+CONTRACT = "/elevate/customer-contracts/1"
+TOKEN = "dev-token.workers-spread"
+CONNECTIONS = 32
+
+
+@pytest.fixture
+def store_url(redis_url: str) -> str:
+    """A database of the session's Redis for this test alone."""
+    url = redis_url[: redis_url.rindex("/")] + "/6"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+def serve(port: int, store_url: str, *options: str) -> subprocess.Popen[str]:
+    command = [
+        sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--store", store_url,
+        "--no-access-log", "--log-level", "warning", *options,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@contextmanager
+def two_workers(store_url: str, *options: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    port = free_port()
+    process = serve(port, store_url, "--workers", "2", *options)
+    try:
+        wait_until_both_workers_serve(port, process)
+        yield port, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_until_both_workers_serve(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        if len(workers_listening(process, port)) == 2:
+            return
+        time.sleep(0.1)
+    raise AssertionError("two workers did not listen in time")
+
+
+def workers_listening(process: subprocess.Popen[str], port: int) -> set[int]:
+    """The worker processes with a socket listening on `port` (not multiprocessing's resource tracker)."""
+    listening = set()
+    for worker in psutil.Process(process.pid).children():
+        try:
+            connections = worker.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections):
+            listening.add(worker.pid)
+    return listening
+
+
+def answering_workers(process: subprocess.Popen[str], port: int, count: int, busy: bool = False) -> list[int]:
+    """Opens `count` connections at once, sends a GET on each and reads its answer; the worker holding
+    each connection (by its server end), in the order the connections were opened.
+
+    `busy`: the workers are stopped while the connections arrive (as when they are busy serving others),
+    then go on one after the other: the first to go on must not take every waiting connection."""
+    workers = [psutil.Process(pid) for pid in sorted(workers_listening(process, port))]
+    with ExitStack() as stack:
+        if busy:
+            for worker in workers:
+                worker.suspend()
+                stack.callback(worker.resume)
+        clients = [stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30)) for _ in range(count)]
+        request = f"GET {CONTRACT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+        for client in clients:
+            client.sendall(request)
+        for worker in workers if busy else []:
+            worker.resume()
+            time.sleep(0.3)
+        for client in clients:
+            assert client.recv(12).startswith(b"HTTP/1.1 200")
+        holders = {}
+        for worker in psutil.Process(process.pid).children():
+            for connection in worker.net_connections(kind="tcp"):
+                if connection.raddr and connection.laddr.port == port:
+                    holders[connection.raddr.port] = worker.pid
+        return [holders[client.getsockname()[1]] for client in clients]
+
+
+@pytest.fixture(scope="module")
+def serving_two(redis_url: str) -> Iterator[tuple[int, subprocess.Popen[str], str]]:
+    """Two workers on Redis, for the tests that leave them running."""
+    url = redis_url[: redis_url.rindex("/")] + "/7"
+    with two_workers(url, "--api", "elevate") as (port, process):
+        yield port, process, url
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+def test_connections_spread_over_both_workers(serving_two: tuple[int, subprocess.Popen[str], str], busy: bool) -> None:
+    port, process, _ = serving_two
+    workers = workers_listening(process, port)
+    holders = answering_workers(process, port, CONNECTIONS, busy)
+    assert set(holders) == workers  # both answer
+    assert min(holders.count(pid) for pid in workers) >= CONNECTIONS // 8  # not all but a few on one
+
+
+def test_a_second_server_on_the_port_of_two_workers_is_refused(
+    serving_two: tuple[int, subprocess.Popen[str], str],
+) -> None:
+    port, _, url = serving_two
+    second = serve(port, url, "--workers", "2", "--api", "elevate")
+    _, stderr = second.communicate(timeout=60)
+    assert second.returncode == 2
+    assert stderr.strip().splitlines() == [f"contract-mock: cannot start: 127.0.0.1:{port}: Address already in use"]
+
+
+def test_a_killed_worker_is_replaced_and_listens_again(store_url: str) -> None:
+    with two_workers(store_url, "--api", "elevate") as (port, process):
+        survivor, victim = (psutil.Process(pid) for pid in sorted(workers_listening(process, port)))
+        victim.kill()
+        victim.wait(timeout=10)
+        wait_until_both_workers_serve(port, process)
+        workers = workers_listening(process, port)
+        assert survivor.pid in workers and victim.pid not in workers
+        assert set(answering_workers(process, port, CONNECTIONS)) == workers
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_supervisor_and_its_workers(store_url: str, stop: signal.Signals) -> None:
+    with two_workers(store_url, "--api", "elevate") as (port, process):
+        workers = [psutil.Process(pid) for pid in workers_listening(process, port)]
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 0
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == []
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
