@@ -11,17 +11,24 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+import httpx
 import psutil
 import pytest
 import redis
 
 from launcher.servers import free_port
+from mock_server.config import DEFAULT_SPEC_DIR
+from mock_server.engine.spec import SpecView
+from mock_server.vendors import discover
+from tests.support.spec_examples import example_read
 
 CONTRACT = "/elevate/customer-contracts/1"
 TOKEN = "dev-token.workers-spread"
+ELEVATE_USER = {"username": "dev@example.com", "password": "dev-password"}  # fixtures: dev-token
 CONNECTIONS = 32
 
 
@@ -82,9 +89,12 @@ def workers_listening(process: subprocess.Popen[str], port: int) -> set[int]:
     return listening
 
 
-def answering_workers(process: subprocess.Popen[str], port: int, count: int, busy: bool = False) -> list[int]:
-    """Opens `count` connections at once, sends a GET on each and reads its answer; the worker holding
-    each connection (by its server end), in the order the connections were opened.
+def answering_workers(
+    process: subprocess.Popen[str], port: int, count: int, busy: bool = False, request: bytes | None = None
+) -> list[int]:
+    """Opens `count` connections at once, sends `request` (a GET of Elevate's contract 1) on each and
+    reads its answer, which must be a 200; the worker holding each connection (by its server end), in the
+    order the connections were opened.
 
     `busy`: the workers are stopped while the connections arrive (as when they are busy serving others),
     then go on one after the other: the first to go on must not take every waiting connection."""
@@ -95,7 +105,7 @@ def answering_workers(process: subprocess.Popen[str], port: int, count: int, bus
                 worker.suspend()
                 stack.callback(worker.resume)
         clients = [stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30)) for _ in range(count)]
-        request = f"GET {CONTRACT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+        request = request or get_request(CONTRACT, {"Authorization": f"Bearer {TOKEN}"})
         for client in clients:
             client.sendall(request)
         for worker in workers if busy else []:
@@ -117,6 +127,11 @@ def serving_two(redis_url: str) -> Iterator[tuple[int, subprocess.Popen[str], st
     url = redis_url[: redis_url.rindex("/")] + "/7"
     with two_workers(url, "--api", "elevate") as (port, process):
         yield port, process, url
+
+
+def get_request(path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: x", *(f"{name}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 @pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
@@ -159,3 +174,74 @@ def test_a_signal_stops_the_supervisor_and_its_workers(store_url: str, stop: sig
         assert alive == []
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_a_login_token_issued_by_one_worker_works_on_every_connection(redis_url: str) -> None:
+    url = redis_url[: redis_url.rindex("/")] + "/8"
+    with two_workers(url, "--api", "elevate", "--log-level", "info") as (port, process):
+        base = f"http://127.0.0.1:{port}"
+        login = httpx.post(f"{base}/elevate/authenticate", json=ELEVATE_USER, timeout=30)
+        assert login.status_code == 200
+        token = login.json()["token"]
+        request = get_request(CONTRACT, {"Authorization": f"Bearer {token}"})
+        holders = answering_workers(process, port, CONNECTIONS, busy=True, request=request)
+        assert set(holders) == workers_listening(process, port)  # the worker that did not issue it too
+        assert_nowhere_in_redis(url, token)
+    assert token not in process.communicate()[1]  # nor in the log
+
+
+def test_oauth_codes_and_tokens_issued_by_one_worker_work_on_every_connection(redis_url: str) -> None:
+    url = redis_url[: redis_url.rindex("/")] + "/9"
+    with two_workers(url, "--api", "zoho-desk") as (port, process):
+        base = f"http://127.0.0.1:{port}/zoho-desk"
+        form = {
+            "response_type": "code",
+            "client_id": "c",
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "token": "dev-token",
+        }
+        redirect = httpx.post(f"{base}/oauth/v2/auth", data=form, timeout=30)
+        assert redirect.status_code == 302
+        code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect.headers["location"]).query))["code"]
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": "c",
+            "redirect_uri": form["redirect_uri"],
+        }
+        # Each on a connection of its own: whichever worker takes it, the code is known, and used only once.
+        answers = [httpx.post(f"{base}/oauth/v2/token", data=exchange, timeout=30) for _ in range(4)]
+        assert ["access_token" in answer.json() for answer in answers] == [True, False, False, False]
+        assert [answer.json().get("error") for answer in answers[1:]] == ["invalid_code"] * 3
+        issued = answers[0].json()
+        refreshed = [
+            httpx.post(
+                f"{base}/oauth/v2/token",
+                data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"], "client_id": "c"},
+                timeout=30,
+            )
+            for _ in range(4)
+        ]
+        assert all("access_token" in answer.json() for answer in refreshed)
+        for token in [issued["access_token"], *(answer.json()["access_token"] for answer in refreshed)]:
+            read = example_read(SpecView.load(DEFAULT_SPEC_DIR / "zoho-desk.yaml"), discover()["zoho-desk"])
+            request = get_request(read.path, {**read.headers, "Authorization": f"{read.auth_prefix} {token}"})
+            holders = answering_workers(process, port, CONNECTIONS // 2, busy=True, request=request)
+            assert set(holders) == workers_listening(process, port)
+            assert_nowhere_in_redis(url, token)
+
+
+def assert_nowhere_in_redis(url: str, token: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(count=1000):
+            assert token.encode() not in key
+            kind = client.type(key)
+            if kind == b"hash":
+                assert all(token.encode() not in field + value for field, value in client.hgetall(key).items())
+            elif kind == b"list":
+                assert all(token.encode() not in item for item in client.lrange(key, 0, -1))
+            elif kind == b"string":
+                assert token.encode() not in (client.get(key) or b"")
+    finally:
+        client.close()
