@@ -172,7 +172,6 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         import uvicorn
 
         from mock_server.app import StartupError, create_app
-        from mock_server.asgi import served
         from mock_server.engine.spec import SpecError
         from mock_server.state.fixtures import FixtureError
         from mock_server.state.store import StoreUnavailable
@@ -209,8 +208,8 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
             _compat.serve_workers(config)
         return 0
     config = uvicorn.Config(
-        served(app), host=settings.host, port=settings.port, lifespan="on", log_level=log_level,
-        access_log=access_log, ws=NO_WEBSOCKETS,
+        app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
+        ws=NO_WEBSOCKETS,
     )  # fmt: skip
     uvicorn.Server(config).run(sockets=[listener])
     return 0

@@ -20,7 +20,6 @@ import yaml
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
-from mock_server.asgi import served
 from mock_server.config import DEFAULT_SPEC_DIR, Settings
 from mock_server.state.redis_store import RedisStore
 from mock_server.state.store import request_scope
@@ -40,11 +39,6 @@ def store_url(redis_url: str) -> Iterator[str]:
 
 def commands_during(url: str, call: Callable[[], Any]) -> list[str]:
     """The commands clients other than scripts sent to database DB while `call` ran."""
-    return [command for command, _ in sent_during(url, call)]
-
-
-def sent_during(url: str, call: Callable[[], Any]) -> list[tuple[str, str]]:
-    """(command, client port) of what clients other than scripts sent to database DB while `call` ran."""
     client = redis.Redis.from_url(url, socket_timeout=10)
     marker = f"end-{uuid.uuid4().hex}"
     seen: list[dict[str, Any]] = []
@@ -61,11 +55,7 @@ def sent_during(url: str, call: Callable[[], Any]) -> list[tuple[str, str]]:
     client.close()
     watcher.close()
     assert not listening.is_alive(), "MONITOR never showed the marker"
-    return [
-        (entry["command"].split()[0], entry["client_port"])
-        for entry in seen
-        if entry["client_type"] != "lua" and entry["db"] == DB
-    ]
+    return [entry["command"].split()[0] for entry in seen if entry["client_type"] != "lua" and entry["db"] == DB]
 
 
 def _until(monitor: redis.client.Monitor, marker: str) -> Iterator[dict[str, Any]]:
@@ -161,23 +151,3 @@ def test_an_issued_token_costs_one_round_trip_once_per_process(store_url: str) -
             commands_during(store_url, requester(client, token)("GET", read)) for client in (first, second, second)
         ]
     assert counted == [["EVALSHA"], ["HGET", "EVALSHA"], ["EVALSHA"]]
-
-
-def test_as_served_the_first_read_is_awaited_before_the_request_and_not_made_again(store_url: str) -> None:
-    """`contract-mock serve` wraps the app (`served`): a request's one round trip to read is made, awaited,
-    before the request runs; the request takes what it read. A token the API does not know reads as before."""
-    app = served(create_app(Settings(store_url=store_url, apis=("revnue", "elevate"))))
-    with TestClient(app) as client:
-        request = requester(client, f"dev-token.{uuid.uuid4().hex[:8]}")
-        request("GET", "/elevate/customer-contracts/1")()  # warm: the seed copy made, the script loaded
-        read = commands_during(store_url, request("GET", "/elevate/customer-contracts/1"))
-        update = request("PATCH", "/elevate/customer-contracts/1", [{"op": "replace", "path": "/name", "value": "Y"}],
-                         "application/json-patch+json")  # fmt: skip
-        written = sent_during(store_url, update)
-        after = client.get("/elevate/customer-contracts/1", headers={"Authorization": "Bearer dev-token"})
-        login = client.post("/elevate/authenticate", json={"username": "dev@example.com", "password": "dev-password"})
-        issued = requester(client, login.json()["token"])
-        with_issued = commands_during(store_url, issued("GET", "/elevate/customer-contracts/1"))
-    assert (read, [command for command, _ in written], with_issued) == (["EVALSHA"], ["EVALSHA"] * 2, ["EVALSHA"])
-    assert written[0][1] != written[1][1]  # read on the asyncio client before the request ran, written after
-    assert after.json()["name"] != "Y"  # another tenant: its own copy

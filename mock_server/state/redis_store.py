@@ -35,8 +35,6 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import marshal
 import math
@@ -46,12 +44,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextvars import ContextVar
-from typing import Any, Literal, NamedTuple, TypeVar
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import redis
-import redis.asyncio
 
 from mock_server.state.issued import SharedIssued
 from mock_server.state.store import (
@@ -376,8 +372,6 @@ class RedisStore:
         self._cached: OrderedDict[tuple[str, str], _Snapshot] = OrderedDict()
         self._cache_guard = threading.Lock()
         self._script_client: redis.Redis | None = None  # see `_scripts`
-        self._url: str | None = None  # set by `from_url`: `prefetch` opens an asyncio client of its own
-        self._async: tuple[asyncio.AbstractEventLoop, redis.asyncio.Redis, int] | None = None
         self._script_client_pid = 0
         self._seed_payloads = {
             api: _encode(
@@ -412,9 +406,7 @@ class RedisStore:
                 host = url[len(CLUSTER_SCHEME) :].rpartition("@")[2]
                 raise StoreUnavailable(f"cannot reach the Redis Cluster at {host}: {type(exc).__name__}") from None
             return cls(cluster, seeds, **options)
-        store = cls(redis.Redis.from_url(url), seeds, **options)
-        store._url = url
-        return store
+        return cls(redis.Redis.from_url(url), seeds, **options)
 
     def check(self) -> None:
         """Raises StoreUnavailable unless the server answers (the URL's password is never shown)."""
@@ -500,31 +492,17 @@ class RedisStore:
             return _Reads(None)
         reads: _Reads | None = scope.entries.get(self)
         if reads is None:
-            prefetched = _PREFETCHED.get()
-            if prefetched is not None and prefetched[0] is self and prefetched[1].api == scope.api:
-                reads = prefetched[1]
-                _PREFETCHED.set(None)
-            else:
-                reads = _Reads(scope.api)
-            scope.entries[self] = reads
+            reads = scope.entries[self] = _Reads(scope.api)
         return reads
 
     def _open(self, reads: _Reads, tenant: str, api: str | None) -> None:
         """One round trip: the values of `tenant` and the server-wide ones and, when `api` is given and
         the tenant has its seed copy, every record of that API with its version (the LRU touched). When
         the version is the one of the records this process cached, the records are not sent again."""
-        opening = self._opening(tenant, api)
-        self._absorb(reads, opening, self._run(self._open_script, tenant, *opening.args))
-
-    def _opening(self, tenant: str, api: str | None) -> _Opening:
         names = sorted(self._value_names)
         cached = None if api is None else self._cached.get((tenant, api))
         known = b"" if cached is None or cached.version is None else cached.version
-        return _Opening(tenant, api, names, cached, known, [api or "", known, len(names), *names])
-
-    def _absorb(self, reads: _Reads, opening: _Opening, reply: Any) -> None:
-        """What the open script answered, into `reads` (and the process's cache of records)."""
-        tenant, api, names, cached = opening.tenant, opening.api, opening.names, opening.cached
+        reply = self._run(self._open_script, tenant, api or "", known, len(names), *names)
         values, version = reply[0], reply[1]
         read_server_wide = not self._clustered or tenant == SERVER_WIDE  # another slot on a cluster
         for index, name in enumerate(names):
@@ -535,7 +513,7 @@ class RedisStore:
         self._touch(tenant, only_known=version is None)
         if api is None or version is None:
             return
-        if len(reply) == 2 and cached is not None and version == opening.known:  # unchanged since cached
+        if len(reply) == 2 and cached is not None and version == known:  # unchanged since cached
             reads.snapshots[(tenant, api)] = _Snapshot(version, cached.rows, cached.highest)
             self._remember(tenant, api, cached)
             return
@@ -544,42 +522,6 @@ class RedisStore:
         snapshot = _Snapshot(version, rows, {name: int(high) for name, high in _pairs(highest).items()})
         reads.snapshots[(tenant, api)] = snapshot
         self._remember(tenant, api, snapshot)
-
-    # -- the first read of a request, awaited (`prefetch`) -----------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def prefetched(self, tenant: str, api: str) -> AsyncIterator[None]:
-        """While open, the request of this task finds its first read made (`_open`): made on entering and
-        awaited, so that the worker serves other requests while Redis answers (the rest of the store is
-        synchronous). Read no earlier than the request arrived: a write acknowledged before it was sent
-        is seen. Only on one server (not a cluster) and for a store made `from_url`; on any error, or for
-        another tenant or API, the request reads for itself, as without."""
-        reads = await self._prefetch(tenant, api) if self._url is not None and not self._clustered else None
-        token = _PREFETCHED.set((self, reads)) if reads is not None else None
-        try:
-            yield
-        finally:
-            if token is not None:
-                _PREFETCHED.reset(token)
-
-    async def _prefetch(self, tenant: str, api: str) -> _Reads | None:
-        opening = self._opening(tenant, api)
-        key, args = self._key(tenant, "keys"), self._args(tenant, *opening.args)
-        try:
-            reply = await self._async_client().evalsha(self._open_script.sha, 1, key, *args)
-        except redis.RedisError:  # NoScriptError (the script not loaded yet) included
-            return None
-        reads = _Reads(api)
-        self._absorb(reads, opening, reply)
-        return reads
-
-    def _async_client(self) -> redis.asyncio.Redis:
-        """redis-py's asyncio client, one per event loop (a worker has one) and process."""
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop or self._async[2] != os.getpid():
-            assert self._url is not None
-            self._async = (loop, redis.asyncio.Redis.from_url(self._url), os.getpid())
-        return self._async[1]
 
     def _remember(self, tenant: str, api: str, snapshot: _Snapshot) -> None:
         """Keeps what `snapshot` holds for the next requests of (tenant, api); forgets it if its version is unknown.
@@ -864,21 +806,6 @@ class _IssuedOnRedis:
     def take(self, digest: str) -> str | None:
         found = self._store._issued_take(keys=self._keys, args=[digest], client=self._store._scripts())
         return None if found is None else _text(found)
-
-
-class _Opening(NamedTuple):
-    """What one open script asks (`RedisStore._opening`), to read its answer with (`_absorb`)."""
-
-    tenant: str
-    api: str | None
-    names: list[str]
-    cached: _Snapshot | None
-    known: bytes
-    args: list[Arg]
-
-
-# The first read of the request this task serves, made before it ran (`RedisStore.prefetch`).
-_PREFETCHED: ContextVar[tuple[RedisStore, _Reads] | None] = ContextVar("contract_mock_prefetched", default=None)
 
 
 class _Reads:
