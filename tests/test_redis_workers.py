@@ -124,7 +124,7 @@ def answering_workers(
 @pytest.fixture(scope="module")
 def serving_two(redis_url: str) -> Iterator[tuple[int, subprocess.Popen[str], str]]:
     """Two workers on Redis, for the tests that leave them running."""
-    url = redis_url[: redis_url.rindex("/")] + "/7"
+    url = redis_url[: redis_url.rindex("/")] + "/10"
     with two_workers(url, "--api", "elevate") as (port, process):
         yield port, process, url
 
