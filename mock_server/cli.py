@@ -193,19 +193,16 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     if workers > 1:
         # Each worker builds its own app; the state they share lives in the --store (README "Workers").
         os.environ[SETTINGS_ENV] = settings.to_json()
+        options: dict[str, Any] = dict(
+            factory=True, host=settings.host, port=settings.port, workers=workers, lifespan="on",
+            log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
+        )  # fmt: skip
         if not _compat.workers_listen_apart():
             listener.close()  # the address was free a moment ago; uvicorn binds it again for its workers
-            uvicorn.run(
-                "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-                lifespan="on", log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
-            )  # fmt: skip
+            uvicorn.run("mock_server.asgi:create", **options)
             return 0
-        config = uvicorn.Config(
-            "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-            lifespan="on", log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
-        )  # fmt: skip
         with listener, contextlib.suppress(KeyboardInterrupt):  # kept, not listening, while workers listen apart
-            _compat.serve_workers(config)
+            _compat.serve_workers(uvicorn.Config("mock_server.asgi:create", **options))
         return 0
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
