@@ -77,7 +77,8 @@ CLUSTER_SCHEME = "redis-cluster://"
 TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LRU at most this often
 CACHED_SNAPSHOTS = 256  # per process: the last records read of this many (tenant, API), reused while current
 VERSION_START_BITS = 50  # a seed copy's version starts at a random number below 2**50 (see _seeded)
-DECODED_RECORDS = 4096  # per process: records kept decoded (`_DecodedRecords`), by their JSON
+DECODED_RECORDS = 4096  # per process: records kept decoded (`_DecodedRecords`), by their JSON…
+DECODED_RECORDS_BYTES = 16 * 1024 * 1024  # …in this many bytes at most (JSON and copy)
 ISSUED_INFIX = "issued:"  # `<prefix>issued:{<api>:<kind>}:h` and `:o`, the issued tokens (`issued_tokens`)
 
 
@@ -320,9 +321,10 @@ class _DecodedRecords:
     the same JSON again (a record read by every request, unchanged) costs a `marshal.loads` (a deep copy made in
     C, several times faster than `json.loads`) instead. Bounded: forgotten all at once when full."""
 
-    def __init__(self, limit: int = DECODED_RECORDS) -> None:
+    def __init__(self, limit: int = DECODED_RECORDS, limit_bytes: int = DECODED_RECORDS_BYTES) -> None:
         self._packed: dict[bytes, bytes] = {}
-        self._limit = limit
+        self._limit, self._limit_bytes = limit, limit_bytes
+        self._bytes = 0
 
     def __call__(self, raw: bytes) -> Record:
         packed = self._packed.get(raw)
@@ -330,9 +332,12 @@ class _DecodedRecords:
             copy: Record = marshal.loads(packed)
             return copy
         record: Record = json.loads(raw)
-        if len(self._packed) >= self._limit:
+        packed = marshal.dumps(record)
+        if len(self._packed) >= self._limit or self._bytes + len(raw) + len(packed) > self._limit_bytes:
             self._packed.clear()
-        self._packed[raw] = marshal.dumps(record)
+            self._bytes = 0
+        self._packed[raw] = packed
+        self._bytes += len(raw) + len(packed)
         return record
 
 
