@@ -6,14 +6,17 @@ one worker work on the other. Real processes on a loopback port, a real redis-se
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 import httpx
 import psutil
@@ -25,6 +28,7 @@ from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
 from tests.support.spec_examples import example_read
+from tests.vendors import test_elevate_workers as proof
 
 CONTRACT = "/elevate/customer-contracts/1"
 TOKEN = "dev-token.workers-spread"
@@ -76,7 +80,7 @@ def wait_until_both_workers_serve(port: int, process: subprocess.Popen[str]) -> 
     raise AssertionError("two workers did not listen in time")
 
 
-def workers_listening(process: subprocess.Popen[str], port: int) -> set[int]:
+def workers_listening(process: subprocess.Popen[Any], port: int) -> set[int]:
     """The worker processes with a socket listening on `port` (not multiprocessing's resource tracker)."""
     listening = set()
     for worker in psutil.Process(process.pid).children():
@@ -245,3 +249,25 @@ def assert_nowhere_in_redis(url: str, token: str) -> None:
                 assert token.encode() not in (client.get(key) or b"")
     finally:
         client.close()
+
+
+def test_killing_a_listening_worker_mid_run_loses_nothing_acknowledged(store_url: str) -> None:
+    """tests/vendors/test_elevate_workers.py's proof, with the worker killed one that listens (a supervisor's
+    first child is multiprocessing's resource tracker) while the clients run."""
+    with proof.mock_process(store_url, workers=2) as (url, process):
+        port = int(url.rsplit(":", 1)[1])
+        start = proof.current(url)
+        tally = proof.Tally()
+        clients = [threading.Thread(target=proof.increment, args=([url], 60, tally)) for _ in range(8)]
+        for client in clients:
+            client.start()
+        time.sleep(0.3)
+        victim = min(workers_listening(process, port))
+        os.kill(victim, signal.SIGKILL)
+        killed_mid_run = any(client.is_alive() for client in clients)
+        for client in clients:
+            client.join(timeout=600)
+        final = proof.current(url)
+        assert killed_mid_run and tally.acknowledged > 0
+        assert start + tally.acknowledged <= final <= start + tally.acknowledged + tally.failed_transport
+        assert tally.stale_reads == []
