@@ -143,18 +143,81 @@ def with_kept_subschema_validators(validator_class: Any) -> Any:
             entry = kept[key] = (schema, build(self, **changes))
         return entry[1]
 
-    descend_with = kept_class.descend
+    descend_with, iter_errors_with = kept_class.descend, kept_class.iter_errors
+    remembered = ValidScalars()
 
     def descend(
         self: Any, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None
     ) -> Any:
         # Without a resolver, `descend` builds one for the subschema (a resource, a scope) that the kept
         # validator never takes and that a schema reaching no `$ref` never uses: the parent's is handed on.
-        return descend_with(self, instance, schema, path, schema_path, self._resolver if resolver is None else resolver)
+        key = remembered.key(schema, self, instance)
+        if key is not None and remembered.holds(key, schema):
+            return _NO_ERRORS
+        errors = descend_with(
+            self, instance, schema, path, schema_path, self._resolver if resolver is None else resolver
+        )
+        return errors if key is None else remembered.watch(errors, key, schema)
+
+    def iter_errors(self: Any, instance: Any, _schema: Any = None) -> Any:
+        key = remembered.key(self.schema, self, instance) if _schema is None else None
+        if key is not None and remembered.holds(key, self.schema):
+            return _NO_ERRORS
+        errors = iter_errors_with(self, instance, _schema)
+        return errors if key is None else remembered.watch(errors, key, self.schema)
 
     kept_class.evolve = evolve
     kept_class.descend = descend
+    kept_class.iter_errors = iter_errors
     return kept_class
+
+
+_NO_ERRORS: tuple[()] = ()
+MAX_REMEMBERED_SCALARS = 20_000
+MAX_REMEMBERED_TEXT = 256  # characters of a string remembered valid (memory: at most 20 000 such strings)
+_REMEMBERED_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
+class ValidScalars:
+    """The scalars found valid against each subschema, so that a value met again is not validated again.
+
+    Against a schema that reaches no `$ref`, with one validator class and format checker, whether a
+    string, integer, boolean, null or float is valid depends on its type and value alone: jsonschema's
+    keywords read nothing else (no state, no resolver). A stored record validated again after an
+    update (or a body member sent again) then costs a lookup per member instead of every keyword of its
+    subschema. Only "no errors" is remembered, and only once jsonschema has said so to the end; any
+    other value is validated as always, so every error is still jsonschema's own, built afresh.
+    Floats are told apart by their exact bits (0.0 and -0.0), and True from 1 by type.
+    """
+
+    def __init__(self) -> None:
+        self._valid: dict[tuple[Any, ...], Any] = {}
+
+    @staticmethod
+    def key(schema: Any, validator: Any, instance: Any) -> tuple[Any, ...] | None:
+        kind = type(instance)
+        if kind not in _REMEMBERED_TYPES:
+            return None
+        if kind is str and len(instance) > MAX_REMEMBERED_TEXT:
+            return None
+        if kind is float:
+            instance = instance.hex()
+        elif kind is int and not -(2**64) < instance < 2**64:
+            return None
+        return (id(schema), id(validator.format_checker), validator.__class__, kind, instance)
+
+    def holds(self, key: tuple[Any, ...], schema: Any) -> bool:
+        return self._valid.get(key) is schema  # the entry keeps its schema alive: ids are not reused
+
+    def watch(self, errors: Iterator[Any], key: tuple[Any, ...], schema: Any) -> Iterator[Any]:
+        """`errors`, passed on; remembered valid when they run out without one."""
+        for error in errors:
+            yield error
+            yield from errors
+            return
+        if len(self._valid) >= MAX_REMEMBERED_SCALARS:  # bounded, however many values clients send
+            self._valid.clear()
+        self._valid[key] = schema
 
 
 def defer_unused_imports() -> bool:
