@@ -2,6 +2,8 @@
 
 Validators that keep each subschema's validator report exactly what jsonschema's own report, on every
 schema of every spec, for valid and invalid instances; and a schema that can reach a `$ref` keeps nothing.
+The scalars they remember valid change no report: every subschema of every spec against values on both
+sides of each of the spec's limits, validated again once remembered.
 Connexion's Swagger UI middleware, asked only about its own paths (`mock_server/edge/swagger_ui.py`),
 leaves every answer as Connexion's own stack gives it.
 """
@@ -90,6 +92,124 @@ def test_a_schema_that_can_reach_a_reference_keeps_nothing() -> None:
     # a member named `$ref` or `id`, or a `$ref` only a reference could reach, is no reference
     assert _compat.references_nothing({"properties": {"id": {"type": "integer"}}, "components": {"$ref": "#/x"}})
     assert _compat.references_nothing({"type": "object", "example": {"$ref": "x"}})
+
+
+# -- Scalars remembered valid (mock_server/_compat.py, ValidScalars) ---------------------------------
+
+_SUBSCHEMA_KEYWORDS = ("allOf", "anyOf", "oneOf", "items", "additionalItems", "additionalProperties", "not")
+_EVERY_TYPE = (True, False, 0, 1, -1, 2**31, 2**63, 2**64, 0.0, -0.0, 0.5, 1.5, -1e300, "", " ", "1", "text", None)
+
+
+def _subschemas(schema: Any, found: dict[int, dict[str, Any]]) -> None:
+    """Every schema below `schema` (itself included) a validator descends into."""
+    if isinstance(schema, list):
+        for item in schema:
+            _subschemas(item, found)
+    if not isinstance(schema, dict) or id(schema) in found:
+        return
+    found[id(schema)] = schema
+    for keyword, value in schema.items():
+        if keyword in ("properties", "patternProperties", "definitions", "dependencies") and isinstance(value, dict):
+            _subschemas(list(value.values()), found)
+        elif keyword in _SUBSCHEMA_KEYWORDS:
+            _subschemas(value, found)
+
+
+def _probes(schema: dict[str, Any]) -> list[Any]:
+    """Scalars on both sides of each limit the spec gives `schema`: lengths, bounds, steps, enums, examples."""
+    probes: list[Any] = [*schema.get("enum", []), *[schema[k] for k in ("example", "default") if k in schema]]
+    for keyword in ("minLength", "maxLength"):
+        if isinstance(schema.get(keyword), int):
+            probes += ["x" * max(0, schema[keyword] + step) for step in (-1, 0, 1)]
+    for keyword in ("minimum", "maximum", "multipleOf"):
+        if isinstance(schema.get(keyword), (int, float)) and not isinstance(schema[keyword], bool):
+            limit = schema[keyword]
+            probes += [limit, limit - 1, limit + 1, limit * 3, limit + 0.5, float(limit), str(limit)]
+    if "enum" in schema:
+        probes += [str(choice).upper() for choice in schema["enum"]]
+    return probes
+
+
+def _scalars(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [scalar for item in value.values() for scalar in _scalars(item)]
+    if isinstance(value, list):
+        return [scalar for item in value for scalar in _scalars(item)]
+    return [value]
+
+
+def _probe_pool(spec: ApiSpec, seed: Any, subschemas: list[dict[str, Any]]) -> list[Any]:
+    """Every probe of every subschema of the spec, every scalar of its examples and seed, and one of each JSON type
+    (so a value valid against one member meets every other member's schema too)."""
+    pool = [*_EVERY_TYPE, *(probe for schema in subschemas for probe in _probes(schema))]
+    pool += _scalars(_instances(spec, seed))
+    unique: dict[tuple[Any, ...], Any] = {}
+    for value in pool:
+        unique.setdefault((type(value), repr(value)), value)
+    return list(unique.values())
+
+
+def _spec_cases(api: str) -> tuple[ApiSpec, Any, list[dict[str, Any]]]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+    spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{api}.yaml")
+    seed = load_fixtures(discover()[api], DEFAULT_FIXTURES_DIR).seed
+    found: dict[int, dict[str, Any]] = {}
+    _subschemas(_schemas(spec), found)
+    for operation in spec.operations:
+        _subschemas([parameter.get("schema", {}) for parameter in operation.parameters], found)
+    return spec, seed, list(found.values())
+
+
+@pytest.mark.parametrize("api", sorted(discover()))
+def test_scalars_remembered_valid_change_no_report(api: str) -> None:
+    """Every subschema of the spec against every probe scalar of the spec, validated twice by the mock's
+    validators (the second time with what the first remembered) and once by jsonschema's own: the same
+    report. Then an instance of each schema with one member set to each probe of its own, the same way."""
+    spec, seed, subschemas = _spec_cases(api)
+    plain = extend(_decimal_request_validator(), {})
+    pool = _probe_pool(spec, seed, subschemas)
+    for schema in subschemas:
+        mock, library = request_validator(schema), plain(schema, format_checker=FORMAT_CHECKER)
+        for value in pool:
+            expected = _report(library, value)
+            assert _report(mock, value) == expected, (schema, value)
+            assert _report(mock, value) == expected, (schema, value)
+    instances = [instance for instance in _instances(spec, seed) if isinstance(instance, dict)]
+    for schema in _schemas(spec):
+        mock, library = request_validator(schema), plain(schema, format_checker=FORMAT_CHECKER)
+        members = schema.get("properties", {})
+        # one instance of this schema (a valid one where the spec or seed has one), each member changed in turn
+        instance = min(instances, key=lambda candidate: len(_report(library, candidate)), default={})
+        for member in members:
+            for value in [*_probes(members[member]), *_EVERY_TYPE]:
+                changed = {**instance, member: value}
+                assert _report(mock, changed) == _report(library, changed), (member, value)
+
+
+def test_a_value_is_remembered_valid_only_against_its_own_subschema() -> None:
+    short, long = {"type": "string", "maxLength": 3}, {"type": "string", "maxLength": 5}
+    schema = {"type": "object", "properties": {"short": short, "long": long, "count": {"type": "integer"}}}
+    validator = request_validator(schema)
+    assert type(validator) is _kept_request_validator()
+    for _ in range(2):
+        assert list(validator.iter_errors({"long": "four", "count": 1})) == []
+        errors = validator.iter_errors({"short": "four", "count": True})
+        assert sorted((tuple(e.path), e.validator) for e in errors) == [(("count",), "type"), (("short",), "maxLength")]
+
+
+def test_a_value_remembered_valid_is_not_validated_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    counting = extend(_decimal_request_validator(), {"maxLength": lambda v, limit, instance, s: seen.append(instance)})
+    validator = _compat.with_kept_subschema_validators(counting)(
+        {"properties": {"name": {"maxLength": 3}}}, format_checker=FORMAT_CHECKER
+    )
+    for _ in range(3):
+        assert list(validator.iter_errors({"name": "abc"})) == []
+        assert list(validator.iter_errors({"name": "x" * (_compat.MAX_REMEMBERED_TEXT + 1)})) == []
+    assert seen == ["abc", *["x" * (_compat.MAX_REMEMBERED_TEXT + 1)] * 3], "a long text is validated every time"
 
 
 # -- Swagger UI asked only about its own paths (mock_server/edge/swagger_ui.py) ----------------------
