@@ -17,65 +17,31 @@ import pytest
 from jsonschema.validators import extend
 
 from mock_server import _compat
-from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR
+from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.engine.spec import (
     FORMAT_CHECKER,
     _decimal_request_validator,
     _kept_request_validator,
     request_validator,
 )
-from mock_server.state.fixtures import load_fixtures
 from mock_server.vendors import discover
-from openapi_model import ApiSpec, violations
-
-
-def _schemas(spec: ApiSpec) -> list[dict[str, Any]]:
-    schemas = [spec.schema(name) for name in spec.raw.get("components", {}).get("schemas", {})]
-    for operation in spec.operations:
-        for content in operation.request_body.get("content", {}).values():
-            if "schema" in content:
-                schemas.append(content["schema"])
-    return schemas
-
-
-def _instances(spec: ApiSpec, seed: Any) -> list[Any]:
-    from mix import with_wrong_types  # bench/mix.py: every scalar of another JSON type
-
-    examples: list[Any] = []
-    for operation in spec.operations:
-        for content in operation.request_body.get("content", {}).values():
-            examples += [content["example"]] if "example" in content else []
-            examples += [e["value"] for e in content.get("examples", {}).values() if "value" in e]
-    records = [record for rows in seed.values() for record in list(rows.values())[:3]]
-    found = [*examples, *records]
-    return [*found, *(with_wrong_types(value) for value in found), {}, [], None, "text", 7, {"id": None}]
-
-
-def _report(validator: Any, instance: Any) -> list[tuple[Any, ...]]:
-    return [
-        (v.location, v.keyword, v.message, repr(v.limit), repr(v.value))
-        for v in violations(validator.iter_errors(instance))
-    ]
+from openapi_model import ApiSpec
+from tests.support.schema_probes import EVERY_TYPE, instances, probe_pool, probes, report, schemas, spec_cases
 
 
 @pytest.mark.parametrize("api", sorted(discover()))
 def test_kept_validators_report_what_jsonschema_reports(api: str) -> None:
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-    spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{api}.yaml")
-    seed = load_fixtures(discover()[api], DEFAULT_FIXTURES_DIR).seed
+    spec, seed, _ = spec_cases(api)
     plain = extend(_decimal_request_validator(), {})
-    schemas, instances = _schemas(spec), _instances(spec, seed)
+    every_schema, every_instance = schemas(spec), instances(spec, seed)
     kept_count = 0
-    for schema in schemas:
+    for schema in every_schema:
         kept = request_validator(schema)
         kept_count += type(kept) is _kept_request_validator()
         library = plain(schema, format_checker=FORMAT_CHECKER)
-        for instance in instances:
-            assert _report(kept, instance) == _report(library, instance), (schema.get("title"), instance)
-    assert kept_count == len(schemas), "every schema of the specs can keep its validators"
+        for instance in every_instance:
+            assert report(kept, instance) == report(library, instance), (schema.get("title"), instance)
+    assert kept_count == len(every_schema), "every schema of the specs can keep its validators"
 
 
 def test_a_kept_validator_is_built_once_per_subschema() -> None:
@@ -96,97 +62,31 @@ def test_a_schema_that_can_reach_a_reference_keeps_nothing() -> None:
 
 # -- Scalars remembered valid (mock_server/_compat.py, ValidScalars) ---------------------------------
 
-_SUBSCHEMA_KEYWORDS = ("allOf", "anyOf", "oneOf", "items", "additionalItems", "additionalProperties", "not")
-_EVERY_TYPE = (True, False, 0, 1, -1, 2**31, 2**63, 2**64, 0.0, -0.0, 0.5, 1.5, -1e300, "", " ", "1", "text", None)
-
-
-def _subschemas(schema: Any, found: dict[int, dict[str, Any]]) -> None:
-    """Every schema below `schema` (itself included) a validator descends into."""
-    if isinstance(schema, list):
-        for item in schema:
-            _subschemas(item, found)
-    if not isinstance(schema, dict) or id(schema) in found:
-        return
-    found[id(schema)] = schema
-    for keyword, value in schema.items():
-        if keyword in ("properties", "patternProperties", "definitions", "dependencies") and isinstance(value, dict):
-            _subschemas(list(value.values()), found)
-        elif keyword in _SUBSCHEMA_KEYWORDS:
-            _subschemas(value, found)
-
-
-def _probes(schema: dict[str, Any]) -> list[Any]:
-    """Scalars on both sides of each limit the spec gives `schema`: lengths, bounds, steps, enums, examples."""
-    probes: list[Any] = [*schema.get("enum", []), *[schema[k] for k in ("example", "default") if k in schema]]
-    for keyword in ("minLength", "maxLength"):
-        if isinstance(schema.get(keyword), int):
-            probes += ["x" * max(0, schema[keyword] + step) for step in (-1, 0, 1)]
-    for keyword in ("minimum", "maximum", "multipleOf"):
-        if isinstance(schema.get(keyword), (int, float)) and not isinstance(schema[keyword], bool):
-            limit = schema[keyword]
-            probes += [limit, limit - 1, limit + 1, limit * 3, limit + 0.5, float(limit), str(limit)]
-    if "enum" in schema:
-        probes += [str(choice).upper() for choice in schema["enum"]]
-    return probes
-
-
-def _scalars(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [scalar for item in value.values() for scalar in _scalars(item)]
-    if isinstance(value, list):
-        return [scalar for item in value for scalar in _scalars(item)]
-    return [value]
-
-
-def _probe_pool(spec: ApiSpec, seed: Any, subschemas: list[dict[str, Any]]) -> list[Any]:
-    """Every probe of every subschema of the spec, every scalar of its examples and seed, and one of each JSON type
-    (so a value valid against one member meets every other member's schema too)."""
-    pool = [*_EVERY_TYPE, *(probe for schema in subschemas for probe in _probes(schema))]
-    pool += _scalars(_instances(spec, seed))
-    unique: dict[tuple[Any, ...], Any] = {}
-    for value in pool:
-        unique.setdefault((type(value), repr(value)), value)
-    return list(unique.values())
-
-
-def _spec_cases(api: str) -> tuple[ApiSpec, Any, list[dict[str, Any]]]:
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-    spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{api}.yaml")
-    seed = load_fixtures(discover()[api], DEFAULT_FIXTURES_DIR).seed
-    found: dict[int, dict[str, Any]] = {}
-    _subschemas(_schemas(spec), found)
-    for operation in spec.operations:
-        _subschemas([parameter.get("schema", {}) for parameter in operation.parameters], found)
-    return spec, seed, list(found.values())
-
 
 @pytest.mark.parametrize("api", sorted(discover()))
 def test_scalars_remembered_valid_change_no_report(api: str) -> None:
     """Every subschema of the spec against every probe scalar of the spec, validated twice by the mock's
     validators (the second time with what the first remembered) and once by jsonschema's own: the same
     report. Then an instance of each schema with one member set to each probe of its own, the same way."""
-    spec, seed, subschemas = _spec_cases(api)
+    spec, seed, every_subschema = spec_cases(api)
     plain = extend(_decimal_request_validator(), {})
-    pool = _probe_pool(spec, seed, subschemas)
-    for schema in subschemas:
+    pool = probe_pool(spec, seed, every_subschema)
+    for schema in every_subschema:
         mock, library = request_validator(schema), plain(schema, format_checker=FORMAT_CHECKER)
         for value in pool:
-            expected = _report(library, value)
-            assert _report(mock, value) == expected, (schema, value)
-            assert _report(mock, value) == expected, (schema, value)
-    instances = [instance for instance in _instances(spec, seed) if isinstance(instance, dict)]
-    for schema in _schemas(spec):
+            expected = report(library, value)
+            assert report(mock, value) == expected, (schema, value)
+            assert report(mock, value) == expected, (schema, value)
+    objects = [instance for instance in instances(spec, seed) if isinstance(instance, dict)]
+    for schema in schemas(spec):
         mock, library = request_validator(schema), plain(schema, format_checker=FORMAT_CHECKER)
         members = schema.get("properties", {})
         # one instance of this schema (a valid one where the spec or seed has one), each member changed in turn
-        instance = min(instances, key=lambda candidate: len(_report(library, candidate)), default={})
+        instance = min(objects, key=lambda candidate: len(report(library, candidate)), default={})
         for member in members:
-            for value in [*_probes(members[member]), *_EVERY_TYPE]:
+            for value in [*probes(members[member]), *EVERY_TYPE]:
                 changed = {**instance, member: value}
-                assert _report(mock, changed) == _report(library, changed), (member, value)
+                assert report(mock, changed) == report(library, changed), (member, value)
 
 
 def test_a_value_is_remembered_valid_only_against_its_own_subschema() -> None:
@@ -200,7 +100,7 @@ def test_a_value_is_remembered_valid_only_against_its_own_subschema() -> None:
         assert sorted((tuple(e.path), e.validator) for e in errors) == [(("count",), "type"), (("short",), "maxLength")]
 
 
-def test_a_value_remembered_valid_is_not_validated_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_value_remembered_valid_is_not_validated_again() -> None:
     seen: list[Any] = []
     counting = extend(_decimal_request_validator(), {"maxLength": lambda v, limit, instance, s: seen.append(instance)})
     validator = _compat.with_kept_subschema_validators(counting)(
