@@ -25,14 +25,14 @@ from connexion.exceptions import TypeValidationError
 from connexion.uri_parsing import AbstractURIParser
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import AbstractRequestBodyValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import ValidationError
 from starlette.datastructures import Headers, QueryParams
 from starlette.formparsers import FormParser
 from starlette.types import Scope
 
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.facts import facts_of
-from mock_server.engine.spec import request_validator
+from mock_server.engine.spec import RequestSchema
 from openapi_model import UNKNOWN, violations
 from openapi_model.keywords import binds_as_null
 
@@ -40,11 +40,11 @@ ParameterSource = Literal["path", "query", "header"]
 # Schema keyword: a body of this schema is judged after the record the path names is looked up
 # (Django REST Framework's get_object() runs before the serializer: a missing record is a 404 first).
 AFTER_LOOKUP = "x-validated-after-lookup"
-_COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
+_COMPILED: dict[int, tuple[Mapping[str, Any], RequestSchema]] = {}
 _PARAMETER_VALIDATORS: dict[int, tuple[object, ParameterValidator]] = {}
 
 
-def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
+def compiled(schema: Mapping[str, Any]) -> RequestSchema:
     """The validator of `schema`, built once per schema object.
 
     Connexion makes new validator objects for every request; the schemas they get are the same
@@ -53,7 +53,7 @@ def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
     """
     entry = _COMPILED.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, request_validator(dict(schema)))
+        entry = (schema, RequestSchema(dict(schema)))
         _COMPILED[id(schema)] = entry
     return entry[1]
 
