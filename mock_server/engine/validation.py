@@ -42,6 +42,7 @@ ParameterSource = Literal["path", "query", "header"]
 AFTER_LOOKUP = "x-validated-after-lookup"
 _COMPILED: dict[int, tuple[Mapping[str, Any], RequestSchema]] = {}
 _PARAMETER_VALIDATORS: dict[int, tuple[object, ParameterValidator]] = {}
+_ANY_VALUE: Mapping[str, Any] = {}  # the schema of a parameter that gives none (one object: `compiled` keeps one)
 
 
 def compiled(schema: Mapping[str, Any]) -> RequestSchema:
@@ -61,7 +62,10 @@ def compiled(schema: Mapping[str, Any]) -> RequestSchema:
 def field_errors(
     errors: Iterable[ValidationError], source: ParameterSource | Literal["body"] = "body"
 ) -> list[FieldError]:
-    return [FieldError.from_violation(violation, source) for violation in violations(errors)]
+    found = list(errors)
+    if not found:  # the common case: nothing to sort or convert
+        return []
+    return [FieldError.from_violation(violation, source) for violation in violations(found)]
 
 
 def _keep_body(scope: Scope, body: Any) -> None:
@@ -206,10 +210,10 @@ class ParameterValidator:
                 message = f"Missing {source} parameter '{name}'"
                 return [FieldError((name,), message, source=source, code="required")]
             return []
-        schema = parameter.get("schema", {})
+        errors = field_errors(compiled(parameter.get("schema", _ANY_VALUE)).iter_errors(value), source)
         return [
             FieldError((name, *error.location), error.message, source, error.code, error.limit, error.value)
-            for error in field_errors(compiled(schema).iter_errors(value), source)
+            for error in errors
         ]
 
 
