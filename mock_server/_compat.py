@@ -215,6 +215,9 @@ class ValidScalars:
             yield error
             yield from errors
             return
+        self.remember(key, schema)
+
+    def remember(self, key: tuple[Any, ...], schema: Any) -> None:
         if len(self._valid) >= MAX_REMEMBERED_SCALARS:  # bounded, however many values clients send
             self._valid.clear()
         self._valid[key] = schema

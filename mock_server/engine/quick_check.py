@@ -12,6 +12,9 @@ back the mock's own keyword functions for it (a custom keyword), so the regex di
 and the decimal `multipleOf` are the very ones of the full validation. Keywords jsonschema does not
 know (`readOnly`, `example`, `x-…`) are left out, as jsonschema ignores them.
 
+As in jsonschema's own validators (`mock_server._compat.ValidScalars`), a scalar these keywords found
+valid is remembered, so a JSON Pointer or an e-mail address met again is not matched again.
+
 Only a "valid" is trusted: anything else (invalid, an instance jsonschema-rs cannot take, a schema it
 cannot build) goes to jsonschema, whose errors are reported as always. `tests/test_quick_check.py`
 checks the verdict against jsonschema's on every subschema of every spec, with values on both sides
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from mock_server._compat import ValidScalars
 
 # Draft 4 keywords jsonschema-rs evaluates as jsonschema does, taken as written (subschemas transformed)
 NATIVE = frozenset(
@@ -47,6 +52,7 @@ def quick_check(validator: Any) -> Check | None:
     except ImportError:  # pragma: no cover - a runtime dependency
         return None
     delegated: list[tuple[Any, Mapping[str, Any], list[tuple[str, Any]]]] = []
+    remembered = ValidScalars()  # a scalar these keywords passed once passes again (a JSON Pointer, an e-mail)
     try:
         translated = _translated(validator.schema, validator, delegated)
     except Unsupported:
@@ -59,9 +65,14 @@ def quick_check(validator: Any) -> Check | None:
             self._validator, self._schema, self._keywords = delegated[value]
 
         def validate(self, instance: Any) -> None:
+            key = remembered.key(self._schema, self._validator, instance)
+            if key is not None and remembered.holds(key, self._schema):
+                return
             for keyword, limit in self._keywords:
                 for error in self._validator.VALIDATORS[keyword](self._validator, limit, instance, self._schema) or ():
                     raise ValueError(keyword) from error
+            if key is not None:
+                remembered.remember(key, self._schema)
 
     try:
         checker = jsonschema_rs.Draft4Validator(
