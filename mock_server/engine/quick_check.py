@@ -38,6 +38,9 @@ NATIVE = frozenset(
 )  # fmt: skip
 PYTHON_KEYWORDS = "x-mock-python-keywords"  # the custom keyword that hands the others back to jsonschema
 Check = Callable[[Any], bool]
+# A scalar the keywords left to jsonschema passed once passes again (a JSON Pointer, an e-mail address): one
+# store for every schema (keyed by subschema), so its bound is the memory's bound.
+remembered = ValidScalars()
 
 
 class Unsupported(Exception):
@@ -52,7 +55,6 @@ def quick_check(validator: Any) -> Check | None:
     except ImportError:  # pragma: no cover - a runtime dependency
         return None
     delegated: list[tuple[Any, Mapping[str, Any], list[tuple[str, Any]]]] = []
-    remembered = ValidScalars()  # a scalar these keywords passed once passes again (a JSON Pointer, an e-mail)
     try:
         translated = _translated(validator.schema, validator, delegated)
     except Unsupported:
