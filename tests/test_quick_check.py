@@ -86,3 +86,18 @@ def test_a_schema_jsonschema_rs_is_not_given_is_validated_by_jsonschema_alone() 
     assert quick_check(request_validator({"maximum": 3, "exclusiveMaximum": 1})) is None
     mock = RequestSchema({"items": [{"type": "string"}]})
     assert [error.validator for error in mock.iter_errors([1])] == ["type"]
+
+
+def test_keywords_where_a_mistake_could_pass_are_jsonschemas() -> None:
+    # were jsonschema-rs to refuse a value of a branch jsonschema takes, `not` and `oneOf` would let it pass
+    schema = {
+        "properties": {
+            "a": {"not": {"type": "string", "pattern": "^x$"}},
+            "b": {"oneOf": [{"type": "integer"}, {"type": "number", "multipleOf": 0.5}]},
+            "c": {"patternProperties": {"^n": {"type": "integer"}}, "additionalProperties": False},
+        }
+    }
+    quick, library = quick_check(request_validator(schema)), _library(schema)
+    assert quick is not None
+    for instance in ({"a": "x"}, {"a": "y"}, {"b": 1}, {"b": 1.5}, {"b": 1.25}, {"c": {"n": 1}}, {"c": {"m": 1}}):
+        assert quick(instance) == _valid(library, instance), instance

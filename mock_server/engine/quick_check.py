@@ -4,10 +4,10 @@ Most requests are valid, and for a valid instance jsonschema's work is all overh
 keyword, a validator per subschema). jsonschema-rs answers "valid or not" in a fraction of the time.
 It must never call valid what the mock's jsonschema validator refuses, so it is given a copy of the
 schema that keeps only the keywords it evaluates exactly as Draft 4 does (types, lengths, bounds,
-`required`, `properties`, `items`, the combinators), with Connexion's `nullable` written out as
+`required`, `properties`, `items`, `allOf`, `anyOf`), with Connexion's `nullable` written out as
 Draft 4 (`null` added to `type` and `enum`). Every other keyword jsonschema knows (`pattern`, a
-`format` its format checker checks, `multipleOf`, `uniqueItems`, `patternProperties`…) stays
-jsonschema's: jsonschema-rs calls
+`format` its format checker checks, `multipleOf`, `uniqueItems`, `patternProperties`, `not`,
+`oneOf`…) stays jsonschema's: jsonschema-rs calls
 back the mock's own keyword functions for it (a custom keyword), so the regex dialect, the formats
 and the decimal `multipleOf` are the very ones of the full validation. Keywords jsonschema does not
 know (`readOnly`, `example`, `x-…`) are left out, as jsonschema ignores them.
@@ -28,11 +28,14 @@ from typing import Any
 
 from mock_server._compat import ValidScalars
 
-# Draft 4 keywords jsonschema-rs evaluates as jsonschema does, taken as written (subschemas transformed)
+# Draft 4 keywords jsonschema-rs evaluates as jsonschema does, taken as written (subschemas transformed). Only
+# keywords where a stricter subschema can only make the whole stricter: `not` and `oneOf` (where a branch
+# refused by mistake could let the whole pass) are jsonschema's, and so is `additionalProperties` beside
+# `patternProperties` (which jsonschema-rs is not given).
 NATIVE = frozenset(
     {
-        "type", "enum", "required", "properties", "additionalProperties", "items", "allOf", "anyOf", "oneOf",
-        "not", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "type", "enum", "required", "properties", "additionalProperties", "items", "allOf", "anyOf",
+        "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
         "minItems", "maxItems", "minProperties", "maxProperties",
     }
 )  # fmt: skip
@@ -102,7 +105,7 @@ def _translated(schema: Any, validator: Any, delegated: list[Any]) -> dict[str, 
     for keyword, value in schema.items():
         if keyword == "format" and not _checked_format(validator, value):
             continue  # jsonschema's `format` passes every value of a format its checker has no check for
-        if keyword not in NATIVE:
+        if keyword not in NATIVE or (keyword == "additionalProperties" and "patternProperties" in schema):
             if keyword in known:
                 left.append((keyword, value))
             continue
@@ -123,11 +126,11 @@ def _native(keyword: str, value: Any, nullable: bool, validator: Any, delegated:
         if not isinstance(value, dict):
             raise Unsupported(keyword)
         return {name: sub(subschema) for name, subschema in value.items()}
-    if keyword in ("allOf", "anyOf", "oneOf"):
+    if keyword in ("allOf", "anyOf"):
         if not isinstance(value, list):
             raise Unsupported(keyword)
         return [sub(subschema) for subschema in value]
-    if keyword in ("not", "items") or (keyword == "additionalProperties" and not isinstance(value, bool)):
+    if keyword == "items" or (keyword == "additionalProperties" and not isinstance(value, bool)):
         return sub(value)
     if keyword in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
         raise Unsupported(keyword)  # Draft 4 writes them as booleans
