@@ -10,6 +10,7 @@ spent during an API's run, per request: the warmup's requests are not counted by
 so requests = measured × (warmup + measured seconds) / measured seconds, an estimate. "cores" is CPU
 seconds over the seconds the setup had its turn: near 1 per worker when the machine has room. The load generator's
 own CPU per request (all setups) is there too: on a 2-core machine it shares the cores with the mocks.
+"per worker" splits the cores of a `--workers N` setup among its workers: how evenly the connections spread.
 """
 
 from __future__ import annotations
@@ -86,6 +87,18 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
+def worker_cpu_seconds(process: psutil.Process) -> dict[int, float]:
+    """CPU so far of each child of a `--workers N` supervisor (a 1-worker mock has none)."""
+    seconds = {}
+    for child in process.children():
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        seconds[child.pid] = times.user + times.system
+    return seconds
+
+
 def loadgen_cpu_seconds() -> float:
     """CPU of this process's ended children: the load generator, which `run_load` waits for."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -146,6 +159,7 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
             mix = MixBuilder(vendor, DEFAULT_SPEC_DIR, DEFAULT_FIXTURES_DIR).build(targets["1 worker, memory"])
             print(f"{api}: measuring ...", file=sys.stderr)
             before = {name: cpu_seconds(process) for name, process in processes.items()}
+            workers_before = {name: worker_cpu_seconds(process) for name, process in processes.items()}
             redis_before, loadgen_before, load_before = (
                 redis_cpu_seconds(server),
                 loadgen_cpu_seconds(),
@@ -158,6 +172,14 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
                 loadgen_cpu_seconds() - loadgen_before,
             )
             apis[api] = with_cpu(runs, spent, redis_spent, loadgen_spent, load)
+            for name, process in processes.items():  # how evenly the connections spread: each worker's share
+                after = worker_cpu_seconds(process)
+                shares = [after[pid] - workers_before[name].get(pid, 0.0) for pid in after]
+                busy = sorted((share for share in shares if share > 0.01), reverse=True)  # not the resource tracker
+                seconds = load.warmup_s + runs[name]["measured_s"]
+                runs[name]["worker_cores"] = (
+                    [round(share / seconds, 2) for share in busy] if SETUPS[name][0] > 1 else []
+                )
             for run in apis[api].values():
                 run["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return apis
@@ -177,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(apis: dict[str, dict[str, Any]]) -> None:
     head = f"\n{'API':<11}{'setup':<19}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}"
-    print(f"{head}{'mock µs/req':>13}{'redis µs/req':>14}{'cores':>7}")
+    print(f"{head}{'mock µs/req':>13}{'redis µs/req':>14}{'cores':>7}  per worker")
     for api, runs in apis.items():
         baseline = max(runs["1 worker, memory"]["requests_per_s"], 0.1)
         for setup in SETUPS:
@@ -187,7 +209,7 @@ def print_table(apis: dict[str, dict[str, Any]]) -> None:
                 f"{api:<11}{setup:<19}{run['requests_per_s']:>8.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
                 f"{run['error_rate']:>8.2%}{run['requests_per_s'] / baseline:>9.2f}"
                 f"{run.get('cpu_us_per_request', 0):>13}{'' if redis_cpu is None else redis_cpu:>14}"
-                f"{run.get('cores', 0):>7}"
+                f"{run.get('cores', 0):>7}  {' + '.join(map(str, run.get('worker_cores', [])))}"
             )
         first = runs["1 worker, memory"]
         before, after = first.get("load_average", ["?", "?"])

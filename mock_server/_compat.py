@@ -21,6 +21,13 @@ validated twice and that an invalid one is still refused.
 
 4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
+
+5. uvicorn's worker supervisor (`serve_workers`, `--workers N`). uvicorn hands every worker the one
+socket it bound, and each worker's event loop accepts every pending connection at once: under a burst
+one worker took them all (bench/scaling.py). Each worker here gets a listening socket of its own, bound
+with SO_REUSEPORT, so that Linux spreads new connections across them; restarts, health checks and
+signals stay uvicorn's (`Multiprocess`). It reads the supervisor's `sockets` attribute once per worker
+it starts. `tests/test_redis_workers.py` checks that both workers answer connections.
 """
 
 from __future__ import annotations
@@ -77,6 +84,68 @@ def reset(transport: Any) -> None:
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+# -- One listening socket per worker ------------------------------------------------------------------------
+CHECKED_UVICORN_SUPERVISOR = ((0, 55), (1, 0))  # [from, to): `Multiprocess(config, sockets)`
+
+
+def workers_listen_apart() -> bool:
+    """Whether `serve_workers` gives each worker its own listening socket (SO_REUSEPORT, a checked uvicorn)."""
+    low, high = CHECKED_UVICORN_SUPERVISOR
+    return hasattr(socket, "SO_REUSEPORT") and low <= _version(uvicorn.__version__) < high
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) with SO_REUSEPORT, not listening: a worker's (it listens on it) or
+    the supervisor's (it keeps the port from anything without SO_REUSEPORT while workers come and go)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_workers(config: uvicorn.Config) -> None:
+    """`config.workers` workers under uvicorn's supervisor, each on its own listening socket (only when
+    `workers_listen_apart()`). Returns when the supervisor stops (Ctrl-C, SIGTERM)."""
+    from uvicorn.supervisors import Multiprocess
+
+    host, port = config.host, config.port
+
+    class OneSocketPerWorker(Multiprocess):
+        """`Multiprocess` reads `sockets` each time it starts a worker: each read binds a new socket, and
+        closes the one bound before (its worker started with it: the child holds its own copy)."""
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            self._handed: list[socket.socket] = []
+            super().__init__(config, sockets=[])
+
+        @property
+        def sockets(self) -> list[socket.socket]:
+            self._close_handed()
+            self._handed = [reuse_port_socket(host, port)]
+            return self._handed
+
+        @sockets.setter
+        def sockets(self, _: list[socket.socket]) -> None:
+            pass
+
+        def _close_handed(self) -> None:
+            for sock in self._handed:
+                sock.close()
+
+    supervisor = OneSocketPerWorker(config)
+    try:
+        supervisor.run()
+    finally:
+        supervisor._close_handed()
 
 
 # -- Validators built once per subschema --------------------------------------------------------------------
@@ -143,18 +212,84 @@ def with_kept_subschema_validators(validator_class: Any) -> Any:
             entry = kept[key] = (schema, build(self, **changes))
         return entry[1]
 
-    descend_with = kept_class.descend
+    descend_with, iter_errors_with = kept_class.descend, kept_class.iter_errors
+    remembered = ValidScalars()
 
     def descend(
         self: Any, instance: Any, schema: Any, path: Any = None, schema_path: Any = None, resolver: Any = None
     ) -> Any:
         # Without a resolver, `descend` builds one for the subschema (a resource, a scope) that the kept
         # validator never takes and that a schema reaching no `$ref` never uses: the parent's is handed on.
-        return descend_with(self, instance, schema, path, schema_path, self._resolver if resolver is None else resolver)
+        key = remembered.key(schema, self, instance)
+        if key is not None and remembered.holds(key, schema):
+            return _NO_ERRORS
+        errors = descend_with(
+            self, instance, schema, path, schema_path, self._resolver if resolver is None else resolver
+        )
+        return errors if key is None else remembered.watch(errors, key, schema)
+
+    def iter_errors(self: Any, instance: Any, _schema: Any = None) -> Any:
+        key = remembered.key(self.schema, self, instance) if _schema is None else None
+        if key is not None and remembered.holds(key, self.schema):
+            return _NO_ERRORS
+        errors = iter_errors_with(self, instance, _schema)
+        return errors if key is None else remembered.watch(errors, key, self.schema)
 
     kept_class.evolve = evolve
     kept_class.descend = descend
+    kept_class.iter_errors = iter_errors
     return kept_class
+
+
+_NO_ERRORS: tuple[()] = ()
+MAX_REMEMBERED_SCALARS = 20_000
+MAX_REMEMBERED_TEXT = 256  # characters of a string remembered valid (memory: at most 20 000 such strings)
+_REMEMBERED_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
+class ValidScalars:
+    """The scalars found valid against each subschema, so that a value met again is not validated again.
+
+    Against a schema that reaches no `$ref`, with one validator class and format checker, whether a
+    string, integer, boolean, null or float is valid depends on its type and value alone: jsonschema's
+    keywords read nothing else (no state, no resolver). A stored record validated again after an
+    update (or a body member sent again) then costs a lookup per member instead of every keyword of its
+    subschema. Only "no errors" is remembered, and only once jsonschema has said so to the end; any
+    other value is validated as always, so every error is still jsonschema's own, built afresh.
+    Floats are told apart by their exact bits (0.0 and -0.0), and True from 1 by type.
+    """
+
+    def __init__(self) -> None:
+        self._valid: dict[tuple[Any, ...], Any] = {}
+
+    @staticmethod
+    def key(schema: Any, validator: Any, instance: Any) -> tuple[Any, ...] | None:
+        kind = type(instance)
+        if kind not in _REMEMBERED_TYPES:
+            return None
+        if kind is str and len(instance) > MAX_REMEMBERED_TEXT:
+            return None
+        if kind is float:
+            instance = instance.hex()
+        elif kind is int and not -(2**64) < instance < 2**64:
+            return None
+        return (id(schema), id(validator.format_checker), validator.__class__, kind, instance)
+
+    def holds(self, key: tuple[Any, ...], schema: Any) -> bool:
+        return self._valid.get(key) is schema  # the entry keeps its schema alive: ids are not reused
+
+    def watch(self, errors: Iterator[Any], key: tuple[Any, ...], schema: Any) -> Iterator[Any]:
+        """`errors`, passed on; remembered valid when they run out without one."""
+        for error in errors:
+            yield error
+            yield from errors
+            return
+        self.remember(key, schema)
+
+    def remember(self, key: tuple[Any, ...], schema: Any) -> None:
+        if len(self._valid) >= MAX_REMEMBERED_SCALARS:  # bounded, however many values clients send
+            self._valid.clear()
+        self._valid[key] = schema
 
 
 def defer_unused_imports() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -176,7 +177,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         from mock_server.state.store import StoreUnavailable
 
         try:
-            listener = _listen(settings.host, settings.port)
+            listener = _listen(settings.host, settings.port, apart=workers > 1 and _compat.workers_listen_apart())
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             print(f"contract-mock: cannot start: {settings.host}:{settings.port}: {reason}", file=sys.stderr)
@@ -190,13 +191,18 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     for name in sorted(app.state.vendors):
         print(f"  {name:<10} http://{settings.host}:{settings.port}/{name}/ui/", file=sys.stderr)
     if workers > 1:
-        listener.close()  # the address was free a moment ago; uvicorn binds it again for its workers
         # Each worker builds its own app; the state they share lives in the --store (README "Workers").
         os.environ[SETTINGS_ENV] = settings.to_json()
-        uvicorn.run(
-            "mock_server.asgi:create", factory=True, host=settings.host, port=settings.port, workers=workers,
-            lifespan="on", log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
+        options: dict[str, Any] = dict(
+            factory=True, host=settings.host, port=settings.port, workers=workers, lifespan="on",
+            log_level=log_level, access_log=access_log, ws=NO_WEBSOCKETS,
         )  # fmt: skip
+        if not _compat.workers_listen_apart():
+            listener.close()  # the address was free a moment ago; uvicorn binds it again for its workers
+            uvicorn.run("mock_server.asgi:create", **options)
+            return 0
+        with listener, contextlib.suppress(KeyboardInterrupt):  # kept, not listening, while workers listen apart
+            _compat.serve_workers(uvicorn.Config("mock_server.asgi:create", **options))
         return 0
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
@@ -206,10 +212,19 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
     return 0
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything is printed: a busy port is one line and exit 2."""
+def _listen(host: str, port: int, *, apart: bool = False) -> socket.socket:
+    """The listening socket, bound before anything is printed: a busy port is one line and exit 2.
+
+    `apart` (workers each listening on a socket of their own): once nothing else holds the port, a socket
+    bound to it with SO_REUSEPORT and not listening, which keeps it from other programs meanwhile."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, reuse_port=False)
+    listener = socket.create_server((host, port), family=family, reuse_port=False)
+    if not apart:
+        return listener
+    listener.close()
+    from mock_server import _compat
+
+    return _compat.reuse_port_socket(host, port)
 
 
 def print_inferences(spec_dir: Path, apis: list[str], output_format: str = "text") -> int:

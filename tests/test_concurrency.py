@@ -1,6 +1,7 @@
 """Concurrency: many PATCHes over real HTTP lose nothing, and the store keeps read-modify-write atomic.
 
-Multi-process proofs (several workers and replicas on one Redis) are in tests/test_redis_workers.py.
+Multi-process proofs (several workers and replicas on one Redis) are in tests/vendors/test_elevate_workers.py;
+connections spread over workers and tokens shared by them in tests/test_redis_workers.py.
 """
 
 import threading

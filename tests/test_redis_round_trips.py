@@ -136,3 +136,18 @@ def test_records_a_process_already_holds_are_not_sent_again(store_url: str) -> N
     changed = bytes_sent_by_a_read()
     assert changed > 50 * 200 > 4 * unchanged
     assert 4 * bytes_sent_by_a_read() < 50 * 200  # and again, now that this process holds the change
+
+
+def test_an_issued_token_costs_one_round_trip_once_per_process(store_url: str) -> None:
+    """A login token issued by one process is looked up by another once (HGET), then known there."""
+    issuing, other = (create_app(Settings(store_url=store_url, apis=("elevate",))) for _ in range(2))
+    read = "/elevate/customer-contracts/1"
+    with issuing.test_client() as first, other.test_client() as second:
+        login = first.post("/elevate/authenticate", json={"username": "dev@example.com", "password": "dev-password"})
+        token = login.json()["token"]
+        for client in (first, second):  # warm: scripts loaded, the tenant's seed copy made
+            requester(client, "dev-token")("GET", read)()
+        counted = [
+            commands_during(store_url, requester(client, token)("GET", read)) for client in (first, second, second)
+        ]
+    assert counted == [["EVALSHA"], ["HGET", "EVALSHA"], ["EVALSHA"]]

@@ -88,3 +88,19 @@ def test_a_store_used_before_a_fork_keeps_working_in_parent_and_child(redis_url:
     child.join(timeout=120)
     assert child.exitcode == 0
     assert store.get("forked", "api", "items", 1) == {"id": 1, "count": 1 + 2 * UPDATES}
+
+
+def test_issued_tokens_are_kept_by_digest_bounded_and_survive_a_reset(redis_url: str, redis_prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    store, other = (RedisStore(client, SEEDS, prefix=redis_prefix) for _ in range(2))  # two processes' stores
+    kept, seen_elsewhere = store.issued_tokens("api:access", 3), other.issued_tokens("api:access", 3)
+    for n in range(5):
+        kept.put(f"digest-{n}", f"entry-{n}")
+    assert [seen_elsewhere.get(f"digest-{n}") for n in range(5)] == [None, None, "entry-2", "entry-3", "entry-4"]
+    assert (
+        len(client.keys(f"{redis_prefix}issued:*")) == 2 and client.llen(f"{redis_prefix}issued:{{api:access}}:o") == 3
+    )
+    store.reset()
+    assert seen_elsewhere.take("digest-4") == "entry-4"
+    assert kept.take("digest-4") is None and kept.get("digest-4") is None  # taken once
+    client.close()

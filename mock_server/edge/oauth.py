@@ -33,7 +33,7 @@ import secrets
 import threading
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -51,6 +51,7 @@ from mock_server.engine.errors import VendorError, validation_error
 from mock_server.engine.facts import RequestFacts, facts_of
 from mock_server.engine.spec import SpecView
 from mock_server.state.clock import Clock
+from mock_server.state.issued import KeepsIssued, SharedIssued, digest
 from mock_server.vendors.base import Vendor
 from vendor_facts import LoginDescription, OAuthDescription
 
@@ -71,13 +72,14 @@ def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMoc
     the APIs and any middleware are added: the served specs must name the mock's endpoints, and these
     middlewares must wrap the request log. Returns the login servers, for `LoginEndpoint` (a layer
     inside the body reader and outside the log)."""
+    keeper = state.store if isinstance(state.store, KeepsIssued) else None  # shared by processes: tokens too
     servers = [
-        OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix)
+        OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix, keeper)
         for name, vendor in state.vendors.items()
         if vendor.oauth
     ]
     logins = [
-        LoginMock(vendor, state.tokens[name], state.clock, state.specs[name])
+        LoginMock(vendor, state.tokens[name], state.clock, state.specs[name], keeper)
         for name, vendor in state.vendors.items()
         if vendor.login
     ]
@@ -121,28 +123,78 @@ class Issued:
 
 
 class IssuedStore:
-    """Codes, access and refresh tokens the mock issued, bounded, safe across threads."""
+    """Codes, access and refresh tokens the mock issued, bounded, safe across threads.
 
-    def __init__(self, limit: int = MAX_ISSUED) -> None:
+    With `shared` (the part of a store several processes share: `--workers N`, replicas), each is kept
+    there too, so that a token issued by one process works on all: a key this process has not seen is
+    looked up there once, then kept here, except a key `known` answers for (the API's own tokens, which
+    are never issued ones: a request with one costs no round trip). Taking (`pop`, a one-time code) asks
+    the shared store, so that only one process gets it.
+    """
+
+    def __init__(
+        self,
+        limit: int = MAX_ISSUED,
+        *,
+        shared: SharedIssued | None = None,
+        known: Callable[[str], object] | None = None,
+    ) -> None:
         self._items: OrderedDict[str, Issued] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
+        self._shared = shared
+        self._known = known
+
+    @classmethod
+    def kept_by(
+        cls, keeper: KeepsIssued | None, kind: str, known: Callable[[str], object] | None = None
+    ) -> IssuedStore:
+        """Issued tokens of `kind` (`<api>:access`…), shared through `keeper` if there is one."""
+        if keeper is None:
+            return cls()
+        return cls(shared=keeper.issued_tokens(kind, MAX_ISSUED), known=known)
 
     def issue(self, issued: Issued, key: str | None = None) -> str:
         key = key or f"{secrets.token_hex(16)}.{secrets.token_hex(16)}"
-        with self._lock:
-            self._items[key] = issued
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
+        self._keep(key, issued)
+        if self._shared is not None:
+            self._shared.put(digest(key), _entry(issued))
         return key
 
     def get(self, key: str) -> Issued | None:
         with self._lock:
-            return self._items.get(key)
+            found = self._items.get(key)
+        if found is not None or self._shared is None or (self._known is not None and self._known(key)):
+            return found
+        entry = self._shared.get(digest(key))
+        if entry is None:
+            return None
+        issued = _issued_from(entry)
+        self._keep(key, issued)
+        return issued
 
     def pop(self, key: str) -> Issued | None:
         with self._lock:
-            return self._items.pop(key, None)
+            found = self._items.pop(key, None)
+        if self._shared is None:
+            return found
+        entry = self._shared.take(digest(key))
+        return None if entry is None else _issued_from(entry)
+
+    def _keep(self, key: str, issued: Issued) -> None:
+        with self._lock:
+            self._items[key] = issued
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+
+def _entry(issued: Issued) -> str:
+    return json.dumps([issued.token, issued.expires.isoformat(), issued.client_id, issued.redirect_uri])
+
+
+def _issued_from(entry: str) -> Issued:
+    token, expires, client_id, redirect_uri = json.loads(entry)
+    return Issued(token, dt.datetime.fromisoformat(expires), client_id, redirect_uri)
 
 
 class TokenIssuer(Protocol):
@@ -157,16 +209,18 @@ class TokenIssuer(Protocol):
 class OAuthMock:
     """One vendor's OAuth server: grants in, tokens out; and the meaning of the tokens it issued."""
 
-    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock, auth_prefix: str) -> None:
+    def __init__(
+        self, vendor: Vendor, registry: TokenRegistry, clock: Clock, auth_prefix: str, keeper: KeepsIssued | None = None
+    ) -> None:
         assert vendor.oauth is not None
         self.vendor = vendor
         self.auth_prefix = auth_prefix
         self.config: OAuthDescription = vendor.oauth
         self.registry = registry
         self.clock = clock
-        self.codes = IssuedStore()
-        self.access_tokens = IssuedStore()
-        self.refresh_tokens = IssuedStore()
+        self.codes = IssuedStore.kept_by(keeper, f"{vendor.name}:codes")
+        self.access_tokens = IssuedStore.kept_by(keeper, f"{vendor.name}:access", known=registry.lookup)
+        self.refresh_tokens = IssuedStore.kept_by(keeper, f"{vendor.name}:refresh", known=registry.lookup)
 
     def issue_code(self, token: str, client_id: str, redirect_uri: str) -> str:
         if self.registry.lookup(token) is None:
@@ -227,14 +281,16 @@ class OAuthMock:
 class LoginMock:
     """One vendor's login operation: a username and password in, a short-lived bearer token out."""
 
-    def __init__(self, vendor: Vendor, registry: TokenRegistry, clock: Clock, spec: SpecView) -> None:
+    def __init__(
+        self, vendor: Vendor, registry: TokenRegistry, clock: Clock, spec: SpecView, keeper: KeepsIssued | None = None
+    ) -> None:
         assert vendor.login is not None
         self.vendor = vendor
         self.config: LoginDescription = vendor.login
         self.registry = registry
         self.clock = clock
         self.spec = spec
-        self.access_tokens = IssuedStore()
+        self.access_tokens = IssuedStore.kept_by(keeper, f"{vendor.name}:login", known=registry.lookup)
 
     def log_in(self, credentials: Any) -> dict[str, Any]:
         """The answer to a login: the token and its lifetime, or a VendorError (400 or 401)."""

@@ -6,7 +6,7 @@ Rules modules read lengths, enums and required fields from here instead of resta
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +14,7 @@ from jsonschema import Draft4Validator, ValidationError
 
 from mock_server._compat import references_nothing, with_kept_subschema_validators
 from mock_server.engine.errors import FieldError
+from mock_server.engine.quick_check import Check, quick_check
 from openapi_model import ApiSpec, SpecError, violations
 
 # Draft 4 formats only: calendar dates (`format: date`) are checked by each vendor's rules module,
@@ -30,8 +31,32 @@ class SpecView(ApiSpec):
         ]
 
     @functools.cache  # noqa: B019 - one per schema name for the life of the spec, which lives as long as the app
-    def _validator(self, schema_name: str) -> Draft4Validator:
-        return request_validator(self.schema(schema_name))
+    def _validator(self, schema_name: str) -> RequestSchema:
+        return RequestSchema(self.schema(schema_name))
+
+
+class RequestSchema:
+    """The mock's validation of one schema: no error where jsonschema-rs quickly finds an object or array
+    valid (`mock_server.engine.quick_check`), else every error of jsonschema's validator (`request_validator`,
+    which remembers the scalars it found valid)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.validator = request_validator(schema)
+        self._quick: Check | None = None
+        # built at the first object or array: a read (parameters only) never loads jsonschema-rs
+        self._quick_pending = type(self.validator) is _kept_request_validator()
+
+    def iter_errors(self, instance: Any) -> Iterable[ValidationError]:
+        if type(instance) in _STRUCTURES:
+            if self._quick_pending:
+                self._quick, self._quick_pending = quick_check(self.validator), False
+            if self._quick is not None and self._quick(instance):
+                return ()
+        errors: Iterable[ValidationError] = self.validator.iter_errors(instance)
+        return errors
+
+
+_STRUCTURES = (dict, list)
 
 
 def request_validator(schema: dict[str, Any]) -> Draft4Validator:
@@ -110,4 +135,12 @@ def _finite_decimal(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-__all__ = ["DECIMAL_FORMAT", "FORMAT_CHECKER", "SpecError", "SpecView", "request_validator", "takes_decimal_strings"]
+__all__ = [
+    "DECIMAL_FORMAT",
+    "FORMAT_CHECKER",
+    "RequestSchema",
+    "SpecError",
+    "SpecView",
+    "request_validator",
+    "takes_decimal_strings",
+]

@@ -25,14 +25,14 @@ from connexion.exceptions import TypeValidationError
 from connexion.uri_parsing import AbstractURIParser
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import AbstractRequestBodyValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import ValidationError
 from starlette.datastructures import Headers, QueryParams
 from starlette.formparsers import FormParser
 from starlette.types import Scope
 
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.facts import facts_of
-from mock_server.engine.spec import request_validator
+from mock_server.engine.spec import RequestSchema
 from openapi_model import UNKNOWN, violations
 from openapi_model.keywords import binds_as_null
 
@@ -40,11 +40,12 @@ ParameterSource = Literal["path", "query", "header"]
 # Schema keyword: a body of this schema is judged after the record the path names is looked up
 # (Django REST Framework's get_object() runs before the serializer: a missing record is a 404 first).
 AFTER_LOOKUP = "x-validated-after-lookup"
-_COMPILED: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
+_COMPILED: dict[int, tuple[Mapping[str, Any], RequestSchema]] = {}
 _PARAMETER_VALIDATORS: dict[int, tuple[object, ParameterValidator]] = {}
+_ANY_VALUE: Mapping[str, Any] = {}  # the schema of a parameter that gives none (one object: `compiled` keeps one)
 
 
-def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
+def compiled(schema: Mapping[str, Any]) -> RequestSchema:
     """The validator of `schema`, built once per schema object.
 
     Connexion makes new validator objects for every request; the schemas they get are the same
@@ -53,7 +54,7 @@ def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
     """
     entry = _COMPILED.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, request_validator(dict(schema)))
+        entry = (schema, RequestSchema(dict(schema)))
         _COMPILED[id(schema)] = entry
     return entry[1]
 
@@ -61,7 +62,10 @@ def compiled(schema: Mapping[str, Any]) -> Draft4Validator:
 def field_errors(
     errors: Iterable[ValidationError], source: ParameterSource | Literal["body"] = "body"
 ) -> list[FieldError]:
-    return [FieldError.from_violation(violation, source) for violation in violations(errors)]
+    found = list(errors)
+    if not found:  # the common case: nothing to sort or convert
+        return []
+    return [FieldError.from_violation(violation, source) for violation in violations(found)]
 
 
 def _keep_body(scope: Scope, body: Any) -> None:
@@ -206,10 +210,10 @@ class ParameterValidator:
                 message = f"Missing {source} parameter '{name}'"
                 return [FieldError((name,), message, source=source, code="required")]
             return []
-        schema = parameter.get("schema", {})
+        errors = field_errors(compiled(parameter.get("schema", _ANY_VALUE)).iter_errors(value), source)
         return [
             FieldError((name, *error.location), error.message, source, error.code, error.limit, error.value)
-            for error in field_errors(compiled(schema).iter_errors(value), source)
+            for error in errors
         ]
 
 

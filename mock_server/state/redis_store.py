@@ -8,7 +8,8 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
   values, counters and throttle windows; `...:keys` every key of the tenant (dropped together). The
   `{tenant}` hash tag keeps a tenant's keys in one Redis Cluster slot.
   `<prefix>{lru}:tenants` a sorted set of tenants by last use (the LRU), `<prefix>{lru}:evicted` the
-  evicted ones, `<prefix>journal` the request journal (a capped list).
+  evicted ones, `<prefix>journal` the request journal (a capped list), `<prefix>issued:{<api>:<kind>}:…`
+  the tokens the mock issued, by digest (`issued_tokens`; a reset keeps them, as in memory).
 - One round trip per request read: the first call of a request (`RequestScope`, opened per request
   by the app) runs the open script, which touches the tenant and returns its values, the server-wide
   ones and the API's version, plus every record of the request's API unless the version is the one of
@@ -35,6 +36,7 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
 from __future__ import annotations
 
 import json
+import marshal
 import math
 import os
 import secrets
@@ -47,6 +49,7 @@ from typing import Any, Literal, TypeVar
 
 import redis
 
+from mock_server.state.issued import SharedIssued
 from mock_server.state.store import (
     DEFAULT_MAX_TENANTS,
     DEFAULT_TENANT_IDLE_TTL,
@@ -74,6 +77,9 @@ CLUSTER_SCHEME = "redis-cluster://"
 TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LRU at most this often
 CACHED_SNAPSHOTS = 256  # per process: the last records read of this many (tenant, API), reused while current
 VERSION_START_BITS = 50  # a seed copy's version starts at a random number below 2**50 (see _seeded)
+DECODED_RECORDS = 4096  # per process: records kept decoded (`_DecodedRecords`), by their JSON…
+DECODED_RECORDS_BYTES = 16 * 1024 * 1024  # …in this many bytes at most (JSON and copy)
+ISSUED_INFIX = "issued:"  # `<prefix>issued:{<api>:<kind>}:h` and `:o`, the issued tokens (`issued_tokens`)
 
 
 class StoreContention(RuntimeError):
@@ -242,6 +248,20 @@ redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]))
 return 1
 """
 
+# Issued tokens of one kind: KEYS[1] a hash digest -> entry, KEYS[2] the digests oldest first (one slot: `{kind}`).
+_ISSUED_PUT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local count = redis.call('RPUSH', KEYS[2], ARGV[1])
+for _ = 1, count - tonumber(ARGV[3]) do redis.call('HDEL', KEYS[1], redis.call('LPOP', KEYS[2])) end
+return 1
+"""
+
+_ISSUED_TAKE = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if entry then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return entry
+"""
+
 # Redis Cluster only: the LRU of tenants, in its own slot. Returns the tenants to drop (evicted).
 _TOUCH = """
 local tenants_key, evicted_key = KEYS[1], KEYS[2]
@@ -294,6 +314,31 @@ def _decoded_or_none(raw: Any) -> Any:
 def _record(raw: Any) -> Record:
     record: Record = json.loads(raw)
     return record
+
+
+class _DecodedRecords:
+    """The records a process decoded, by their JSON: each request gets its own copy of a record, and decoding
+    the same JSON again (a record read by every request, unchanged) costs a `marshal.loads` (a deep copy made in
+    C, several times faster than `json.loads`) instead. Bounded: forgotten all at once when full."""
+
+    def __init__(self, limit: int = DECODED_RECORDS, limit_bytes: int = DECODED_RECORDS_BYTES) -> None:
+        self._packed: dict[bytes, bytes] = {}
+        self._limit, self._limit_bytes = limit, limit_bytes
+        self._bytes = 0
+
+    def __call__(self, raw: bytes) -> Record:
+        packed = self._packed.get(raw)
+        if packed is not None:
+            copy: Record = marshal.loads(packed)
+            return copy
+        record: Record = json.loads(raw)
+        packed = marshal.dumps(record)
+        if len(self._packed) >= self._limit or self._bytes + len(raw) + len(packed) > self._limit_bytes:
+            self._packed.clear()
+            self._bytes = 0
+        self._packed[raw] = packed
+        self._bytes += len(raw) + len(packed)
+        return record
 
 
 def _key_order(key: str) -> tuple[int, int, str]:
@@ -353,6 +398,8 @@ class RedisStore:
         self._reset_tenant = script(prelude + _RESET_TENANT)
         self._touch_script = script(_TOUCH)
         self._journal_append = script(_JOURNAL_APPEND)
+        self._issued_put = script(_ISSUED_PUT)
+        self._issued_take = script(_ISSUED_TAKE)
 
     @classmethod
     def from_url(cls, url: str, seeds: Seeds, **options: Any) -> RedisStore:
@@ -510,11 +557,11 @@ class RedisStore:
 
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
         raw = self._snapshot(self._reads(), tenant, api).rows.get(collection, {}).get(str(key))
-        return None if raw is None else _record(raw)
+        return None if raw is None else _RECORDS(raw)
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         rows = self._snapshot(self._reads(), tenant, api).rows.get(collection, {})
-        return [_record(rows[key]) for key in sorted(rows, key=_key_order)]
+        return [_RECORDS(rows[key]) for key in sorted(rows, key=_key_order)]
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         if self._update_strategy == "watch":
@@ -525,7 +572,7 @@ class RedisStore:
             raw = snapshot.rows.get(collection, {}).get(str(key))
             if raw is None:
                 raise RecordMissing(key)
-            updated = change(_record(raw))
+            updated = change(_RECORDS(raw))
             encoded = _encode(updated).encode()
             if encoded == raw:  # nothing changed: what this request read is the answer, no write
                 return clone_record(updated)
@@ -651,6 +698,12 @@ class RedisStore:
     def journal_clear(self) -> None:
         self._redis.delete(f"{self._prefix}journal")
 
+    # -- issued tokens (mock_server/state/issued.py) ---------------------------------------------
+
+    def issued_tokens(self, kind: str, limit: int) -> SharedIssued:
+        """Issued tokens of one kind, kept by every process of this store; `limit` of them at most."""
+        return _IssuedOnRedis(self, f"{self._prefix}{ISSUED_INFIX}{{{kind}}}", limit)
+
     # -- tenants ---------------------------------------------------------------------------------
 
     def reset(self, tenant: str | None = None) -> None:
@@ -665,8 +718,14 @@ class RedisStore:
                 self._redis.zrem(self._evicted_key, tenant)
             return
         pattern = f"{self._prefix}t:*:val:*" if tenant == SERVER_WIDE else f"{self._prefix}*"
-        keep = f"{self._prefix}journal".encode()
-        doomed = [key for key in self._redis.scan_iter(match=pattern, count=1000) if key != keep]
+        # The journal stays, and so do issued tokens: as in memory, a reset leaves them working (each process
+        # also keeps those it has seen).
+        journal, issued = f"{self._prefix}journal".encode(), f"{self._prefix}{ISSUED_INFIX}".encode()
+        doomed = [
+            key
+            for key in self._redis.scan_iter(match=pattern, count=1000)
+            if key != journal and not key.startswith(issued)
+        ]
         for start in range(0, len(doomed), 500):
             self._redis.unlink(*doomed[start : start + 500])
 
@@ -688,6 +747,9 @@ class RedisStore:
         return self._redis.zscore(self._evicted_key, tenant) is not None
 
 
+_RECORDS = _DecodedRecords()  # shared by the stores of a process (the same JSON is the same record)
+
+
 class _Snapshot:
     """One tenant's records of one API as one round trip read them (raw JSON), plus this request's writes.
 
@@ -702,11 +764,11 @@ class _Snapshot:
 
     def read(self, collection: str, key: str) -> Record | None:
         raw = self.rows.get(collection, {}).get(key)
-        return None if raw is None else _record(raw)
+        return None if raw is None else _RECORDS(raw)
 
     def read_all(self, collection: str) -> dict[str, Record]:
         rows = self.rows.get(collection, {})
-        return {key: _record(rows[key]) for key in sorted(rows, key=_key_order)}
+        return {key: _RECORDS(rows[key]) for key in sorted(rows, key=_key_order)}
 
     def highest_id(self, collection: str) -> int:
         return self.highest.get(collection, 0)
@@ -728,6 +790,27 @@ class _Snapshot:
         self.rows = rows
         self.highest = {**self.highest, **{c: max(high, self.highest.get(c, 0)) for c, high in highest.items()}}
         self.version = None if self.version is None else str(int(self.version) + 1).encode()
+
+
+class _IssuedOnRedis:
+    """`SharedIssued` on a RedisStore's server: `<name>:h` a hash digest -> entry, `<name>:o` the digests in
+    the order they were issued (trimmed to `limit` as each is added)."""
+
+    def __init__(self, store: RedisStore, name: str, limit: int) -> None:
+        self._store = store
+        self._keys = [f"{name}:h", f"{name}:o"]
+        self._limit = limit
+
+    def put(self, digest: str, entry: str) -> None:
+        self._store._issued_put(keys=self._keys, args=[digest, entry, self._limit], client=self._store._scripts())
+
+    def get(self, digest: str) -> str | None:
+        found = self._store._scripts().hget(self._keys[0], digest)
+        return None if found is None else _text(found)
+
+    def take(self, digest: str) -> str | None:
+        found = self._store._issued_take(keys=self._keys, args=[digest], client=self._store._scripts())
+        return None if found is None else _text(found)
 
 
 class _Reads:
