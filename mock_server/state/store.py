@@ -86,6 +86,16 @@ class Transaction:
             return None if written is _DELETED else clone(written)
         return self._source.read(collection, str(key))
 
+    def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
+        """`get` without a copy, where the backend can: the record must not be changed."""
+        ident = (collection, str(key))
+        if ident in self.writes:
+            written = self.writes[ident]
+            return None if written is _DELETED else written
+        if isinstance(self._source, _TenantSource):
+            return self._source.peek(collection, str(key))
+        return self._source.read(collection, str(key))
+
     def all(self, collection: str) -> list[Record]:
         rows = dict(self._source.read_all(collection))
         for (name, key), record in self.writes.items():
@@ -97,8 +107,9 @@ class Transaction:
                 rows[key] = record
         return [clone(r) for r in rows.values()]
 
-    def put(self, collection: str, key: object, record: Record) -> None:
-        self.writes[(collection, str(key))] = clone(record)
+    def put(self, collection: str, key: object, record: Record, *, copy: bool = True) -> None:
+        """Writes `record` on commit; `copy=False` hands it over: the caller must not change it afterwards."""
+        self.writes[(collection, str(key))] = clone(record) if copy else record
         number = numeric_id(str(key))
         if number is not None and number > self._highest(collection):
             self.highest[collection] = number
@@ -247,6 +258,9 @@ class _TenantSource:
         record = self._data.get(collection, {}).get(key)
         return None if record is None else clone(record)
 
+    def peek(self, collection: str, key: str) -> Record | None:
+        return self._data.get(collection, {}).get(key)
+
     def read_all(self, collection: str) -> dict[str, Record]:
         return self._data.get(collection, {})
 
@@ -348,6 +362,14 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
+    def peek(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
+        """The stored record itself (records are never changed in place): the caller must not change it."""
+        return self._rows(tenant, api, collection).get(str(key))
+
+    def peek_all(self, tenant: str, api: str, collection: str) -> list[Record]:
+        """The stored records themselves, which the caller must not change."""
+        return list(self._rows(tenant, api, collection).values())
+
     def summary(self, tenant: str, api: str, collection: str, key: object, members: Iterable[str]) -> Record | None:
         record = self._rows(tenant, api, collection).get(str(key))
         return None if record is None else {member: clone(record.get(member)) for member in members}
@@ -369,6 +391,21 @@ class InMemoryStore:
             updated = clone_record(change(clone_record(current)))
             rows[str(key)] = updated
             return clone_record(updated)
+
+    def replace(
+        self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
+    ) -> Record:
+        """`update` without copies: `change` reads the stored record without changing it and returns a new
+        one, which is stored as it is and returned (the caller must not change it afterwards)."""
+        state = self._tenant(tenant)
+        rows = self._collections(state, api).setdefault(collection, {})
+        with state.lock:
+            current = rows.get(str(key))
+            if current is None:
+                raise RecordMissing(key)
+            updated = change(current)
+            rows[str(key)] = updated
+            return updated
 
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record:
         def put(tx: Transaction) -> Record:
@@ -511,6 +548,18 @@ class RecordsView:
     def get(self, collection: str, key: object) -> Record | None:
         return self._store.get(self._tenant, self._api, collection, key)
 
+    def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
+        """A record to read, not to change: the in-memory store's own, without a copy; another store's copy."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.peek(self._tenant, self._api, collection, key)
+        return self.get(collection, key)
+
+    def peek_all(self, collection: str) -> list[Mapping[str, Any]]:
+        """The records of `collection` to read, not to change (see `peek`)."""
+        if isinstance(self._store, InMemoryStore):
+            return list(self._store.peek_all(self._tenant, self._api, collection))
+        return list(self.all(collection))
+
     def summary(self, collection: str, key: object, members: Iterable[str]) -> Record | None:
         """`members` of a record (None for one it lacks), or None when there is no such record; the
         in-memory store copies only those members."""
@@ -536,6 +585,13 @@ class RecordsView:
         return any(predicate(r) for r in self.all(collection))
 
     def update(self, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
+        return self._store.update(self._tenant, self._api, collection, key, change)
+
+    def replace(self, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]) -> Mapping[str, Any]:
+        """`update` for a `change` that never changes its argument and returns a record of its own: the
+        in-memory store then copies nothing. The record returned is to read, not to change."""
+        if isinstance(self._store, InMemoryStore):
+            return self._store.replace(self._tenant, self._api, collection, key, change)
         return self._store.update(self._tenant, self._api, collection, key, change)
 
     def insert(self, collection: str, key: object, record: Record) -> Record:
