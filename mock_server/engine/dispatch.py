@@ -49,32 +49,33 @@ class Endpoint:
         """Run the handler on the parameters and body the validators read, and answer its result as JSON."""
         parameters = facts.parameters
         assert parameters is not None  # Connexion's request validation runs on every operation
+        arguments: dict[str, Any] = dict(parameters.path)
         # A parameter the spec does not declare reaches no handler (where a spec ignores unknown ones).
-        declared = {name: value for name, value in parameters.query.items() if name in self._declared_query}
-        arguments: dict[str, Any] = {**parameters.path, **declared}
+        if parameters.query:
+            arguments.update((name, value) for name, value in parameters.query.items() if name in self._declared_query)
         if self._has_body:
             arguments["body"] = facts.parsed_body
         token_info = context.get("token_info")
         if token_info is None:  # every operation of every spec declares security (tested in tests/test_specs.py)
             raise VendorError(401, "unauthorized", "Authentication credentials were not provided")
+        tenant = token_info["sub"]
         ctx = RequestContext(
             vendor=self.vendor,
-            tenant=token_info["sub"],
+            tenant=tenant,
             principal=token_info["principal"],
-            records=RecordsView(self.state.store, token_info["sub"], self.vendor.name),
-            clock=self.state.clock.for_tenant(token_info["sub"]),
+            records=RecordsView(self.state.store, tenant, self.vendor.name),
+            clock=self.state.clock.for_tenant(tenant),
             spec=self.spec,
         )
         if self._has_body and (deferred := facts.deferred_error) is not None:
             self._refuse_missing_record(ctx, parameters.path)
             raise deferred
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
-        payload = b"" if body is None else COMPACT_JSON.encode(body).encode()
+        if body is None:
+            return Response(b"", status_code=status, headers=_header_texts(extra_headers))
+        payload = COMPACT_JSON.encode(body).encode()
         return Response(
-            payload,
-            status_code=status,
-            headers={name: str(value) for name, value in extra_headers.items()},
-            media_type=None if body is None else "application/json",
+            payload, status_code=status, headers=_header_texts(extra_headers), media_type="application/json"
         )
 
     def _refuse_missing_record(self, ctx: RequestContext, path: dict[str, Any]) -> None:
@@ -86,6 +87,10 @@ class Endpoint:
         (record_id,) = path.values()
         if ctx.records.get(resource.collection, record_id) is None:
             raise VendorError(404, "not_found", "Not found")
+
+
+def _header_texts(headers: dict[str, Any]) -> dict[str, str] | None:
+    return {name: str(value) for name, value in headers.items()} if headers else None
 
 
 def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:

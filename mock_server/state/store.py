@@ -435,9 +435,8 @@ class InMemoryStore:
 
     def get_value(self, tenant: str, name: str) -> Any | None:
         state = self._state(tenant, create=False)
-        if state is None:
-            return None
-        return clone(state.values.get(name))
+        value = None if state is None else state.values.get(name)
+        return None if value is None else clone(value)
 
     def set_value(self, tenant: str, name: str, value: Any | None) -> None:
         state = self._tenant(tenant)

@@ -62,8 +62,10 @@ class Vendor(VendorFacts):
         return self.to_record.get(collection, merge_view)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per request: not frozen, which would cost more to build than the rest of it
 class RequestContext:
+    """What a handler is given besides the request's parameters; handlers do not change it."""
+
     vendor: Vendor
     tenant: str  # fingerprint of the token: never the token itself
     principal: str  # the user the token stands for (fixtures/<vendor>/auth.yaml)

@@ -51,11 +51,12 @@ def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tup
 def update_customer_contract(
     ctx: RequestContext, customer_contract_id: int, body: list[dict[str, Any]]
 ) -> tuple[Record, int]:
-    roll_over_due(ctx.records, ctx.clock.today())
+    today = ctx.clock.today()
+    roll_over_due(ctx.records, today)
     operations = _parsed_operations(body)
 
     def apply(stored: Mapping[str, Any]) -> Record:
-        return _patched_contract(ctx, stored, operations)
+        return _patched_contract(ctx, stored, operations, today)
 
     try:
         updated = ctx.records.replace(CONTRACTS, customer_contract_id, apply)
@@ -105,13 +106,15 @@ def _parsed_operations(body: list[dict[str, Any]]) -> list[jsonpatch.JsonPatch]:
     return operations
 
 
-def _patched_contract(ctx: RequestContext, stored: Mapping[str, Any], operations: list[jsonpatch.JsonPatch]) -> Record:
+def _patched_contract(
+    ctx: RequestContext, stored: Mapping[str, Any], operations: list[jsonpatch.JsonPatch], today: dt.date
+) -> Record:
     """The contract the patch makes of `stored` (which it does not change), once every rule holds."""
     before = _public(stored, ctx.spec)
     _check_targets(ctx.spec, operations)
     after = _applied(before, operations)
     _fill_removed_members(ctx.spec, after)
-    if _billing_started(before, ctx.clock.today()):
+    if _billing_started(before, today):
         _check_billing_lock(before, after)
     _raise_if_any(ctx.spec.validate(CONTRACT_SCHEMA, after) or _invalid_dates(ctx.spec, after))
     _raise_if_any(_dangling_references(ctx.records, after) or _site_of_other_customer(ctx.records, after))
@@ -442,7 +445,10 @@ def _profile(profile: Mapping[str, Any], spec: SpecView) -> Record:
 
 def _public(contract: Mapping[str, Any], spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
-    return {member: contract.get(member) for member in _contract_members(spec)}
+    members = _contract_members(spec)
+    if tuple(contract) == _schema_facts(spec).order:  # stored as clients see it (the common case): copied whole
+        return dict(contract)
+    return {member: contract.get(member) for member in members}
 
 
 _MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
@@ -464,6 +470,7 @@ class _SchemaFacts:
     read_only: frozenset[str]
     nullable: frozenset[str]
     dates: tuple[str, ...]  # members of `format: date`, in the spec's order
+    order: tuple[str, ...]  # every member, in the spec's order
 
 
 _FACTS: weakref.WeakKeyDictionary[SpecView, _SchemaFacts] = weakref.WeakKeyDictionary()
@@ -477,6 +484,7 @@ def _schema_facts(spec: SpecView) -> _SchemaFacts:
             read_only=frozenset(m for m, schema in members.items() if schema.get("readOnly")),
             nullable=frozenset(m for m, schema in members.items() if schema.get("nullable")),
             dates=tuple(m for m, schema in members.items() if schema.get("format") == "date"),
+            order=tuple(members),
         )
     return found
 
