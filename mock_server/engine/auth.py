@@ -11,12 +11,15 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connexion.security import NO_VALUE, AbstractSecurityHandler
 
 from mock_server.engine.errors import VendorError
 from mock_server.engine.facts import Credentials, facts_of
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -83,6 +86,7 @@ def security_handler(
     auth_prefix: str, org_header: str | None, registry: TokenRegistry
 ) -> type[AbstractSecurityHandler]:
     """A Connexion security handler class for one vendor's way of presenting tokens."""
+    org_key = org_header.lower().encode("latin-1") if org_header else None
 
     class VendorTokenHandler(AbstractSecurityHandler):
         def get_fn(
@@ -97,9 +101,10 @@ def security_handler(
                 return self._user_headers(security_scheme, needed)
 
             def verify(request: Any) -> dict[str, Any]:
-                facts = facts_of(request.scope)
+                scope = request.scope
+                facts = facts_of(scope)
                 token = _token_from(facts.credentials, auth_prefix)
-                return self._granted(request, token, needed, tenant=facts.tenant)
+                return self._granted(scope, token, needed, tenant=facts.tenant)
 
             return verify
 
@@ -115,23 +120,23 @@ def security_handler(
                 token = registry.token_for(username, request.headers.get(password_header) or "")
                 if token is None:
                     raise VendorError(401, "invalid_token", "The username or password is invalid")
-                return self._granted(request, token, needed)
+                return self._granted(request.scope, token, needed)
 
             return verify
 
         def _granted(
-            self, request: Any, token: str, needed: _NeededScopes, tenant: str | None = None
+            self, scope: Scope, token: str, needed: _NeededScopes, tenant: str | None = None
         ) -> dict[str, Any]:
             grant = registry.lookup(token)
             if grant is None:
                 raise VendorError(401, "invalid_token", "The access token is invalid")
-            if org_header:
-                org = request.headers.get(org_header)
+            if org_key:
+                org = _header(scope, org_key)
                 if org is not None and org not in grant.orgs:
                     raise VendorError(
                         401, "org_mismatch", f"The access token is not valid for the organisation in {org_header}"
                     )
-            method: str = request.scope["method"]
+            method: str = scope["method"]
             missing = (needed.read if method.upper() in READ_METHODS else needed.write) - grant.scopes
             if missing:
                 raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(sorted(missing))}")
@@ -152,6 +157,14 @@ class _NeededScopes:
 @functools.lru_cache(maxsize=256)  # one entry per distinct grant
 def _sorted_scopes(scopes: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(scopes))
+
+
+def _header(scope: Scope, key: bytes) -> str | None:
+    """The first header named `key` (lower case, as ASGI servers give names), as starlette's `Headers.get` reads it."""
+    for name, value in scope["headers"]:
+        if name == key:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _token_from(credentials: Credentials | None, auth_prefix: str) -> str:
