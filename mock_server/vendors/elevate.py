@@ -24,7 +24,7 @@ from mock_server.engine.errors import FieldError, VendorError, not_found, valida
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import SpecView
 from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction, clone
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Vendor, schema_members
 from vendor_facts import elevate as facts
 
 CONTRACTS = facts.CONTRACTS
@@ -352,7 +352,7 @@ def _date_matches(value: str | None, name: str, condition: str) -> bool:
 
 def _sorted(contracts: list[Record], sort: str, spec: SpecView) -> list[Record]:
     """`sort=id,name:desc`: stable sorts from the last key to the first; nulls last."""
-    members = spec.property_names(CONTRACT_SCHEMA)
+    members = schema_members(spec, CONTRACT_SCHEMA)
     keys = []
     for part in sort.split(","):
         member, _, direction = part.partition(":")
@@ -367,7 +367,7 @@ def _sorted(contracts: list[Record], sort: str, spec: SpecView) -> list[Record]:
 
 def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record, int]:
     roll_over_due(ctx.records, ctx.clock.today())
-    draft: Record = {member: body.get(member) for member in ctx.spec.property_names(CONTRACT_SCHEMA)}
+    draft: Record = {member: body.get(member) for member in schema_members(ctx.spec, CONTRACT_SCHEMA)}
     draft.update(
         id=0,  # replaced by the id the store allocates
         name=body.get("name") or _generated_name(ctx, body),
@@ -440,7 +440,7 @@ def get_contract_profile(ctx: RequestContext, contract_profile_id: int) -> tuple
 
 
 def _profile(profile: Mapping[str, Any], spec: SpecView) -> Record:
-    return {member: profile.get(member) for member in spec.property_names(PROFILE_SCHEMA)}
+    return {member: profile.get(member) for member in schema_members(spec, PROFILE_SCHEMA)}
 
 
 def _public(contract: Mapping[str, Any], spec: SpecView) -> Record:
@@ -451,16 +451,9 @@ def _public(contract: Mapping[str, Any], spec: SpecView) -> Record:
     return {member: contract.get(member) for member in members}
 
 
-_MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
-
-
 def _contract_members(spec: SpecView) -> dict[str, dict[str, Any]]:
-    """The contract schema's members and their schemas, in the spec's order: looked up once per spec."""
-    members = _MEMBERS.get(spec)
-    if members is None:
-        names = spec.property_names(CONTRACT_SCHEMA)
-        members = _MEMBERS[spec] = {member: spec.property(CONTRACT_SCHEMA, member) for member in names}
-    return members
+    """The contract schema's members and their schemas, in the spec's order."""
+    return schema_members(spec, CONTRACT_SCHEMA)
 
 
 @dataclass(frozen=True)
