@@ -44,7 +44,7 @@ NOT_A_NUMBER = "A valid number is required."
 
 Location = tuple[str | int, ...]
 Contract = TypeVar("Contract", bound=Mapping[str, Any])  # a stored contract (to read only) or one of the request's
-Merge = Callable[[Record], Record]
+Merge = Callable[[Mapping[str, Any]], Record]  # the stored contract (read only) -> a new one
 
 
 def get_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[Record, int]:
@@ -94,7 +94,7 @@ def _save(
     # contract never moves between companies.
     _existing(ctx, contract_id, body.get(SCOPE))
 
-    def change(current: Record) -> Record:
+    def change(current: Mapping[str, Any]) -> Record:
         updated = _normalised(ctx, merge(current))
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
@@ -102,7 +102,7 @@ def _save(
         updated = _with_exact_amounts(ctx, updated)
         return _expired_if_ended(_status_written(updated, body, ctx.clock.today()), ctx.clock.today())
 
-    return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
+    return _render(ctx, ctx.records.replace(CONTRACTS, contract_id, change)), 200
 
 
 # --- the rest of the resource: create, list, delete ----------------------------------------------
@@ -185,12 +185,13 @@ def _normalised(ctx: RequestContext, contract: Record) -> Record:
         members = writable[name].get("properties")
         if members and isinstance(contract.get(name), dict):
             contract[name] = {member: contract[name].get(member) for member in members}
-    if contract.get("template"):
-        contract["template"]["fields"] = contract["template"]["fields"] or []
+    template = contract.get("template")
+    if template:  # a copy: the template may be the stored contract's (read by `replace`)
+        contract["template"] = {**template, "fields": template["fields"] or []}
     return contract
 
 
-def _contract_type_change(current: Record, body: dict[str, Any]) -> list[FieldError]:
+def _contract_type_change(current: Mapping[str, Any], body: dict[str, Any]) -> list[FieldError]:
     if "contract_type" in body and body["contract_type"] != current["contract_type"]:
         return [FieldError(("contract_type",), "The contract type cannot be updated.")]
     return []
