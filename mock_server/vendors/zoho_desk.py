@@ -261,6 +261,8 @@ def _date_or_none(value: str | None) -> dt.date | None:
 
 def _timestamp(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC)
+    if utc.year >= 1000:  # what strftime writes below, without its cost (it does not pad years before 1000)
+        return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
