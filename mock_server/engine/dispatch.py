@@ -85,7 +85,7 @@ class Endpoint:
         if resource is None or len(path) != 1:
             return
         (record_id,) = path.values()
-        if ctx.records.get(resource.collection, record_id) is None:
+        if not ctx.records.exists(resource.collection, record_id):
             raise VendorError(404, "not_found", "Not found")
 
 
