@@ -21,6 +21,10 @@ validated twice and that an invalid one is still refused.
 
 4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
+
+5. Connexion's context variables of a request (`connexion_context_variables`), read by the dispatcher on
+every request without werkzeug's `LocalProxy` (several Python calls per attribute). `tests/test_dispatch.py`
+checks that they are what `connexion.context.context` and `connexion.context.operation` read.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +276,17 @@ def _validating_libraries() -> str:
     from importlib.metadata import version
 
     return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"
+
+
+# -- Connexion's context variables --------------------------------------------------------------------------
+
+
+def connexion_context_variables() -> tuple[ContextVar[dict[str, Any]], ContextVar[Any]] | None:
+    """The variables behind `connexion.context.context` (the request's context: `token_info`…) and
+    `connexion.context.operation` (the routed operation), or None outside the checked versions (then
+    read the proxies)."""
+    if not _connexion_checked():
+        return None
+    from connexion import context
+
+    return context._context, context._operation
