@@ -38,12 +38,12 @@ class FieldError:
     @cached_property  # vendors read it several times while rendering one error
     def pointer(self) -> str:
         """The location as a JSON Pointer (`/category/id`)."""
-        return "".join(f"/{part}" for part in self.location)
+        return "".join(map("/{}".format, self.location))
 
     @cached_property
     def dotted(self) -> str:
         """The location as a dotted path (`category.id`)."""
-        return ".".join(str(part) for part in self.location)
+        return ".".join(map(str, self.location))
 
 
 @dataclass
