@@ -28,6 +28,10 @@ one worker took them all (bench/scaling.py). Each worker here gets a listening s
 with SO_REUSEPORT, so that Linux spreads new connections across them; restarts, health checks and
 signals stay uvicorn's (`Multiprocess`). It reads the supervisor's `sockets` attribute once per worker
 it starts. `tests/test_redis_workers.py` checks that both workers answer connections.
+
+6. Connexion's context variables of a request (`connexion_context_variables`), read by the dispatcher on
+every request without werkzeug's `LocalProxy` (several Python calls per attribute). `tests/test_dispatch.py`
+checks that they are what `connexion.context.context` and `connexion.context.operation` read.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -406,3 +411,17 @@ def _validating_libraries() -> str:
     from importlib.metadata import version
 
     return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"
+
+
+# -- Connexion's context variables --------------------------------------------------------------------------
+
+
+def connexion_context_variables() -> tuple[ContextVar[dict[str, Any]], ContextVar[Any]] | None:
+    """The variables behind `connexion.context.context` (the request's context: `token_info`…) and
+    `connexion.context.operation` (the routed operation), or None outside the checked versions (then
+    read the proxies)."""
+    if not _connexion_checked():
+        return None
+    from connexion import context
+
+    return context._context, context._operation

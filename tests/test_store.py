@@ -117,6 +117,80 @@ def test_summary_copies_the_members_asked_for(store):
     assert view.get("items", 1)["tags"] == ["a"]
 
 
+def test_peek_reads_the_current_records(store):
+    view = RecordsView(store, "t", "shop")
+    assert view.peek("items", 1) == {"id": 1, "tags": ["a"], "price": {"amount": 5}}
+    assert view.peek("items", 2) is None and view.peek("missing", 1) is None
+    view.update("items", 1, grow)
+    assert view.peek("items", "1")["price"] == {"amount": 6}
+    assert sorted(r["id"] for r in view.peek_all("items")) == [1, 7] and view.peek_all("missing") == []
+    assert RecordsView(store, "u", "shop").peek("items", 1)["price"] == {"amount": 5}
+
+
+def test_replace_stores_what_the_change_returns_and_a_failing_one_nothing(store):
+    view = RecordsView(store, "t", "shop")
+    seen = []
+
+    def grow_read_only(record):
+        seen.append(clone(record))
+        return {**record, "price": {"amount": record["price"]["amount"] + 1}}
+
+    assert view.replace("items", 1, grow_read_only)["price"] == {"amount": 6}
+    assert seen == [{"id": 1, "tags": ["a"], "price": {"amount": 5}}]
+    assert view.get("items", 1)["price"] == {"amount": 6}
+
+    def refuse(record):
+        raise Refused("rule broken")
+
+    with pytest.raises(Refused):
+        view.replace("items", 1, refuse)
+    with pytest.raises(RecordMissing):
+        view.replace("items", 999, grow_read_only)
+    assert view.get("items", 1)["price"] == {"amount": 6} and not view.exists("items", 999)
+
+
+def test_concurrent_replaces_are_all_kept(store):
+    view = RecordsView(store, "t", "shop")
+
+    def increment():
+        for _ in range(100):
+            view.replace("items", 1, grow)
+
+    threads = [threading.Thread(target=increment) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert view.get("items", 1)["price"]["amount"] == 5 + 8 * 100
+
+
+def test_a_view_reads_what_the_store_holds_after_a_reset_or_an_eviction(make_store):
+    store = make_store(SEEDS, max_tenants=1)
+    view = RecordsView(store, "t", "shop")
+    view.update("items", 1, grow)
+    assert view.peek("items", 1)["price"] == {"amount": 6}
+    store.reset("t")
+    assert view.peek("items", 1)["price"] == {"amount": 5} and view.exists("items", 7)
+    view.update("items", 1, grow)
+    store.get("other", "shop", "items", 1)  # evicts t
+    assert view.get("items", 1)["price"] == {"amount": 5}
+    assert [r["price"] for r in view.all("items") if r["id"] == 1] == [{"amount": 5}]
+
+
+def test_transaction_peek_sees_committed_records_and_its_own_writes(store):
+    view = RecordsView(store, "t", "shop")
+
+    def rename(tx: Transaction) -> None:
+        assert tx.peek("items", 1)["tags"] == ["a"] and tx.peek("items", 99) is None
+        tx.put("items", 1, {"id": 1, "tags": ["b"]}, copy=False)
+        assert tx.peek("items", 1) == {"id": 1, "tags": ["b"]}
+        tx.delete("items", 7)
+        assert tx.peek("items", 7) is None
+
+    view.transaction(rename)
+    assert view.get("items", 1) == {"id": 1, "tags": ["b"]} and not view.exists("items", 7)
+
+
 def test_create_allocates_the_next_id_after_the_highest_ever_present(store):
     view = RecordsView(store, "t", "shop")
     first = view.create("items", lambda new_id: {"id": new_id})

@@ -11,12 +11,15 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connexion.security import NO_VALUE, AbstractSecurityHandler
 
 from mock_server.engine.errors import VendorError
 from mock_server.engine.facts import Credentials, facts_of
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -83,22 +86,29 @@ def security_handler(
     auth_prefix: str, org_header: str | None, registry: TokenRegistry
 ) -> type[AbstractSecurityHandler]:
     """A Connexion security handler class for one vendor's way of presenting tokens."""
+    org_key = org_header.lower().encode("latin-1") if org_header else None
 
     class VendorTokenHandler(AbstractSecurityHandler):
         def get_fn(
             self, security_scheme: dict[str, Any], required_scopes: list[str]
         ) -> Callable[[Any], dict[str, Any]]:
+            # What an operation needs is known here, once: only the method (read or write) is the request's.
+            needed = _NeededScopes(
+                read=frozenset(required_scopes_for("GET", required_scopes)),
+                write=frozenset(required_scopes_for("PATCH", required_scopes)),
+            )
             if security_scheme.get("type") == "apiKey" and security_scheme.get("in") == "header":
-                return self._user_headers(security_scheme, required_scopes)
+                return self._user_headers(security_scheme, needed)
 
             def verify(request: Any) -> dict[str, Any]:
-                facts = facts_of(request.scope)
+                scope = request.scope
+                facts = facts_of(scope)
                 token = _token_from(facts.credentials, auth_prefix)
-                return self._granted(request, token, required_scopes, tenant=facts.tenant)
+                return self._granted(scope, token, needed, tenant=facts.tenant)
 
             return verify
 
-        def _user_headers(self, security_scheme: dict[str, Any], required_scopes: list[str]) -> Callable[[Any], Any]:
+        def _user_headers(self, security_scheme: dict[str, Any], needed: _NeededScopes) -> Callable[[Any], Any]:
             """Username and password headers (the scheme names the first; `x-password-header` the other)."""
             user_header = str(security_scheme["name"])
             password_header = str(security_scheme.get("x-password-header", "password"))
@@ -110,29 +120,51 @@ def security_handler(
                 token = registry.token_for(username, request.headers.get(password_header) or "")
                 if token is None:
                     raise VendorError(401, "invalid_token", "The username or password is invalid")
-                return self._granted(request, token, required_scopes)
+                return self._granted(request.scope, token, needed)
 
             return verify
 
         def _granted(
-            self, request: Any, token: str, required_scopes: list[str], tenant: str | None = None
+            self, scope: Scope, token: str, needed: _NeededScopes, tenant: str | None = None
         ) -> dict[str, Any]:
             grant = registry.lookup(token)
             if grant is None:
                 raise VendorError(401, "invalid_token", "The access token is invalid")
-            if org_header:
-                org = request.headers.get(org_header)
+            if org_key:
+                org = _header(scope, org_key)
                 if org is not None and org not in grant.orgs:
                     raise VendorError(
                         401, "org_mismatch", f"The access token is not valid for the organisation in {org_header}"
                     )
-            needed = required_scopes_for(request.method, required_scopes)
-            missing = sorted(set(needed) - grant.scopes)
+            method: str = scope["method"]
+            missing = (needed.read if method.upper() in READ_METHODS else needed.write) - grant.scopes
             if missing:
-                raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(missing)}")
-            return {"sub": tenant or fingerprint(token), "principal": grant.principal, "scope": sorted(grant.scopes)}
+                raise VendorError(403, "forbidden", f"The access token lacks the scope {', '.join(sorted(missing))}")
+            scopes = _sorted_scopes(grant.scopes)
+            return {"sub": tenant or fingerprint(token), "principal": grant.principal, "scope": list(scopes)}
 
     return VendorTokenHandler
+
+
+@dataclass(frozen=True)
+class _NeededScopes:
+    """The scopes one operation needs of a read and of a write request (`required_scopes_for`)."""
+
+    read: frozenset[str]
+    write: frozenset[str]
+
+
+@functools.lru_cache(maxsize=256)  # one entry per distinct grant
+def _sorted_scopes(scopes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(scopes))
+
+
+def _header(scope: Scope, key: bytes) -> str | None:
+    """The first header named `key` (lower case, as ASGI servers give names), as starlette's `Headers.get` reads it."""
+    for name, value in scope["headers"]:
+        if name == key:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _token_from(credentials: Credentials | None, auth_prefix: str) -> str:

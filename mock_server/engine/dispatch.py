@@ -13,11 +13,12 @@ two `await`s, which is the concurrency model docs/ARCHITECTURE.md states.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from connexion.context import context, operation
 from starlette.responses import Response
 
+from mock_server._compat import connexion_context_variables
 from mock_server.engine.errors import VendorError
 from mock_server.engine.facts import RequestFacts, facts_of
 from mock_server.engine.rendering import COMPACT_JSON
@@ -45,36 +46,37 @@ class Endpoint:
             p["name"] for p in (operation.parameters if operation is not None else ()) if p.get("in") == "query"
         )
 
-    def respond(self, facts: RequestFacts) -> Response:
-        """Run the handler on the parameters and body the validators read, and answer its result as JSON."""
+    def respond(self, facts: RequestFacts, token_info: dict[str, Any] | None) -> Response:
+        """Run the handler on the parameters and body the validators read, and answer its result as JSON;
+        `token_info` is what the security handler granted (None without credentials)."""
         parameters = facts.parameters
         assert parameters is not None  # Connexion's request validation runs on every operation
+        arguments: dict[str, Any] = dict(parameters.path)
         # A parameter the spec does not declare reaches no handler (where a spec ignores unknown ones).
-        declared = {name: value for name, value in parameters.query.items() if name in self._declared_query}
-        arguments: dict[str, Any] = {**parameters.path, **declared}
+        if parameters.query:
+            arguments.update((name, value) for name, value in parameters.query.items() if name in self._declared_query)
         if self._has_body:
             arguments["body"] = facts.parsed_body
-        token_info = context.get("token_info")
         if token_info is None:  # every operation of every spec declares security (tested in tests/test_specs.py)
             raise VendorError(401, "unauthorized", "Authentication credentials were not provided")
+        tenant = token_info["sub"]
         ctx = RequestContext(
             vendor=self.vendor,
-            tenant=token_info["sub"],
+            tenant=tenant,
             principal=token_info["principal"],
-            records=RecordsView(self.state.store, token_info["sub"], self.vendor.name),
-            clock=self.state.clock.for_tenant(token_info["sub"]),
+            records=RecordsView(self.state.store, tenant, self.vendor.name),
+            clock=self.state.clock.for_tenant(tenant),
             spec=self.spec,
         )
         if self._has_body and (deferred := facts.deferred_error) is not None:
             self._refuse_missing_record(ctx, parameters.path)
             raise deferred
         body, status, extra_headers = _response_parts(self.handler(ctx, **arguments))
-        payload = b"" if body is None else COMPACT_JSON.encode(body).encode()
+        if body is None:
+            return Response(b"", status_code=status, headers=_header_texts(extra_headers))
+        payload = COMPACT_JSON.encode(body).encode()
         return Response(
-            payload,
-            status_code=status,
-            headers={name: str(value) for name, value in extra_headers.items()},
-            media_type=None if body is None else "application/json",
+            payload, status_code=status, headers=_header_texts(extra_headers), media_type="application/json"
         )
 
     def _refuse_missing_record(self, ctx: RequestContext, path: dict[str, Any]) -> None:
@@ -84,8 +86,12 @@ class Endpoint:
         if resource is None or len(path) != 1:
             return
         (record_id,) = path.values()
-        if ctx.records.get(resource.collection, record_id) is None:
+        if not ctx.records.exists(resource.collection, record_id):
             raise VendorError(404, "not_found", "Not found")
+
+
+def _header_texts(headers: dict[str, Any]) -> dict[str, str] | None:
+    return {name: str(value) for name, value in headers.items()} if headers else None
 
 
 def _response_parts(result: Any) -> tuple[Any, int, dict[str, Any]]:
@@ -104,29 +110,34 @@ class Dispatcher:
     def __init__(self, fallback: ASGIApp, fallback_prefix: str) -> None:
         self.fallback = fallback
         self.fallback_prefix = fallback_prefix
+        self._variables = connexion_context_variables()  # Connexion's own, without its proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
-        endpoint = _routed_endpoint(scope)
+        endpoint = self._routed_endpoint(scope)
         if endpoint is None:
             path: str = scope.get("path", "")
             if scope["type"] == "http" and not (path + "/").startswith(self.fallback_prefix + "/"):
                 raise VendorError(404, "not_found", "Not Found")
             await self.fallback(scope, receive, send)
             return
-        await endpoint.respond(facts_of(scope))(scope, receive, send)
+        await endpoint.respond(facts_of(scope), self._token_info())(scope, receive, send)
 
+    def _routed_endpoint(self, scope: Scope) -> Endpoint | None:
+        if scope["type"] != "http":
+            return None
+        try:
+            function = operation.function if self._variables is None else self._variables[1].get().function
+        except (RuntimeError, LookupError):  # Connexion routed nothing: not a path of any API
+            return None
+        return function if isinstance(function, Endpoint) else None
 
-def _routed_endpoint(scope: Scope) -> Endpoint | None:
-    if scope["type"] != "http":
-        return None
-    try:
-        function = operation.function
-    except RuntimeError:  # Connexion routed nothing: not a path of any API
-        return None
-    return function if isinstance(function, Endpoint) else None
+    def _token_info(self) -> dict[str, Any] | None:
+        """What Connexion's security layer put in the request's context."""
+        found = context.get("token_info") if self._variables is None else self._variables[0].get({}).get("token_info")
+        return cast("dict[str, Any] | None", found)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -7,6 +7,7 @@ called, so each API answers in its vendor's own status codes and body shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from openapi_model import Violation
@@ -34,15 +35,15 @@ class FieldError:
     ) -> FieldError:
         return cls(violation.location, violation.message, source, violation.keyword, violation.limit, violation.value)
 
-    @property
+    @cached_property  # vendors read it several times while rendering one error
     def pointer(self) -> str:
         """The location as a JSON Pointer (`/category/id`)."""
-        return "".join(f"/{part}" for part in self.location)
+        return "".join(map("/{}".format, self.location))
 
-    @property
+    @cached_property
     def dotted(self) -> str:
         """The location as a dotted path (`category.id`)."""
-        return ".".join(str(part) for part in self.location)
+        return ".".join(map(str, self.location))
 
 
 @dataclass

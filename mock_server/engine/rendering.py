@@ -47,10 +47,11 @@ class ErrorRendering:
         # Django-style APIs tell `/contract/` from `/contract`; others ignore a trailing slash.
         return spec.methods_for(local) or spec.methods_for(local.rstrip("/") or "/")
 
-    def render(self, vendor: Vendor | None, path: str, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
+    def render(self, vendor: Vendor | None, path: str | None, error: VendorError) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body and headers; `path` (the request's) is needed only for a 405's `Allow`."""
         headers = dict(error.headers)
         if error.kind == "method_not_allowed" and vendor is not None:
-            headers["Allow"] = ", ".join(self.allowed_methods(vendor, path))
+            headers["Allow"] = ", ".join(self.allowed_methods(vendor, path or ""))
         if vendor is None:
             status, body = error.status, {"error": error.kind, "message": error.message}
         else:
@@ -66,7 +67,9 @@ class ErrorRendering:
 
     def handle(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         """Connexion's error handler: any exception raised inside it, in the vendor's shape."""
-        error = as_vendor_error(exc, request.headers.get("content-type"))
+        # The request's headers and URL are parsed only for the errors that need them.
+        content_type = request.headers.get("content-type") if isinstance(exc, UnsupportedMediaTypeProblem) else None
+        error = as_vendor_error(exc, content_type)
         facts = known_facts(request.scope)
         vendor = facts.vendor if facts is not None else None
         if error.kind == "not_found" and vendor is not None:  # Connexion routes integer ids only
@@ -74,7 +77,8 @@ class ErrorRendering:
             if error.kind == "validation" and "authorization" not in request.headers:
                 # the frameworks authenticate before they bind the path (Spring Security, [Authorize])
                 error = VendorError(401, "unauthorized", "Authentication credentials were not provided")
-        status, body, headers = self.render(vendor, request.url.path, error)
+        path = request.url.path if error.kind == "method_not_allowed" else None
+        status, body, headers = self.render(vendor, path, error)
         return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers)
 
     def unbound_path_parameter(self, vendor: Vendor, method: str, path: str) -> VendorError | None:

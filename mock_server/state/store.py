@@ -31,14 +31,18 @@ DEFAULT_TENANT_IDLE_TTL = 86_400.0
 def clone(value: Any) -> Any:
     """A deep copy of JSON-like data (several times faster than `copy.deepcopy`)."""
     if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
+        return clone_record(value)
     if isinstance(value, list):
-        return [clone(item) for item in value]
+        return [clone(item) if isinstance(item, _CONTAINERS) else item for item in value]
     return value
 
 
 def clone_record(record: Record) -> Record:
-    return {key: clone(item) for key, item in record.items()}
+    # Scalars, most members of a record, are taken as they are without a call.
+    return {key: clone(item) if isinstance(item, _CONTAINERS) else item for key, item in record.items()}
+
+
+_CONTAINERS = (dict, list)
 
 
 def numeric_id(key: str) -> int | None:
@@ -86,6 +90,16 @@ class Transaction:
             return None if written is _DELETED else clone(written)
         return self._source.read(collection, str(key))
 
+    def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
+        """`get` without a copy, where the backend can: the record must not be changed."""
+        ident = (collection, str(key))
+        if ident in self.writes:
+            written = self.writes[ident]
+            return None if written is _DELETED else written
+        if isinstance(self._source, _TenantSource):
+            return self._source.peek(collection, str(key))
+        return self._source.read(collection, str(key))
+
     def all(self, collection: str) -> list[Record]:
         rows = dict(self._source.read_all(collection))
         for (name, key), record in self.writes.items():
@@ -97,8 +111,9 @@ class Transaction:
                 rows[key] = record
         return [clone(r) for r in rows.values()]
 
-    def put(self, collection: str, key: object, record: Record) -> None:
-        self.writes[(collection, str(key))] = clone(record)
+    def put(self, collection: str, key: object, record: Record, *, copy: bool = True) -> None:
+        """Writes `record` on commit; `copy=False` hands it over: the caller must not change it afterwards."""
+        self.writes[(collection, str(key))] = clone(record) if copy else record
         number = numeric_id(str(key))
         if number is not None and number > self._highest(collection):
             self.highest[collection] = number
@@ -247,6 +262,9 @@ class _TenantSource:
         record = self._data.get(collection, {}).get(key)
         return None if record is None else clone(record)
 
+    def peek(self, collection: str, key: str) -> Record | None:
+        return self._data.get(collection, {}).get(key)
+
     def read_all(self, collection: str) -> dict[str, Record]:
         return self._data.get(collection, {})
 
@@ -284,6 +302,9 @@ class InMemoryStore:
         self._idle_before = 0.0  # no tenant can be idle (evictable for its age) before this time.monotonic()
         self._journal: deque[dict[str, Any]] = deque()
         self._guard = threading.Lock()
+        # Bumped whenever a tenant's state is dropped (reset, eviction): what `tenant_collections`
+        # returned before may then be a dropped tenant's.
+        self.generation = 0
 
     # -- tenants ---------------------------------------------------------------------------------
 
@@ -313,6 +334,7 @@ class InMemoryStore:
                 self._idle_before = state.used + self._idle_ttl
                 return
             del self._tenants[oldest]
+            self.generation += 1
             self._evicted[oldest] = None
             self._evicted.move_to_end(oldest)
             if len(self._evicted) > self._max_tenants:
@@ -336,6 +358,12 @@ class InMemoryStore:
                     state.apis[api] = data
         return data
 
+    def tenant_collections(self, tenant: str, api: str) -> Collections:
+        """One tenant's collections of one API, marked as used, to read as `get` does (without the lock).
+
+        They stay the tenant's until it is dropped (reset, eviction), which bumps `generation`."""
+        return self._collections(self._tenant(tenant), api)
+
     def _rows(self, tenant: str, api: str, collection: str) -> dict[str, Record]:
         return self._collections(self._tenant(tenant), api).setdefault(collection, {})
 
@@ -348,17 +376,6 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
-    def summary(self, tenant: str, api: str, collection: str, key: object, members: Iterable[str]) -> Record | None:
-        record = self._rows(tenant, api, collection).get(str(key))
-        return None if record is None else {member: clone(record.get(member)) for member in members}
-
-    def contains(self, tenant: str, api: str, collection: str, key: object) -> bool:
-        return str(key) in self._rows(tenant, api, collection)
-
-    def any(self, tenant: str, api: str, collection: str, predicate: Callable[[Record], bool]) -> bool:
-        """Whether `predicate` holds for a record, asked of the stored records themselves (no copies)."""
-        return any(predicate(r) for r in list(self._rows(tenant, api, collection).values()))
-
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         state = self._tenant(tenant)
         rows = self._collections(state, api).setdefault(collection, {})
@@ -369,6 +386,21 @@ class InMemoryStore:
             updated = clone_record(change(clone_record(current)))
             rows[str(key)] = updated
             return clone_record(updated)
+
+    def replace(
+        self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
+    ) -> Record:
+        """`update` without copies: `change` reads the stored record without changing it and returns a new
+        one, which is stored as it is and returned (the caller must not change it afterwards)."""
+        state = self._tenant(tenant)
+        rows = self._collections(state, api).setdefault(collection, {})
+        with state.lock:
+            current = rows.get(str(key))
+            if current is None:
+                raise RecordMissing(key)
+            updated = change(current)
+            rows[str(key)] = updated
+            return updated
 
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record:
         def put(tx: Transaction) -> Record:
@@ -403,9 +435,8 @@ class InMemoryStore:
 
     def get_value(self, tenant: str, name: str) -> Any | None:
         state = self._state(tenant, create=False)
-        if state is None:
-            return None
-        return clone(state.values.get(name))
+        value = None if state is None else state.values.get(name)
+        return None if value is None else clone(value)
 
     def set_value(self, tenant: str, name: str, value: Any | None) -> None:
         state = self._tenant(tenant)
@@ -455,6 +486,7 @@ class InMemoryStore:
 
     def reset(self, tenant: str | None = None) -> None:
         with self._guard:
+            self.generation += 1
             if tenant is None:
                 self._tenants.clear()
                 self._evicted.clear()
@@ -501,41 +533,92 @@ def delete_in(tx: Transaction, collection: str, key: object) -> Record:
 
 
 class RecordsView:
-    """One tenant's records of one API: what a vendor handler sees as `ctx.records`."""
+    """One tenant's records of one API: what a vendor handler sees as `ctx.records`.
+
+    On the in-memory store, reads look the tenant up once per view (a view lives for one request) and
+    again only after the store has dropped a tenant; writes always go through the store and its lock.
+    """
 
     def __init__(self, store: Store, tenant: str, api: str) -> None:
         self._store = store
         self._tenant = tenant
         self._api = api
+        self._memory = store if isinstance(store, InMemoryStore) else None
+        self._data: Collections | None = None  # the in-memory tenant's collections, once looked up
+        self._generation = -1  # the in-memory store's `generation` when they were
+
+    def _memory_rows(self, collection: str) -> dict[str, Record] | None:
+        """The in-memory store's own rows of `collection` (not to be changed here); None on another store."""
+        store = self._memory
+        if store is None:
+            return None
+        data = self._data
+        if data is None or self._generation != store.generation:
+            self._generation = store.generation  # read first: a drop while looking up is seen next time
+            data = self._data = store.tenant_collections(self._tenant, self._api)
+        rows = data.get(collection)
+        return rows if rows is not None else data.setdefault(collection, {})
 
     def get(self, collection: str, key: object) -> Record | None:
-        return self._store.get(self._tenant, self._api, collection, key)
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return self._store.get(self._tenant, self._api, collection, key)
+        record = rows.get(str(key))
+        return None if record is None else clone_record(record)
+
+    def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
+        """A record to read, not to change: the in-memory store's own, without a copy; another store's copy."""
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return self._store.get(self._tenant, self._api, collection, key)
+        return rows.get(str(key))
+
+    def peek_all(self, collection: str) -> list[Mapping[str, Any]]:
+        """The records of `collection` to read, not to change (see `peek`)."""
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return list(self._store.all(self._tenant, self._api, collection))
+        return list(rows.values())
 
     def summary(self, collection: str, key: object, members: Iterable[str]) -> Record | None:
         """`members` of a record (None for one it lacks), or None when there is no such record; the
         in-memory store copies only those members."""
-        if isinstance(self._store, InMemoryStore):
-            return self._store.summary(self._tenant, self._api, collection, key, members)
-        record = self.get(collection, key)
-        return None if record is None else {member: record.get(member) for member in members}
+        record = self.peek(collection, key)
+        if record is None:
+            return None
+        if self._memory is None:  # a copy already
+            return {member: record.get(member) for member in members}
+        return {member: clone(record.get(member)) for member in members}
 
     def exists(self, collection: str, key: object) -> bool:
-        if isinstance(self._store, InMemoryStore):  # without copying the record
-            return self._store.contains(self._tenant, self._api, collection, key)
-        return self.get(collection, key) is not None
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return self.get(collection, key) is not None
+        return str(key) in rows  # without copying the record
 
     def all(self, collection: str) -> list[Record]:
-        return self._store.all(self._tenant, self._api, collection)
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return self._store.all(self._tenant, self._api, collection)
+        return [clone_record(record) for record in list(rows.values())]
 
     def any(self, collection: str, predicate: Callable[[Record], bool]) -> bool:
         """Whether `predicate` (which must not change its argument) holds for a record of `collection`.
 
         The in-memory store answers without copying its records; another store through `all`."""
-        if isinstance(self._store, InMemoryStore):
-            return self._store.any(self._tenant, self._api, collection, predicate)
-        return any(predicate(r) for r in self.all(collection))
+        rows = self._memory_rows(collection)
+        if rows is None:
+            return any(predicate(r) for r in self.all(collection))
+        return any(predicate(r) for r in list(rows.values()))
 
     def update(self, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
+        return self._store.update(self._tenant, self._api, collection, key, change)
+
+    def replace(self, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]) -> Mapping[str, Any]:
+        """`update` for a `change` that never changes its argument and returns a record of its own: the
+        in-memory store then copies nothing. The record returned is to read, not to change."""
+        if self._memory is not None:
+            return self._memory.replace(self._tenant, self._api, collection, key, change)
         return self._store.update(self._tenant, self._api, collection, key, change)
 
     def insert(self, collection: str, key: object, record: Record) -> Record:

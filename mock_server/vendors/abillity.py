@@ -16,7 +16,7 @@ from typing import Any
 
 from mock_server.engine.errors import FieldError, VendorError, validation_error
 from mock_server.engine.references import dangling
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Vendor, schema_members
 from vendor_facts import abillity as facts
 
 CONTRACTS = facts.CONTRACTS
@@ -54,7 +54,7 @@ def update_contract(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, 
     changes = _normalised_changes(ctx, _members_sent(ctx, body))
     _permitted_contract(ctx, id)
 
-    def apply(current: dict[str, Any]) -> dict[str, Any]:
+    def apply(current: Mapping[str, Any]) -> dict[str, Any]:
         # Checked again under the record's lock: a concurrent update may have moved the contract.
         _require_company_permission(ctx, current["CompanyID"])
         if "CompanyID" in changes:
@@ -65,7 +65,7 @@ def update_contract(ctx: RequestContext, id: int, body: Any) -> tuple[dict[str, 
             raise validation_error(errors)
         return updated
 
-    return _view(ctx, ctx.records.update(CONTRACTS, id, apply)), 200
+    return _view(ctx, ctx.records.replace(CONTRACTS, id, apply)), 200
 
 
 def create_contract(ctx: RequestContext, body: Any) -> tuple[dict[str, Any], int]:
@@ -99,7 +99,7 @@ def _members_sent(ctx: RequestContext, body: Any) -> dict[str, Any]:
         raise VendorError(400, "bad_request", "RequestBody is required")
     if isinstance(body, bytes):  # text/json reaches the handler undecoded (already schema-checked)
         body = json.loads(body)
-    members = ctx.spec.property_names(MODIFY_SCHEMA)
+    members = schema_members(ctx.spec, MODIFY_SCHEMA)
     return {name: body[name] for name in members if body.get(name) is not None}
 
 
@@ -107,8 +107,9 @@ def _normalised_changes(ctx: RequestContext, sent: dict[str, Any]) -> dict[str, 
     """The values to store, with dates in .NET form; 400 for values .NET cannot bind."""
     changes: dict[str, Any] = {}
     errors: list[FieldError] = []
+    members = schema_members(ctx.spec, MODIFY_SCHEMA)
     for name, value in sent.items():
-        schema = ctx.spec.property(MODIFY_SCHEMA, name)
+        schema = members[name]
         dotnet_type = schema.get("x-dotnet-type")
         if dotnet_type == "DateTime":
             value = dotnet_date_time(value)
@@ -167,10 +168,10 @@ class ContractNotFound(VendorError):
     """A contract id the API answers for with its own message, unlike an unknown route."""
 
 
-def _permitted_contract(ctx: RequestContext, contract_id: int) -> dict[str, Any]:
+def _permitted_contract(ctx: RequestContext, contract_id: int) -> Mapping[str, Any]:
     if not INT32_RANGE[0] <= contract_id <= INT32_RANGE[1]:
         raise validation_error([FieldError(("id",), f"The value '{contract_id}' is not valid for id.", "path")])
-    contract = ctx.records.get(CONTRACTS, contract_id)
+    contract = ctx.records.peek(CONTRACTS, contract_id)
     if contract is None:
         raise ContractNotFound(404, "not_found", f"{CONTRACT_NOT_FOUND} {contract_id}")
     _require_company_permission(ctx, contract["CompanyID"])
@@ -178,7 +179,7 @@ def _permitted_contract(ctx: RequestContext, contract_id: int) -> dict[str, Any]
 
 
 def _require_company_permission(ctx: RequestContext, company_id: int) -> None:
-    user = ctx.records.get("users", ctx.principal) or {}
+    user = ctx.records.peek("users", ctx.principal) or {}
     if not user.get("AllCompanies") and company_id not in user.get("CompanyIDs", []):
         raise VendorError(401, "forbidden", "Invalid company permissions")
 
@@ -196,7 +197,7 @@ def _agent_mismatch(ctx: RequestContext, contract: Mapping[str, Any], changes: M
     contact_id = contract.get("AgentContactID")
     if contact_id is None or not {"AgentContactID", "AgentCompanyID"} & changes.keys():
         return []
-    contact = ctx.records.get("agent_contacts", contact_id) or {}
+    contact = ctx.records.peek("agent_contacts", contact_id) or {}
     company_id = contract.get("AgentCompanyID")
     if contact.get("AgentCompanyID") == company_id:
         return []
@@ -205,7 +206,7 @@ def _agent_mismatch(ctx: RequestContext, contract: Mapping[str, Any], changes: M
 
 
 def _view(ctx: RequestContext, contract: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: contract.get(name) for name in ctx.spec.property_names(VIEW_SCHEMA)}
+    return {name: contract.get(name) for name in schema_members(ctx.spec, VIEW_SCHEMA)}
 
 
 def render_error(error: VendorError) -> tuple[int, dict[str, Any]]:

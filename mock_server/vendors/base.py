@@ -7,6 +7,7 @@ mock behaves as it: handlers, error rendering, clock hooks, seed checks, view-to
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -62,14 +63,32 @@ class Vendor(VendorFacts):
         return self.to_record.get(collection, merge_view)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per request: not frozen, which would cost more to build than the rest of it
 class RequestContext:
+    """What a handler is given besides the request's parameters; handlers do not change it."""
+
     vendor: Vendor
     tenant: str  # fingerprint of the token: never the token itself
     principal: str  # the user the token stands for (fixtures/<vendor>/auth.yaml)
     records: RecordsView
     clock: Clock
     spec: SpecView
+
+
+_MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, dict[str, Any]]]] = weakref.WeakKeyDictionary()
+
+
+def schema_members(spec: SpecView, schema_name: str) -> dict[str, dict[str, Any]]:
+    """A component schema's properties and their schemas, in the spec's order (`SpecView.property_names`
+    and `SpecView.property`), worked out once per spec: handlers ask on every request. Not to be changed."""
+    by_schema = _MEMBERS.get(spec)
+    if by_schema is None:
+        by_schema = _MEMBERS[spec] = {}
+    members = by_schema.get(schema_name)
+    if members is None:
+        names = spec.property_names(schema_name)
+        members = by_schema[schema_name] = {name: spec.property(schema_name, name) for name in names}
+    return members
 
 
 __all__ = [
@@ -88,4 +107,5 @@ __all__ = [
     "VendorFacts",
     "ViewToRecord",
     "merge_view",
+    "schema_members",
 ]

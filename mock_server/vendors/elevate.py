@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import http
 import json
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jsonpatch
@@ -22,7 +24,7 @@ from mock_server.engine.errors import FieldError, VendorError, not_found, valida
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import SpecView
 from mock_server.state.store import Record, RecordMissing, RecordsView, Transaction, clone
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Vendor, schema_members
 from vendor_facts import elevate as facts
 
 CONTRACTS = facts.CONTRACTS
@@ -40,7 +42,7 @@ _REASONS = {413: "Payload Too Large"}
 
 def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tuple[Record, int]:
     roll_over_due(ctx.records, ctx.clock.today())
-    contract = ctx.records.get(CONTRACTS, customer_contract_id)
+    contract = ctx.records.peek(CONTRACTS, customer_contract_id)
     if contract is None:
         raise _contract_not_found(customer_contract_id)
     return _public(contract, ctx.spec), 200
@@ -49,14 +51,15 @@ def get_customer_contract(ctx: RequestContext, customer_contract_id: int) -> tup
 def update_customer_contract(
     ctx: RequestContext, customer_contract_id: int, body: list[dict[str, Any]]
 ) -> tuple[Record, int]:
-    roll_over_due(ctx.records, ctx.clock.today())
+    today = ctx.clock.today()
+    roll_over_due(ctx.records, today)
     operations = _parsed_operations(body)
 
-    def apply(stored: Record) -> Record:
-        return _patched_contract(ctx, stored, operations)
+    def apply(stored: Mapping[str, Any]) -> Record:
+        return _patched_contract(ctx, stored, operations, today)
 
     try:
-        updated = ctx.records.update(CONTRACTS, customer_contract_id, apply)
+        updated = ctx.records.replace(CONTRACTS, customer_contract_id, apply)
     except RecordMissing:
         raise _contract_not_found(customer_contract_id) from None
     return _public(updated, ctx.spec), 200
@@ -77,7 +80,7 @@ def render_error(error: VendorError) -> tuple[int, dict[str, str]]:
 def roll_over_due(records: RecordsView, today: dt.date) -> None:
     """Renew every contract whose term has ended into a new contract on its roll-over profile."""
     # Runs on every read and update: the records are looked at in place, and copied only when one is due.
-    if not records.any(CONTRACTS, lambda contract: _is_due(contract, today)):
+    if not any(_is_due(contract, today) for contract in records.peek_all(CONTRACTS)):
         return
 
     def roll_over(tx: Transaction) -> None:
@@ -103,16 +106,21 @@ def _parsed_operations(body: list[dict[str, Any]]) -> list[jsonpatch.JsonPatch]:
     return operations
 
 
-def _patched_contract(ctx: RequestContext, stored: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
+def _patched_contract(
+    ctx: RequestContext, stored: Mapping[str, Any], operations: list[jsonpatch.JsonPatch], today: dt.date
+) -> Record:
+    """The contract the patch makes of `stored` (which it does not change), once every rule holds."""
     before = _public(stored, ctx.spec)
     _check_targets(ctx.spec, operations)
     after = _applied(before, operations)
     _fill_removed_members(ctx.spec, after)
-    if _billing_started(before, ctx.clock.today()):
+    if _billing_started(before, today):
         _check_billing_lock(before, after)
     _raise_if_any(ctx.spec.validate(CONTRACT_SCHEMA, after) or _invalid_dates(ctx.spec, after))
     _raise_if_any(_dangling_references(ctx.records, after) or _site_of_other_customer(ctx.records, after))
     _settle_end_date(ctx.records, before, after)
+    if tuple(stored) == _schema_facts(ctx.spec).order:
+        return after  # nothing internal to keep (the common case)
     internal = {key: value for key, value in stored.items() if key.startswith("_")}
     return {**after, **internal}
 
@@ -120,17 +128,23 @@ def _patched_contract(ctx: RequestContext, stored: Record, operations: list[json
 def _check_targets(spec: SpecView, operations: list[jsonpatch.JsonPatch]) -> None:
     """Operations may change only top-level members of the contract that are not read-only."""
     members = _contract_members(spec)
+    read_only = _schema_facts(spec).read_only
     for index, patch in enumerate(operations):
         (operation,) = patch.patch
         for pointer in _changed_pointers(operation):
-            parts = jsonpointer.JsonPointer(pointer).parts
+            parts = _pointer_parts(pointer)
             if not parts:
                 raise _patch_failed(index, operation, "the whole contract cannot be replaced")
             member = parts[0]
             if member not in members:
                 raise _patch_failed(index, operation, f"'{member}' is not a member of a customer contract")
-            if members[member].get("readOnly"):
+            if member in read_only:
                 raise _patch_failed(index, operation, f"'{member}' is read-only")
+
+
+@functools.lru_cache(maxsize=1024)  # a client patches the same few members over and over
+def _pointer_parts(pointer: str) -> tuple[str, ...]:
+    return tuple(jsonpointer.JsonPointer(pointer).parts)
 
 
 def _changed_pointers(operation: dict[str, Any]) -> list[str]:
@@ -162,11 +176,15 @@ def _applied(document: Record, operations: list[jsonpatch.JsonPatch]) -> Record:
 
 def _fill_removed_members(spec: SpecView, contract: Record) -> None:
     """A removed nullable member reads back as null; other members cannot be removed."""
+    members = _contract_members(spec)
+    if members.keys() <= contract.keys():
+        return  # nothing removed: the common case, asked without a loop over the schemas
+    nullable = _schema_facts(spec).nullable
     removed = []
-    for member, schema in _contract_members(spec).items():
+    for member in members:
         if member in contract:
             continue
-        if schema.get("nullable"):
+        if member in nullable:
             contract[member] = None
         else:
             removed.append(FieldError((member,), "must not be removed"))
@@ -174,7 +192,7 @@ def _fill_removed_members(spec: SpecView, contract: Record) -> None:
 
 
 def _billing_started(contract: Record, today: dt.date) -> bool:
-    return dt.date.fromisoformat(contract["startDate"]) <= today
+    return _date(contract["startDate"]) <= today
 
 
 def _check_billing_lock(before: Record, after: Record) -> None:
@@ -187,17 +205,28 @@ def _check_billing_lock(before: Record, after: Record) -> None:
 
 
 def _same(left: Any, right: Any) -> bool:
-    """Equal as JSON: Python's `1 == 1.0 == True` must not hide a change of type."""
-    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+    """Equal as JSON (what `json.dumps(..., sort_keys=True)` of each would tell): Python's `1 == 1.0 == True`
+    must not hide a change of type, and a float is its text (`NaN` is itself, `-0.0` is not `0.0`)."""
+    if left is right:
+        return True
+    kind = type(left)
+    if kind is not type(right):
+        return False
+    if kind is float:
+        return repr(left) == repr(right)
+    if kind is list:
+        return len(left) == len(right) and all(map(_same, left, right))
+    if kind is dict:
+        return left.keys() == right.keys() and all(_same(value, right[key]) for key, value in left.items())
+    return bool(left == right)
 
 
 def _invalid_dates(spec: SpecView, contract: Record) -> list[FieldError]:
     """Draft 4's format checker knows no `date`, so calendar dates are checked here."""
     errors = []
-    for member, schema in _contract_members(spec).items():
+    for member in _schema_facts(spec).dates:
         value = contract[member]
-        is_date = schema.get("format") == "date"
-        if is_date and isinstance(value, str) and not _is_calendar_date(value):
+        if isinstance(value, str) and not _is_calendar_date(value):
             errors.append(FieldError((member,), f"{value!r} is not a 'date' (YYYY-MM-DD)"))
     return errors
 
@@ -206,10 +235,14 @@ def _is_calendar_date(text: str) -> bool:
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         return False
     try:
-        dt.date.fromisoformat(text)
+        _date(text)
     except ValueError:
         return False
     return True
+
+
+# The few dates of a tenant's contracts are read on every request (roll-over, the billing lock): parsed once.
+_date = functools.lru_cache(maxsize=4096)(dt.date.fromisoformat)
 
 
 def _dangling_references(records: RecordsView, contract: Record) -> list[FieldError]:
@@ -219,7 +252,7 @@ def _dangling_references(records: RecordsView, contract: Record) -> list[FieldEr
 def _site_of_other_customer(records: RecordsView, contract: Record) -> list[FieldError]:
     if contract["siteId"] is None:
         return []
-    site = records.get("sites", contract["siteId"])
+    site = records.peek("sites", contract["siteId"])
     if site is None or site["customerId"] == contract["customerId"]:
         return []
     return [FieldError(("siteId",), f"site {contract['siteId']} does not belong to customer {contract['customerId']}")]
@@ -231,13 +264,16 @@ def _settle_end_date(records: RecordsView, before: Record, after: Record) -> Non
         if after["endDate"] < after["startDate"]:
             _raise_if_any([FieldError(("endDate",), f"must not be before startDate {after['startDate']}")])
         return
-    if not all(_same(before[m], after[m]) for m in ("startDate", "contractProfileId")):
-        start = dt.date.fromisoformat(after["startDate"])
+    if not (
+        _same(before["startDate"], after["startDate"])
+        and _same(before["contractProfileId"], after["contractProfileId"])
+    ):
+        start = _date(after["startDate"])
         after["endDate"] = _term_end(start, _term_months(records, after["contractProfileId"])).isoformat()
 
 
 def _term_months(records: RecordsView, profile_id: int) -> int:
-    profile = records.get("contractProfiles", profile_id) or {}
+    profile = records.peek("contractProfiles", profile_id) or {}
     return int(profile.get("termMonths", 12))
 
 
@@ -257,18 +293,18 @@ def _due_for_roll_over(contracts: Iterable[Record], today: dt.date) -> list[Reco
     return sorted((c for c in contracts if _is_due(c, today)), key=lambda c: c["id"])
 
 
-def _is_due(contract: Record, today: dt.date) -> bool:
+def _is_due(contract: Mapping[str, Any], today: dt.date) -> bool:
     return (
         contract["rolloverContractProfileId"] is not None
         and contract["renewedCustomerContractId"] is None
-        and dt.date.fromisoformat(contract["endDate"]) < today
+        and _date(contract["endDate"]) < today
     )
 
 
 def _renew(tx: Transaction, records: RecordsView, contract: Record, today: dt.date) -> None:
     new_id = tx.next_id(CONTRACTS)
     profile_id = contract["rolloverContractProfileId"]
-    start = dt.date.fromisoformat(contract["endDate"]) + dt.timedelta(days=1)
+    start = _date(contract["endDate"]) + dt.timedelta(days=1)
     term_months = _term_months(records, profile_id)
     end = _term_end(start, term_months)
     # A roll-over overdue by several terms renews once, into the term in force today, so that a
@@ -301,7 +337,7 @@ ROLL_OVER_LINKS = ("previousCustomerContractId", "renewedCustomerContractId")
 
 def list_customer_contracts(ctx: RequestContext, page: int, pageSize: int, **query: Any) -> tuple[Record, int]:
     roll_over_due(ctx.records, ctx.clock.today())
-    contracts = [_public(c, ctx.spec) for c in ctx.records.all(CONTRACTS)]
+    contracts = [_public(c, ctx.spec) for c in ctx.records.peek_all(CONTRACTS)]
     for name in ID_FILTERS:
         if query.get(name) is not None:
             contracts = [c for c in contracts if c[name] == query[name]]
@@ -323,7 +359,7 @@ def _date_matches(value: str | None, name: str, condition: str) -> bool:
 
 def _sorted(contracts: list[Record], sort: str, spec: SpecView) -> list[Record]:
     """`sort=id,name:desc`: stable sorts from the last key to the first; nulls last."""
-    members = spec.property_names(CONTRACT_SCHEMA)
+    members = schema_members(spec, CONTRACT_SCHEMA)
     keys = []
     for part in sort.split(","):
         member, _, direction = part.partition(":")
@@ -338,7 +374,7 @@ def _sorted(contracts: list[Record], sort: str, spec: SpecView) -> list[Record]:
 
 def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record, int]:
     roll_over_due(ctx.records, ctx.clock.today())
-    draft: Record = {member: body.get(member) for member in ctx.spec.property_names(CONTRACT_SCHEMA)}
+    draft: Record = {member: body.get(member) for member in schema_members(ctx.spec, CONTRACT_SCHEMA)}
     draft.update(
         id=0,  # replaced by the id the store allocates
         name=body.get("name") or _generated_name(ctx, body),
@@ -361,8 +397,8 @@ def create_customer_contract(ctx: RequestContext, body: Record) -> tuple[Record,
 
 def _generated_name(ctx: RequestContext, body: Record) -> str:
     """The seed: `name` is a "Generated contract Name": the customer's and the profile's names."""
-    customer = ctx.records.get("customers", body["customerId"]) or {}
-    profile = ctx.records.get("contractProfiles", body["contractProfileId"]) or {}
+    customer = ctx.records.peek("customers", body["customerId"]) or {}
+    profile = ctx.records.peek("contractProfiles", body["contractProfileId"]) or {}
     name = f"{customer.get('name', body['customerId'])} — {profile.get('name', body['contractProfileId'])}"
     return name[: ctx.spec.max_length(CONTRACT_SCHEMA, "name")]
 
@@ -397,38 +433,60 @@ PROFILE_SCHEMA = "ContractProfile"
 
 
 def list_contract_profiles(ctx: RequestContext, page: int = 1, pageSize: int = 100) -> tuple[Record, int]:
-    profiles = sorted(ctx.records.all(PROFILES), key=lambda profile: int(profile["id"]))
+    profiles = sorted(ctx.records.peek_all(PROFILES), key=lambda profile: int(profile["id"]))
     first = (page - 1) * pageSize
     items = [_profile(profile, ctx.spec) for profile in profiles[first : first + pageSize]]
     return {"page": page, "pageSize": pageSize, "totalCount": len(profiles), "items": items}, 200
 
 
 def get_contract_profile(ctx: RequestContext, contract_profile_id: int) -> tuple[Record, int]:
-    profile = ctx.records.get(PROFILES, contract_profile_id)
+    profile = ctx.records.peek(PROFILES, contract_profile_id)
     if profile is None:
         raise VendorError(404, "not_found", f"Contract profile {contract_profile_id} not found")
     return _profile(profile, ctx.spec), 200
 
 
-def _profile(profile: Record, spec: SpecView) -> Record:
-    return {member: profile.get(member) for member in spec.property_names(PROFILE_SCHEMA)}
+def _profile(profile: Mapping[str, Any], spec: SpecView) -> Record:
+    return {member: profile.get(member) for member in schema_members(spec, PROFILE_SCHEMA)}
 
 
-def _public(contract: Record, spec: SpecView) -> Record:
+def _public(contract: Mapping[str, Any], spec: SpecView) -> Record:
     """The contract as clients see it: every member of the schema, in its order, nothing internal."""
-    return {member: contract.get(member) for member in _contract_members(spec)}
-
-
-_MEMBERS: weakref.WeakKeyDictionary[SpecView, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+    members = _contract_members(spec)
+    if tuple(contract) == _schema_facts(spec).order:  # stored as clients see it (the common case): copied whole
+        return dict(contract)
+    return {member: contract.get(member) for member in members}
 
 
 def _contract_members(spec: SpecView) -> dict[str, dict[str, Any]]:
-    """The contract schema's members and their schemas, in the spec's order: looked up once per spec."""
-    members = _MEMBERS.get(spec)
-    if members is None:
-        names = spec.property_names(CONTRACT_SCHEMA)
-        members = _MEMBERS[spec] = {member: spec.property(CONTRACT_SCHEMA, member) for member in names}
-    return members
+    """The contract schema's members and their schemas, in the spec's order."""
+    return schema_members(spec, CONTRACT_SCHEMA)
+
+
+@dataclass(frozen=True)
+class _SchemaFacts:
+    """What the rules ask of the contract schema's members on every request, worked out once per spec."""
+
+    read_only: frozenset[str]
+    nullable: frozenset[str]
+    dates: tuple[str, ...]  # members of `format: date`, in the spec's order
+    order: tuple[str, ...]  # every member, in the spec's order
+
+
+_FACTS: weakref.WeakKeyDictionary[SpecView, _SchemaFacts] = weakref.WeakKeyDictionary()
+
+
+def _schema_facts(spec: SpecView) -> _SchemaFacts:
+    found = _FACTS.get(spec)
+    if found is None:
+        members = _contract_members(spec)
+        found = _FACTS[spec] = _SchemaFacts(
+            read_only=frozenset(m for m, schema in members.items() if schema.get("readOnly")),
+            nullable=frozenset(m for m, schema in members.items() if schema.get("nullable")),
+            dates=tuple(m for m, schema in members.items() if schema.get("format") == "date"),
+            order=tuple(members),
+        )
+    return found
 
 
 def _field_failure(error: FieldError) -> str:

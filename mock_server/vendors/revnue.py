@@ -12,13 +12,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from mock_server.engine.errors import FieldError, VendorError, not_found, validation_error
 from mock_server.engine.references import dangling
 from mock_server.engine.spec import DECIMAL_FORMAT, takes_decimal_strings
 from mock_server.state.store import Record, RecordsView, Transaction
-from mock_server.vendors.base import RequestContext, Vendor
+from mock_server.vendors.base import RequestContext, Vendor, schema_members
 from openapi_model import properties as properties_of
 from vendor_facts import revnue as facts
 
@@ -43,7 +43,8 @@ WRONG_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-D
 NOT_A_NUMBER = "A valid number is required."
 
 Location = tuple[str | int, ...]
-Merge = Callable[[Record], Record]
+Contract = TypeVar("Contract", bound=Mapping[str, Any])  # a stored contract (to read only) or one of the request's
+Merge = Callable[[Mapping[str, Any]], Record]  # the stored contract (read only) -> a new one
 
 
 def get_contract(ctx: RequestContext, id: int, company: int | None = None) -> tuple[Record, int]:
@@ -72,11 +73,12 @@ def partial_update_contract(
 def _writable_fields(ctx: RequestContext) -> list[str]:
     # contract_type is in the writable schema only so that a change can be refused by name, and
     # company only to say which company the call is made for (see _save)
-    return [name for name in ctx.spec.property_names(WRITABLE) if name not in ("contract_type", SCOPE)]
+    return [name for name in schema_members(ctx.spec, WRITABLE) if name not in ("contract_type", SCOPE)]
 
 
-def _existing(ctx: RequestContext, contract_id: int, company: int | None) -> Record:
-    contract = ctx.records.get(CONTRACTS, contract_id)
+def _existing(ctx: RequestContext, contract_id: int, company: int | None) -> Mapping[str, Any]:
+    """The stored contract, to read only."""
+    contract = ctx.records.peek(CONTRACTS, contract_id)
     # the vendor scopes every call to a company: another company's contract is not found
     if contract is None or (company is not None and contract["company"] != company):
         raise not_found(f"No contract {contract_id}")
@@ -92,7 +94,7 @@ def _save(
     # contract never moves between companies.
     _existing(ctx, contract_id, body.get(SCOPE))
 
-    def change(current: Record) -> Record:
+    def change(current: Mapping[str, Any]) -> Record:
         updated = _normalised(ctx, merge(current))
         errors = [*_contract_type_change(current, body), *_rule_violations(ctx, updated)]
         if errors:
@@ -100,7 +102,7 @@ def _save(
         updated = _with_exact_amounts(ctx, updated)
         return _expired_if_ended(_status_written(updated, body, ctx.clock.today()), ctx.clock.today())
 
-    return _render(ctx, ctx.records.update(CONTRACTS, contract_id, change)), 200
+    return _render(ctx, ctx.records.replace(CONTRACTS, contract_id, change)), 200
 
 
 # --- the rest of the resource: create, list, delete ----------------------------------------------
@@ -129,7 +131,7 @@ def list_contracts(
 ) -> tuple[list[Record], int]:
     """GET /contract/: every contract (of the company, when given), filtered by exact name and number."""
     today = ctx.clock.today()
-    contracts = sorted(ctx.records.all(CONTRACTS), key=lambda contract: contract["id"])
+    contracts = sorted(ctx.records.peek_all(CONTRACTS), key=lambda contract: contract["id"])
     wanted = {SCOPE: company, "name": name, "number": contract_no}
     matching = [c for c in contracts if all(v is None or c[k] == v for k, v in wanted.items())]
     return [_render(ctx, _expired_if_ended(contract, today)) for contract in matching], 200
@@ -157,7 +159,7 @@ def _status_written(contract: Record, body: Mapping[str, Any], today: dt.date) -
     return {**contract, STATUS_WRITTEN_ON: today.isoformat()} if "status" in body else contract
 
 
-def _expired_if_ended(contract: Record, today: dt.date) -> Record:
+def _expired_if_ended(contract: Contract, today: dt.date) -> Contract | Record:
     """An active contract that ends by itself (`auto_expires`) reads as `expired` once its end date
     is past, unless the client set its status after that date."""
     end = contract.get("contract_end_date")
@@ -178,16 +180,18 @@ def expire_ended_contracts(records: RecordsView, today: dt.date) -> None:
 
 def _normalised(ctx: RequestContext, contract: Record) -> Record:
     """Nested objects with every member present (null when not sent), as they are stored and shown."""
+    writable = schema_members(ctx.spec, WRITABLE)
     for name in _writable_fields(ctx):
-        members = ctx.spec.property(WRITABLE, name).get("properties")
+        members = writable[name].get("properties")
         if members and isinstance(contract.get(name), dict):
             contract[name] = {member: contract[name].get(member) for member in members}
-    if contract.get("template"):
-        contract["template"]["fields"] = contract["template"]["fields"] or []
+    template = contract.get("template")
+    if template:  # a copy: the template may be the stored contract's (read by `replace`)
+        contract["template"] = {**template, "fields": template["fields"] or []}
     return contract
 
 
-def _contract_type_change(current: Record, body: dict[str, Any]) -> list[FieldError]:
+def _contract_type_change(current: Mapping[str, Any], body: dict[str, Any]) -> list[FieldError]:
     if "contract_type" in body and body["contract_type"] != current["contract_type"]:
         return [FieldError(("contract_type",), "The contract type cannot be updated.")]
     return []
@@ -228,7 +232,7 @@ def _unknown_subcategory(ctx: RequestContext, contract: Record) -> list[FieldErr
     category = contract["category"]
     if not category or category["subcategory"] is None:
         return []
-    record = ctx.records.get("categories", category["id"])
+    record = ctx.records.peek("categories", category["id"])
     if record is None or category["subcategory"] in record["subcategories"]:
         return []
     message = f'"{category["subcategory"]}" is not a subcategory of {record["name"]}.'
@@ -237,7 +241,7 @@ def _unknown_subcategory(ctx: RequestContext, contract: Record) -> list[FieldErr
 
 def _custom_field_errors(ctx: RequestContext, contract: Record) -> list[FieldError]:
     template = contract["template"]
-    definition = template and ctx.records.get("custom_field_templates", template["id"])
+    definition = template and ctx.records.peek("custom_field_templates", template["id"])
     if not definition:
         return []  # no template, or one that does not exist (a dangling reference)
     types = {field["id"]: field["type"] for field in definition["fields"]}
@@ -280,12 +284,11 @@ def template_problems(seed: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def _malformed_dates(ctx: RequestContext, contract: Record) -> list[FieldError]:
     """The spec's pattern checks the form; this checks that the day exists (no 2025-02-30)."""
+    writable = schema_members(ctx.spec, WRITABLE)
     return [
         FieldError((name,), WRONG_DATE)
         for name in _writable_fields(ctx)
-        if ctx.spec.property(WRITABLE, name).get("format") == "date"
-        and contract[name] is not None
-        and not _is_date(contract[name])
+        if writable[name].get("format") == "date" and contract[name] is not None and not _is_date(contract[name])
     ]
 
 
@@ -344,7 +347,7 @@ MONEY = "money"  # the custom field data type whose values are amounts
 AMOUNT_MEMBER = ("ContractWritable", "total_contract_spend_value")  # its multipleOf: the places of every amount
 
 
-def _with_exact_amounts(ctx: RequestContext, contract: Record) -> Record:
+def _with_exact_amounts(ctx: RequestContext, contract: Mapping[str, Any]) -> Record:
     """The contract with every amount as a decimal string of the spec's places (`"150000.00"`): the exact
     value a client sent as a string (a binary float would lose the cents near 999999999999999.00), the
     form DRF answers and the one the JSON state of the Redis store keeps."""
@@ -365,7 +368,7 @@ def _with_exact_amounts(ctx: RequestContext, contract: Record) -> Record:
         and template.get("fields")
         and any(field.get("value") is not None for field in template["fields"] if isinstance(field, dict))
     ):
-        definition = ctx.records.get("custom_field_templates", template.get("id"))
+        definition = ctx.records.peek("custom_field_templates", template.get("id"))
         types = {field["id"]: field["type"] for field in definition["fields"]} if definition else {}
         fields = [
             {**field, "value": _amount_text(field.get("value"), places)}
@@ -420,7 +423,7 @@ def _amount_places(spec: Any) -> Decimal:
     return Decimal(str(spec.property(*AMOUNT_MEMBER)["multipleOf"]))
 
 
-def _render(ctx: RequestContext, contract: Record) -> Record:
+def _render(ctx: RequestContext, contract: Mapping[str, Any]) -> Record:
     category = contract["category"]
     expanded = {
         **_with_exact_amounts(ctx, contract),
@@ -435,18 +438,18 @@ def _render(ctx: RequestContext, contract: Record) -> Record:
         },
         "business_unit": _related(ctx, "business_units", contract["business_unit"], "BusinessUnit"),
     }
-    return {name: expanded.get(name) for name in ctx.spec.property_names(RESPONSE)}
+    return {name: expanded.get(name) for name in schema_members(ctx.spec, RESPONSE)}
 
 
 def _related(ctx: RequestContext, collection: str, key: int | None, schema_name: str) -> Record | None:
-    record = None if key is None else ctx.records.get(collection, key)
+    record = None if key is None else ctx.records.peek(collection, key)
     if record is None:
         return None
-    return {name: record.get(name) for name in ctx.spec.property_names(schema_name)}
+    return {name: record.get(name) for name in schema_members(ctx.spec, schema_name)}
 
 
 def _country_name(ctx: RequestContext, code: int) -> str:
-    country = ctx.records.get("countries", code)
+    country = ctx.records.peek("countries", code)
     return country["name"] if country else str(code)
 
 
@@ -475,19 +478,19 @@ TEMPLATE_SCHEMA = "CustomFieldTemplate"
 
 
 def list_custom_form_templates(ctx: RequestContext) -> tuple[list[Record], int]:
-    templates = sorted(ctx.records.all(TEMPLATES), key=lambda template: template["id"])
+    templates = sorted(ctx.records.peek_all(TEMPLATES), key=lambda template: template["id"])
     return [_template(ctx, template) for template in templates], 200
 
 
 def get_custom_form_template(ctx: RequestContext, id: int) -> tuple[Record, int]:
-    template = ctx.records.get(TEMPLATES, id)
+    template = ctx.records.peek(TEMPLATES, id)
     if template is None:
         raise not_found(f"No custom field template {id}")
     return _template(ctx, template), 200
 
 
-def _template(ctx: RequestContext, template: Record) -> Record:
-    return {name: template.get(name) for name in ctx.spec.property_names(TEMPLATE_SCHEMA)}
+def _template(ctx: RequestContext, template: Mapping[str, Any]) -> Record:
+    return {name: template.get(name) for name in schema_members(ctx.spec, TEMPLATE_SCHEMA)}
 
 
 # --- errors, Django REST Framework style -------------------------------------------------------

@@ -43,7 +43,7 @@ class ZohoError(VendorError):
 
 
 def get_contract(ctx: RequestContext, contract_id: str) -> tuple[Record, int]:
-    contract = ctx.records.get(CONTRACTS, contract_id)
+    contract = ctx.records.peek(CONTRACTS, contract_id)
     if contract is None:
         raise _contract_not_found(contract_id)
     return _rendered(ctx.records, contract), 200
@@ -54,13 +54,14 @@ def update_contract(ctx: RequestContext, contract_id: str, body: dict[str, Any])
 
     # The check-then-write is one store transaction, so a concurrent update is never lost.
     def apply(tx: Transaction) -> Record:
-        stored = tx.get(CONTRACTS, contract_id)
+        stored = tx.peek(CONTRACTS, contract_id)
         if stored is None:
             raise _contract_not_found(contract_id)
         updated = _updated_contract(ctx.records, stored, body, fields)
         updated["modifiedBy"] = ctx.principal
         updated["modifiedTime"] = _timestamp(ctx.clock.now())
-        tx.put(CONTRACTS, contract_id, updated)
+        # `updated` is a new record (members of `stored` are never changed in place): stored as it is.
+        tx.put(CONTRACTS, contract_id, updated, copy=False)
         return updated
 
     updated = ctx.records.transaction(apply)
@@ -86,7 +87,7 @@ def list_contracts(ctx: RequestContext, limit: int = 10, sortBy: str | None = No
     """`{"data": [...]}`: `limit` contracts from index `from`, filtered by department, account and
     owner, sorted by `sortBy` (`-` before it for descending; by id when not given)."""
     first = int(query.get("from_", query.get("from")) or 0)
-    contracts = ctx.records.all(CONTRACTS)
+    contracts = ctx.records.peek_all(CONTRACTS)
     for name in LIST_FILTERS:
         if query.get(name) is not None:
             contracts = [c for c in contracts if c.get(name) == str(query[name])]
@@ -117,14 +118,18 @@ def create_contract(ctx: RequestContext, body: dict[str, Any]) -> tuple[Record, 
 # --- the update ---------------------------------------------------------------------------------
 
 
-def _custom_fields(records: RecordsView) -> dict[str, Record]:
+def _custom_fields(records: RecordsView) -> dict[str, Mapping[str, Any]]:
     """The contract's custom fields by API name: read once per request (every record of a collection)."""
-    return {f["apiName"]: f for f in records.all(CUSTOM_FIELDS)}
+    return {f["apiName"]: f for f in records.peek_all(CUSTOM_FIELDS)}
 
 
 def _updated_contract(
-    records: RecordsView, stored: Record, body: Mapping[str, Any], fields: Mapping[str, Record] | None = None
+    records: RecordsView,
+    stored: Mapping[str, Any],
+    body: Mapping[str, Any],
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Record:
+    """The contract `body` makes of `stored`, a new record (`stored` is not changed), once every rule holds."""
     fields = _custom_fields(records) if fields is None else fields
     custom_values = _custom_values(fields, body)
     changes = _normalised(body)
@@ -155,7 +160,7 @@ def _normalised(body: Mapping[str, Any]) -> Record:
     return changes
 
 
-def _custom_values(fields: Mapping[str, Record], body: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+def _custom_values(fields: Mapping[str, Mapping[str, Any]], body: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
     """Custom field values sent in `customFields` (by label) and `cf` (by API name), keyed by
     (the attribute they came in, the field's API name); an unknown field is an extra parameter."""
     by_label = {f["displayLabel"]: name for name, f in fields.items()}
@@ -175,7 +180,9 @@ def _as_mapping(values: Mapping[str, Any] | list[Mapping[str, Any]] | None) -> d
     return dict(values or {})
 
 
-def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str, str], Any]) -> list[FieldError]:
+def _custom_value_errors(
+    fields: Mapping[str, Mapping[str, Any]], values: Mapping[tuple[str, str], Any]
+) -> list[FieldError]:
     errors = []
     for (attribute, name), value in values.items():
         definition = fields[name]
@@ -186,7 +193,7 @@ def _custom_value_errors(fields: Mapping[str, Record], values: Mapping[tuple[str
     return errors
 
 
-def _custom_value_problem(definition: Record, value: Any) -> str | None:
+def _custom_value_problem(definition: Mapping[str, Any], value: Any) -> str | None:
     label, kind = definition["displayLabel"], definition["type"]
     if kind == "Text":
         limit = definition.get("maxLength")
@@ -237,7 +244,7 @@ def _period_errors(changes: Mapping[str, Any], contract: Record) -> list[FieldEr
 
 
 def _sla_department_errors(records: RecordsView, changes: Mapping[str, Any], contract: Record) -> list[FieldError]:
-    sla = records.get("slas", contract["associatedSLAId"])
+    sla = records.peek("slas", contract["associatedSLAId"])
     if sla is None or sla["departmentId"] == contract["departmentId"]:
         return []
     name = "associatedSLAId" if "associatedSLAId" in changes else "departmentId"
@@ -254,13 +261,18 @@ def _date_or_none(value: str | None) -> dt.date | None:
 
 def _timestamp(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC)
+    if utc.year >= 1000:  # what strftime writes below, without its cost (it does not pad years before 1000)
+        return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def _rendered(records: RecordsView, contract: Record, fields: Mapping[str, Record] | None = None) -> Record:
+def _rendered(
+    records: RecordsView, contract: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]] | None = None
+) -> Record:
+    """The contract as a client reads it. Its members may be the stored record's own: it is only encoded."""
     public = {key: value for key, value in contract.items() if not key.startswith("_")}
     notify_before = contract.get("notifyBefore")
     stored_cf = contract.get("cf", {})
@@ -269,17 +281,23 @@ def _rendered(records: RecordsView, contract: Record, fields: Mapping[str, Recor
         "notifyBefore": None if notify_before is None else str(notify_before),
         "notifyOn": _notify_on(contract),
         "cf": {name: stored_cf.get(name) for name in (_custom_fields(records) if fields is None else fields)},
-        "sla": records.summary("slas", contract["associatedSLAId"], ("id", "name")),
-        "account": records.summary("accounts", contract["accountId"], ("id", "accountName", "website")),
+        "sla": _summary(records, "slas", contract["associatedSLAId"], ("id", "name")),
+        "account": _summary(records, "accounts", contract["accountId"], ("id", "accountName", "website")),
         "product": (
             None
             if contract.get("productId") is None
-            else records.summary("products", contract["productId"], ("id", "productName"))
+            else _summary(records, "products", contract["productId"], ("id", "productName"))
         ),
     }
 
 
-def _notify_on(contract: Record) -> str | None:
+def _summary(records: RecordsView, collection: str, key: object, members: tuple[str, ...]) -> Record | None:
+    """`members` of a related record (None for one it lacks), or None when there is no such record."""
+    record = records.peek(collection, key)
+    return None if record is None else {member: record.get(member) for member in members}
+
+
+def _notify_on(contract: Mapping[str, Any]) -> str | None:
     return facts.notify_on(contract.get("endDate"), contract.get("notifyBefore"))
 
 

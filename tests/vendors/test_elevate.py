@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import DEFAULT_FIXTURES_DIR, Settings
 from mock_server.state.fixtures import dangling_references, load_seed
-from mock_server.vendors.elevate import VENDOR
+from mock_server.state.store import clone
+from mock_server.vendors.elevate import VENDOR, _same
 
 PATCH_TYPE = "application/json-patch+json"
 NOT_BILLING = 1  # billing has not started: every member may change
@@ -412,6 +416,33 @@ def test_once_billing_started_these_members_may_change(api: Elevate, member: str
 
 def test_billing_lock_allows_writing_an_unchanged_value(api: Elevate) -> None:
     assert api.patch(BILLING, replace("name", api.contract(BILLING)["name"])).status_code == 200
+
+
+# Values Python calls equal that JSON tells apart, and the reverse (NaN, dicts in another order).
+TRICKY_VALUES = [0, 0.0, -0.0, False, 1, 1.0, True, math.nan, math.inf, "1", None, [], {}, [1], [1.0], [True]]
+TRICKY_VALUES += [{"a": 1, "b": [0]}, {"b": [0], "a": 1}, {"a": 1.0, "b": [0]}, {"a": 1}]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3) | st.sampled_from(TRICKY_VALUES),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=2), children, max_size=3),
+    max_leaves=8,
+)
+
+
+def _same_as_json(left: Any, right: Any) -> bool:
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+@pytest.mark.parametrize("left", TRICKY_VALUES)
+def test_a_member_is_unchanged_exactly_when_its_json_is(left: Any) -> None:
+    """The billing lock's notion of a change: the JSON texts differ (not Python's `==`)."""
+    for right in [*TRICKY_VALUES, clone(left), float("nan"), -0.0 * 1]:
+        assert _same(left, right) == _same_as_json(left, right), (left, right)
+
+
+@given(JSON_VALUES, JSON_VALUES)
+def test_any_json_value_is_unchanged_exactly_when_its_json_is(left: Any, right: Any) -> None:
+    for a, b in ((left, right), (left, clone(left)), (right, clone(right))):
+        assert _same(a, b) == _same_as_json(a, b)
 
 
 def test_billing_starts_on_the_start_date(clock_api: Elevate) -> None:
