@@ -21,6 +21,11 @@ validated twice and that an invalid one is still refused.
 
 4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
+
+5. What Connexion's router hands on (`connexion_routed_scope`, for `mock_server.edge.routing`): the scope
+copy its `RoutingOperation` passes to the next middleware, with the path parameters and the routing
+context its routed middlewares read. `tests/test_serve_internals.py` checks that the next middleware
+gets the same scope, and the client the same answers, as through Connexion's own router.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import struct
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +213,32 @@ def _defer_package_init(name: str) -> None:
 
     package.__getattr__ = run_init  # type: ignore[method-assign]
     sys.modules[name] = package
+
+
+# -- Connexion's routing context -------------------------------------------------------------------------
+CHECKED_STARLETTE = ((1, 6), (2, 0))  # [from, to): `Mount`/`Route` matching as `Router.app` uses it
+
+
+def connexion_routing_checked() -> bool:
+    """Whether `connexion_routed_scope` is what this Connexion's `RoutingOperation` hands on, and the
+    Starlette router's matching the one `mock_server.edge.routing` follows."""
+    low, high = CHECKED_STARLETTE
+    return _connexion_checked() and low <= _version(importlib.metadata.version("starlette")) < high
+
+
+def connexion_routed_scope(
+    scope: MutableMapping[str, Any], *, operation_id: str | None, api_base_path: str, path_params: dict[str, Any]
+) -> dict[str, Any]:
+    """The scope Connexion's `RoutingOperation` hands on for a route of the API mounted at `api_base_path`:
+    a copy of the scope the routing middleware got, with the route's path parameters and the routing
+    context (`connexion.middleware.abstract.ROUTING_CONTEXT`) its routed middlewares look the operation up by."""
+    from connexion.middleware.abstract import ROUTING_CONTEXT
+
+    routed = dict(scope)
+    routed.setdefault("path_params", {}).update(path_params)
+    routing = routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
+    routing.update({"api_base_path": api_base_path, "operation_id": operation_id})
+    return routed
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from flask import Flask
@@ -40,6 +41,7 @@ from mock_server.edge.body import RequestBody
 from mock_server.edge.facts import RequestFactsMiddleware
 from mock_server.edge.hygiene import PathHygiene
 from mock_server.edge.log import RequestLogMiddleware
+from mock_server.edge.routing import DirectRouting
 from mock_server.edge.swagger_ui import SwaggerUIForItsPaths, swagger_ui_options
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
@@ -157,11 +159,15 @@ def create_app(
     return MockApp(state, middleware, admin_app)
 
 
+_OUR_LAYERS: dict[Any, Any] = {SwaggerUIMiddleware: SwaggerUIForItsPaths, RoutingMiddleware: DirectRouting}
+
+
 def _connexion_layers(settings: Settings) -> list[Any]:
-    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py);
-    without response validation when it is off (the layer would only hand each request on)."""
+    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py),
+    its router walked once for a request the edge routed (edge/routing.py); without response validation
+    when it is off (the layer would only hand each request on)."""
     return [
-        SwaggerUIForItsPaths if layer is SwaggerUIMiddleware else layer
+        _OUR_LAYERS.get(layer, layer)
         for layer in ConnexionMiddleware.default_middlewares
         if settings.validate_responses or layer is not ResponseValidationMiddleware
     ]

@@ -3,7 +3,8 @@
 Validators that keep each subschema's validator report exactly what jsonschema's own report, on every
 schema of every spec, for valid and invalid instances; and a schema that can reach a `$ref` keeps nothing.
 Connexion's Swagger UI middleware, asked only about its own paths (`mock_server/edge/swagger_ui.py`),
-leaves every answer as Connexion's own stack gives it.
+and its router, walked once for a request the edge routed (`mock_server/edge/routing.py`), leave every
+answer, and the scope the next middleware gets, as Connexion's own stack gives them.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ _NEAR_SWAGGER = (
 )  # fmt: skip
 
 
+# Paths one step away from an operation's: other ids, signs, slashes, segments, case.
+_NEAR_OPERATION = ("/1", "/+1", "/-1", "/007", "/1/", "/x", "/1/x", "//1", "/1.5", "/%20", "X", "/", "")
+
+
 def _answers(client: Any, requests: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
     answers = []
     for method, path in requests:
@@ -107,6 +112,35 @@ def _answers(client: Any, requests: list[tuple[str, str]]) -> list[tuple[Any, ..
         headers = {k: v for k, v in response.headers.items() if k not in ("date", "content-length")}
         answers.append((method, path, response.status_code, headers, response.content))
     return answers
+
+
+def _requests_near_operations() -> list[tuple[str, str]]:
+    requests = []
+    for vendor in discover().values():
+        spec = ApiSpec.load(DEFAULT_SPEC_DIR / f"{vendor.name}.yaml")
+        for operation in spec.operations:
+            stem = vendor.prefix + re.sub(r"/\{[^}]+\}.*", "", operation.path)
+            for near in _NEAR_OPERATION:
+                for method in (operation.method.upper(), "GET", "HEAD", "OPTIONS", "TRACE"):
+                    requests.append((method, stem + near))
+    return sorted(set(requests))
+
+
+def _handed_on(monkeypatch: pytest.MonkeyPatch, app: Any, requests: list[tuple[str, str]]) -> list[Any]:
+    """What the routing middleware hands the next one, per request: path parameters and routing context."""
+    from connexion.middleware.security import SecurityMiddleware
+
+    seen: list[Any] = []
+    handle = SecurityMiddleware.__call__
+
+    async def spy(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        seen.append((scope.get("path_params"), scope.get("extensions", {}).get("connexion_routing")))
+        await handle(self, scope, receive, send)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SecurityMiddleware, "__call__", spy)
+        answers = _answers(app.test_client(follow_redirects=False), requests)
+    return [*answers, seen]
 
 
 def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,6 +166,34 @@ def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypa
     assert not any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(stock))
     assert len(_layers(stock)) == len(_layers(mock)) + 1  # and response validation, off, is left out
     assert ours == _answers(stock.test_client(follow_redirects=False), requests)
+
+
+def test_routed_as_by_connexions_own_router(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connexion import ConnexionMiddleware
+
+    from mock_server import app as app_module
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+    from mock_server.edge.routing import DirectRouting
+
+    requests = _requests_near_operations()
+    mock = create_app(Settings(limits=False))
+    assert sum(isinstance(layer, DirectRouting) for layer in _layers(mock)) == 1
+    routed_directly = []
+    route = DirectRouting._routed
+
+    def counted(self: Any, scope: Any) -> Any:
+        routed = route(self, scope)
+        routed_directly.append(routed is not None)
+        return routed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(DirectRouting, "_routed", counted)
+        ours = _handed_on(monkeypatch, mock, requests)
+    assert sum(routed_directly) > len(requests) // 10, "requests to operations skip Starlette's router walk"
+    monkeypatch.setattr(app_module, "_connexion_layers", lambda settings: list(ConnexionMiddleware.default_middlewares))
+    stock = create_app(Settings(limits=False))
+    assert ours == _handed_on(monkeypatch, stock, requests)
 
 
 def _layers(app: Any) -> list[Any]:
