@@ -36,12 +36,13 @@ from flask import Flask
 
 from mock_server.admin import api as admin
 from mock_server.config import Settings
-from mock_server.edge import landing, oauth
+from mock_server.edge import oauth
 from mock_server.edge.body import RequestBody
-from mock_server.edge.facts import RequestFactsMiddleware
 from mock_server.edge.hygiene import PathHygiene
-from mock_server.edge.log import RequestLogMiddleware
+from mock_server.edge.landing import LandingPage
+from mock_server.edge.log import RequestLogger
 from mock_server.edge.routing import DirectRouting
+from mock_server.edge.stack import Edge
 from mock_server.edge.swagger_ui import SwaggerUIForItsPaths, swagger_ui_options
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
@@ -51,11 +52,10 @@ from mock_server.engine.rendering import ErrorRendering
 from mock_server.engine.routes import RouteTable
 from mock_server.engine.spec import SpecError, SpecView
 from mock_server.engine.validation import VALIDATOR_MAP
-from mock_server.resilience.admission import LimitsMiddleware
+from mock_server.resilience.admission import Admission
 from mock_server.resilience.faults import FaultError, Faults
-from mock_server.resilience.injection import FaultsMiddleware
 from mock_server.resilience.limits import LimitsEngine
-from mock_server.resilience.prefer import PreferMiddleware
+from mock_server.resilience.prefer import Prefer
 from mock_server.state.backends import StoreFactory, store_from_settings
 from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
@@ -134,27 +134,28 @@ def create_app(
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
     middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
-    # Outermost first: every layer inside reads the request's facts.
-    middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
-    logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
-    landing.register(middleware, state, admin_app)
+    rendering = ErrorRendering(specs)
+    oauth_serving = oauth.serve(state, rendering)  # it rewrites the served specs: before they are added
     with _compat.connexion_validation_remembered(settings.cache_dir):
         for vendor in vendors.values():
             _add_vendor_api(middleware, state, vendor)
-    rendering = ErrorRendering(specs)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
     faults = Faults(state.store, routes)
-    for layer, options in (
-        (PathHygiene, {"rendering": rendering}),
-        (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
-        (oauth.LoginEndpoint, {"servers": logins, "rendering": rendering}),
-        (RequestLogMiddleware, {"log": state.requests}),
-        (PreferMiddleware, {"rendering": rendering}),
-        (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(state.store, enabled=settings.limits)}),
-        (FaultsMiddleware, {"rendering": rendering, "faults": faults}),
-    ):
-        middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
+    middleware.add_middleware(
+        Edge,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        routes=routes,
+        oauth=oauth_serving,
+        landing=LandingPage(state, admin_app),
+        hygiene=PathHygiene(rendering),
+        body=RequestBody(rendering, settings.max_body_bytes),
+        logger=RequestLogger(state.requests),
+        prefer=Prefer(rendering),
+        admission=Admission(LimitsEngine(state.store, enabled=settings.limits), rendering),
+        faults=faults,
+        rendering=rendering,
+    )
     _install_faults_file(settings, faults)
     return MockApp(state, middleware, admin_app)
 
@@ -223,7 +224,7 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
 
 
 def _answered_at_the_edge(*_: Any, **__: Any) -> Any:
-    """The login operation's POST is answered by `edge.oauth.LoginEndpoint` before Connexion routes it."""
+    """The login operation's POST is answered at the edge (`edge.oauth.LoginEndpoint`) before Connexion routes it."""
     raise VendorError(404, "not_found", "Not found")
 
 

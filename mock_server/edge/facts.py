@@ -1,4 +1,4 @@
-"""The outermost middleware: works out each request's facts once (`mock_server.engine.facts`)."""
+"""Works out each request's facts once (`mock_server.engine.facts`), first of the edge's steps."""
 
 from __future__ import annotations
 
@@ -7,23 +7,12 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import Headers
 
 from mock_server.engine.auth import fingerprint
-from mock_server.engine.facts import FACTS, Credentials, RequestFacts
+from mock_server.engine.facts import Credentials, RequestFacts
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import Receive, Scope
 
     from mock_server.engine.routes import RouteTable
-
-
-class RequestFactsMiddleware:
-    def __init__(self, app: ASGIApp, *, routes: RouteTable) -> None:
-        self.app = app
-        self.routes = routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[FACTS] = request_facts(scope, receive, self.routes)
-        await self.app(scope, receive, send)
 
 
 def request_facts(scope: Scope, receive: Receive, routes: RouteTable) -> RequestFacts:
