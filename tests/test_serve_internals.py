@@ -199,3 +199,31 @@ def test_routed_as_by_connexions_own_router(monkeypatch: pytest.MonkeyPatch) -> 
 def _layers(app: Any) -> list[Any]:
     app.test_client().get("/")  # Connexion builds its stack on the first request
     return list(app.middleware.middleware_stack or [])
+
+
+# -- Connexion's request validation finding the content type (mock_server/_compat.py) ---------------------
+
+_CONTENT_TYPE_HEADERS = (
+    [], [(b"host", b"x")], [(b"content-type", b"application/json")],
+    [(b"Content-Type", b"text/plain; charset=latin-1")],
+    [(b"CONTENT-TYPE", b"application/json;charset=")], [(b"content-type", b"")], [(b"content-type", b";")],
+    [(b"content-type", b"a/b; x=1; charset=utf-16")], [(b"content-type", b"\xe9/\xff")],
+    [(b"x", b"y"), (b"content-type", b"application/merge-patch+json"), (b"content-type", b"text/html")],
+    [(b"content-type\xc9", b"x/y")], [(b"content-typ", b"x/y")],
+)  # fmt: skip
+
+
+def test_request_validation_finds_the_content_type_connexion_finds() -> None:
+    from connexion.middleware.request_validation import RequestValidationOperation
+
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+
+    ours = _compat.request_validation_middleware()
+    (layer,) = [layer for layer in _layers(create_app(Settings(limits=False))) if isinstance(layer, ours)]
+    operations = [op for apis in layer.apis.values() for api in apis for op in api.operations.values()]
+    assert len(operations) > 20 and all(type(op) is not RequestValidationOperation for op in operations)
+    for operation in operations:
+        for headers in _CONTENT_TYPE_HEADERS:
+            expected = RequestValidationOperation.extract_content_type(operation, headers)
+            assert operation.extract_content_type(headers) == expected, (operation._operation.operation_id, headers)
