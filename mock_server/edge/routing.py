@@ -20,14 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connexion.middleware.routing import RoutingMiddleware
-from starlette.routing import Match, Mount, Route
+from starlette.routing import Mount, Route
 
 from mock_server import _compat
 from mock_server.engine.facts import known_facts
 
 if TYPE_CHECKING:
-    import re
-
     from starlette.types import Receive, Scope, Send
 
 # Per API mount, in the router's order: its pattern and, per method, its routes in the router's order.
@@ -54,25 +52,21 @@ class DirectRouting(RoutingMiddleware):  # type: ignore[misc]  # Connexion is un
             return None
         path: str = scope["path"]
         for mount, by_method in table:
-            mount_regex: re.Pattern[str] = mount.path_regex
-            found = mount_regex.match(path)
-            if found is None:
+            if mount.path_regex.match(path) is None:
                 continue
-            match, mounted = mount.matches(scope)
-            if match is not Match.FULL:
-                return None
-            inner = {**scope, **mounted}
-            route_path = path[len(mounted["root_path"]) :]
+            # `Mount.matches`: a mount of a literal prefix, so the routes see the path below it.
+            route_path = path[len(mount.path) :]
             for route in by_method.get(scope["method"], ()):
-                if route.path_regex.match(route_path) is not None:
-                    match, child = route.matches(inner)
-                    if match is not Match.FULL:
-                        return None
+                found = route.path_regex.match(route_path)
+                if found is not None:  # `Route.matches`, of a route that allows the method: a full match
+                    params = {
+                        name: route.param_convertors[name].convert(value) for name, value in found.groupdict().items()
+                    }
                     return _compat.connexion_routed_scope(
                         scope,
                         operation_id=route.endpoint.operation_id,
-                        api_base_path=mounted["root_path"],
-                        path_params=child["path_params"],
+                        api_base_path=mount.path,
+                        path_params={**scope.get("path_params", {}), **params},
                     )
             return None  # Starlette would answer (a 405, a redirect) or hand on: its router decides
         return None
@@ -82,7 +76,9 @@ def _routing_table(routes: list[Any]) -> _Table | None:
     """The router's mounts and their routes by method; None if the router holds anything else."""
     table: _Table = []
     for mount in routes:
-        if not isinstance(mount, Mount) or not mount.routes:
+        if not isinstance(mount, Mount) or not mount.routes or set(mount.param_convertors) != {"path"}:
+            return None
+        if mount.path_format != mount.path + "/{path}":  # a literal prefix, then the path below it
             return None
         by_method: dict[str, list[Route]] = {}
         for route in mount.routes:
