@@ -8,6 +8,7 @@ shape and not FlaskApp or AsyncApp (measured in bench/README.md).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import warnings
@@ -27,7 +28,7 @@ with warnings.catch_warnings():
 from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
@@ -39,6 +40,7 @@ from mock_server.admin import api as admin
 from mock_server.config import Settings
 from mock_server.edge import oauth
 from mock_server.edge.body import RequestBody
+from mock_server.edge.exceptions import ExceptionsWhenRaised
 from mock_server.edge.hygiene import PathHygiene
 from mock_server.edge.landing import LandingPage
 from mock_server.edge.log import RequestLogger
@@ -133,19 +135,12 @@ def create_app(
     if settings.admin_enabled:
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
-    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
     rendering = ErrorRendering(specs)
     oauth_serving = oauth.serve(state, rendering)  # it rewrites the served specs: before they are added
-    with _compat.connexion_validation_remembered(settings.cache_dir):
-        for vendor in vendors.values():
-            _add_vendor_api(middleware, state, vendor)
-    for exc in rendering.handled_exceptions:
-        middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
     faults = Faults(state.store, routes)
-    middleware.add_middleware(
+    edge = functools.partial(
         Edge,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
         routes=routes,
         oauth=oauth_serving,
         landing=LandingPage(state, admin_app),
@@ -157,24 +152,38 @@ def create_app(
         faults=faults,
         rendering=rendering,
     )
+    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings, edge))
+    with _compat.connexion_validation_remembered(settings.cache_dir):
+        for vendor in vendors.values():
+            _add_vendor_api(middleware, state, vendor)
+    for exc in rendering.handled_exceptions:
+        middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
     _install_faults_file(settings, faults)
     return MockApp(state, middleware, admin_app)
 
 
-_OUR_LAYERS: dict[Any, Any] = {SwaggerUIMiddleware: SwaggerUIForItsPaths, RoutingMiddleware: DirectRouting}
+_OUR_LAYERS: dict[Any, Any] = {
+    ExceptionMiddleware: ExceptionsWhenRaised,
+    SwaggerUIMiddleware: SwaggerUIForItsPaths,
+    RoutingMiddleware: DirectRouting,
+}
 
 
-def _connexion_layers(settings: Settings) -> list[Any]:
-    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py),
+def _connexion_layers(settings: Settings, edge: Any) -> list[Any]:
+    """Connexion's own middlewares with the edge (edge/stack.py) right outside its exception handling, which
+    wraps `send` only where nothing else watches it (edge/exceptions.py); its Swagger UI asked only about
+    the paths it serves (edge/swagger_ui.py),
     its router walked once for a request the edge routed (edge/routing.py), its request validation finding
     the content type more cheaply (_compat.request_validation_middleware); without response validation
     when it is off (the layer would only hand each request on)."""
     ours = {**_OUR_LAYERS, RequestValidationMiddleware: _compat.request_validation_middleware()}
-    return [
-        ours.get(layer, layer)
-        for layer in ConnexionMiddleware.default_middlewares
-        if settings.validate_responses or layer is not ResponseValidationMiddleware
-    ]
+    layers = []
+    for layer in ConnexionMiddleware.default_middlewares:
+        if layer is ExceptionMiddleware:
+            layers.append(edge)
+        if settings.validate_responses or layer is not ResponseValidationMiddleware:
+            layers.append(ours.get(layer, layer))
+    return layers
 
 
 def _install_faults_file(settings: Settings, faults: Faults) -> None:

@@ -144,7 +144,6 @@ def _handed_on(monkeypatch: pytest.MonkeyPatch, app: Any, requests: list[tuple[s
 
 
 def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
-    from connexion import ConnexionMiddleware
 
     from mock_server import app as app_module
     from mock_server.app import create_app
@@ -161,7 +160,7 @@ def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypa
     mock = create_app(Settings(limits=False))
     assert any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(mock))
     ours = _answers(mock.test_client(follow_redirects=False), requests)
-    monkeypatch.setattr(app_module, "_connexion_layers", lambda settings: list(ConnexionMiddleware.default_middlewares))
+    monkeypatch.setattr(app_module, "_connexion_layers", _stock_layers)
     stock = create_app(Settings(limits=False))
     assert not any(type(layer).__name__ == "SwaggerUIForItsPaths" for layer in _layers(stock))
     assert len(_layers(stock)) == len(_layers(mock)) + 1  # and response validation, off, is left out
@@ -169,7 +168,6 @@ def test_requests_answered_as_with_connexions_own_swagger_ui_middleware(monkeypa
 
 
 def test_routed_as_by_connexions_own_router(monkeypatch: pytest.MonkeyPatch) -> None:
-    from connexion import ConnexionMiddleware
 
     from mock_server import app as app_module
     from mock_server.app import create_app
@@ -191,9 +189,19 @@ def test_routed_as_by_connexions_own_router(monkeypatch: pytest.MonkeyPatch) -> 
         patched.setattr(DirectRouting, "_routed", counted)
         ours = _handed_on(monkeypatch, mock, requests)
     assert sum(routed_directly) > len(requests) // 10, "requests to operations skip Starlette's router walk"
-    monkeypatch.setattr(app_module, "_connexion_layers", lambda settings: list(ConnexionMiddleware.default_middlewares))
+    monkeypatch.setattr(app_module, "_connexion_layers", _stock_layers)
     stock = create_app(Settings(limits=False))
     assert ours == _handed_on(monkeypatch, stock, requests)
+
+
+def _stock_layers(settings: Any, edge: Any) -> list[Any]:
+    """Connexion's own middlewares, with the edge outside its exception handling."""
+    from connexion import ConnexionMiddleware
+    from connexion.middleware.exceptions import ExceptionMiddleware
+
+    layers = list(ConnexionMiddleware.default_middlewares)
+    layers.insert(layers.index(ExceptionMiddleware), edge)
+    return layers
 
 
 def _layers(app: Any) -> list[Any]:
@@ -227,3 +235,54 @@ def test_request_validation_finds_the_content_type_connexion_finds() -> None:
         for headers in _CONTENT_TYPE_HEADERS:
             expected = RequestValidationOperation.extract_content_type(operation, headers)
             assert operation.extract_content_type(headers) == expected, (operation._operation.operation_id, headers)
+
+
+# -- Connexion's exception handling, `send` wrapped only where nothing else watches it (edge/exceptions.py) --
+
+
+def _raised_after_answering(monkeypatch: pytest.MonkeyPatch, app: Any) -> str:
+    from mock_server.engine.dispatch import Dispatcher
+
+    async def answer_then_fail(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ValueError("after the answer began")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Dispatcher, "__call__", answer_then_fail)
+        with pytest.raises(RuntimeError) as raised:
+            app.test_client().get("/elevate/customer-contracts/1", headers={"Authorization": "Bearer dev-token.x"})
+    assert isinstance(raised.value.__cause__, ValueError)
+    return str(raised.value)
+
+
+@pytest.mark.filterwarnings("ignore:coroutine 'ServerErrorMiddleware.error_response' was never awaited")
+def test_exceptions_are_handled_as_by_connexions_own_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server import app as app_module
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+    from mock_server.edge.exceptions import ExceptionsWhenRaised
+    from mock_server.edge.log import recording_of
+    from mock_server.edge.swagger_ui import routed_elsewhere
+
+    mock = create_app(Settings(limits=False))
+    handled = []
+    handle = ExceptionsWhenRaised.__call__
+
+    async def counted(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        handled.append(recording_of(send) is not None and routed_elsewhere(scope))  # the path without a wrapper
+        await handle(self, scope, receive, send)
+
+    monkeypatch.setattr(app_module, "_connexion_layers", _stock_layers)
+    stock = create_app(Settings(limits=False))
+    assert _raised_after_answering(monkeypatch, mock) == _raised_after_answering(monkeypatch, stock)
+    # a request to an operation whose handler raises: the same answer, through the handling copy
+    body = b'[{"op": "replace", "path": "/renewalAlertDays", "value": 99}]'
+    headers = {"Authorization": "Bearer dev-token.x", "Content-Type": "application/json-patch+json"}
+    answers = []
+    for app in (mock, stock):
+        with monkeypatch.context() as patched:
+            patched.setattr(ExceptionsWhenRaised, "__call__", counted)
+            response = app.test_client().patch("/elevate/customer-contracts/1", content=body, headers=headers)
+        answers.append((response.status_code, response.headers.get("content-type"), response.content))
+    assert answers[0] == answers[1] and answers[0][0] == 400
+    assert handled == [True]
