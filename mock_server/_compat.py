@@ -27,11 +27,14 @@ copy its `RoutingOperation` passes to the next middleware, with the path paramet
 context its routed middlewares read. `tests/test_serve_internals.py` checks that the next middleware
 gets the same scope, and the client the same answers, as through Connexion's own router.
 
-6. Connexion's request validation, finding the request's content type (`request_validation_middleware`):
+6. Connexion's request validation (`request_validation_middleware`), finding the request's content type:
 `RequestValidationOperation.extract_content_type` calls `connexion.utils.extract_content_type`, which
 subscripts a `typing` alias on every call, about a twentieth of a read's instructions; the operation's
-fallback media type is its private `_operation.consumes`. `tests/test_serve_internals.py` checks that
-the method finds what Connexion's finds, for every operation and many headers.
+fallback media type is its private `_operation.consumes`. And the operation's `body_definition`, asked
+four times per request, matches the media type against the spec's with `fnmatch` each time (a twentieth
+of an update): each operation's answers are remembered per media type. `tests/test_serve_internals.py`
+checks that the method finds what Connexion's finds, for every operation and many headers, and that the
+remembered definitions are the very objects Connexion's give.
 """
 
 from __future__ import annotations
@@ -247,6 +250,26 @@ def connexion_routed_scope(
     return routed
 
 
+MAX_REMEMBERED_MEDIA_TYPES = 16  # per operation; requests name any media type they like
+
+
+def remember_body_definitions(operation: Any) -> None:
+    """Make the Connexion operation's `body_definition` (and so `body_schema`) answer each media type it
+    was asked about before from memory: the answer depends only on the spec and the media type."""
+    definition_of = operation.body_definition
+    remembered: dict[str | None, Any] = {}
+
+    def body_definition(content_type: str | None = None) -> Any:
+        found = remembered.get(content_type)
+        if found is None:
+            found = definition_of(content_type)
+            if len(remembered) < MAX_REMEMBERED_MEDIA_TYPES:
+                remembered[content_type] = found
+        return found
+
+    operation.body_definition = body_definition
+
+
 @functools.cache
 def request_validation_middleware() -> type:
     """Connexion's `RequestValidationMiddleware`; for a checked Connexion, one whose operations find the
@@ -274,6 +297,7 @@ def request_validation_middleware() -> type:
 
     class API(RequestValidationAPI):  # type: ignore[misc]
         def make_operation(self, operation: Any) -> Operation:
+            remember_body_definitions(operation)
             return Operation(
                 self.next_app,
                 operation=operation,

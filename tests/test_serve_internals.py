@@ -237,6 +237,27 @@ def test_request_validation_finds_the_content_type_connexion_finds() -> None:
             assert operation.extract_content_type(headers) == expected, (operation._operation.operation_id, headers)
 
 
+def test_request_validation_remembers_the_body_definitions_connexion_gives() -> None:
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+
+    ours = _compat.request_validation_middleware()
+    (layer,) = [layer for layer in _layers(create_app(Settings(limits=False))) if isinstance(layer, ours)]
+    operations = [op._operation for apis in layer.apis.values() for api in apis for op in api.operations.values()]
+    asked = [None, "application/json", "application/*", "text/plain", "x/y", "*/*", ""]
+    for operation in operations:
+        stock = type(operation).body_definition
+        for media_type in [*operation.consumes, *asked]:
+            remembered = operation.body_definition(media_type)
+            assert remembered == stock(operation, media_type)
+            assert operation.body_definition(media_type) is remembered
+            assert operation.body_schema(media_type) is remembered.get("schema", {}) or not remembered
+        for media_type in operation.consumes:
+            assert operation.body_definition(media_type) is stock(operation, media_type)
+    for index in range(2 * _compat.MAX_REMEMBERED_MEDIA_TYPES):  # past what is remembered: still right
+        assert operations[0].body_definition(f"x/{index}") == stock(operations[0], f"x/{index}")
+
+
 # -- Connexion's exception handling, `send` wrapped only where nothing else watches it (edge/exceptions.py) --
 
 
