@@ -95,9 +95,14 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One request, one store scope: a shared store reads what the request needs once (state/store.py).
-        path = scope.get("path", "") + "/"
-        with request_scope(next((name for prefix, name in self._apis if path.startswith(prefix)), None)):
+        with request_scope(self._api_of(scope.get("path", "") + "/")):
             await self.middleware(scope, receive, send)
+
+    def _api_of(self, path: str) -> str | None:
+        for prefix, name in self._apis:
+            if path.startswith(prefix):
+                return name
+        return None
 
     def test_client(self, **kwargs: Any) -> TestClient:
         with warnings.catch_warnings():  # tests only: serving never imports it
