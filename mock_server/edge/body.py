@@ -100,10 +100,11 @@ class RequestBody:
         self.rendering = rendering
         self.max_body_bytes = max_body_bytes
 
-    async def read(self, scope: Scope, receive: Receive, facts: RequestFacts) -> tuple[Response | None, Receive | None]:
+    async def read(
+        self, scope: Scope, receive: Receive, facts: RequestFacts, headers: Headers
+    ) -> tuple[Response | None, Receive | None]:
         """Into `facts.body`: (the refusal to answer instead, None) or (None, the `receive` the app reads the
         body from); (None, None) when the client has gone (nobody to answer)."""
-        headers = Headers(scope=scope)
         if _without_body(scope, headers):
             return None, receive
         try:

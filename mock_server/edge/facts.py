@@ -15,10 +15,11 @@ if TYPE_CHECKING:
     from mock_server.engine.routes import RouteTable
 
 
-def request_facts(scope: Scope, receive: Receive, routes: RouteTable) -> RequestFacts:
+def request_facts(scope: Scope, receive: Receive, routes: RouteTable, headers: Headers | None = None) -> RequestFacts:
+    """`headers`: the request's, when the caller has them already."""
     method: str = scope["method"]
     path: str = scope["path"]
-    credentials = Credentials.parse(Headers(scope=scope).get("authorization"))
+    credentials = Credentials.parse((headers or Headers(scope=scope)).get("authorization"))
     vendor = routes.vendor_for(path)
     return RequestFacts(
         method=method,

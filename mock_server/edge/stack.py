@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.datastructures import Headers
+
 from mock_server.edge.facts import request_facts
 from mock_server.edge.log import Recording
 from mock_server.engine.facts import FACTS
@@ -74,12 +76,13 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        facts = scope[FACTS] = request_facts(scope, receive, self.routes)
+        headers = Headers(scope=scope)  # read by several steps
+        facts = scope[FACTS] = request_facts(scope, receive, self.routes, headers)
         answer = await self._before_body(scope, receive, facts)
         if answer is not None:
             await answer(scope, receive, send)
             return
-        answer, receive_body = await self.body.read(scope, receive, facts)
+        answer, receive_body = await self.body.read(scope, receive, facts, headers)
         if answer is not None:
             await answer(scope, receive, send)
             return
@@ -90,11 +93,11 @@ class Edge:
             await answer(scope, receive_body, send)
             return
         if not self.logger.logs(scope):
-            await self._operation(scope, receive_body, send, facts)
+            await self._operation(scope, receive_body, send, facts, headers)
             return
         recording = Recording(send)
         try:
-            await self._operation(scope, receive_body, recording.send, facts)
+            await self._operation(scope, receive_body, recording.send, facts, headers)
         finally:
             self.logger.add(scope, facts, recording)
 
@@ -108,12 +111,14 @@ class Edge:
             return answer
         return self.hygiene.answer(facts)
 
-    async def _operation(self, scope: Scope, receive: Receive, send: Send, facts: RequestFacts) -> None:
+    async def _operation(
+        self, scope: Scope, receive: Receive, send: Send, facts: RequestFacts, headers: Headers
+    ) -> None:
         route = facts.route
         if route is None:
             await self.app(scope, receive, send)
             return
-        refusal = self.prefer.refusal(scope, facts, route)
+        refusal = self.prefer.refusal(headers, facts, route)
         if refusal is None:
             refusal, release = self.admission.admit(facts, route)
             if refusal is None:

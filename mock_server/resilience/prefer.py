@@ -16,7 +16,6 @@ from mock_server.resilience.faults import MAX_DELAY_MS
 
 if TYPE_CHECKING:
     from starlette.responses import Response
-    from starlette.types import Scope
 
     from mock_server.engine.facts import RequestFacts
     from mock_server.engine.rendering import ErrorRendering
@@ -27,9 +26,9 @@ class Prefer:
     def __init__(self, rendering: ErrorRendering) -> None:
         self.rendering = rendering
 
-    def refusal(self, scope: Scope, facts: RequestFacts, route: Route) -> Response | None:
+    def refusal(self, headers: Headers, facts: RequestFacts, route: Route) -> Response | None:
         """Into `facts.preferred_fault`: the fault the request's `Prefer` asks for; or the 400 refusing it."""
-        header = Headers(scope=scope).get("prefer")
+        header = headers.get("prefer")
         if not header:
             return None
         fault, refusal = preferred_fault(header, route)
