@@ -32,6 +32,20 @@ it starts. `tests/test_redis_workers.py` checks that both workers answer connect
 6. Connexion's context variables of a request (`connexion_context_variables`), read by the dispatcher on
 every request without werkzeug's `LocalProxy` (several Python calls per attribute). `tests/test_dispatch.py`
 checks that they are what `connexion.context.context` and `connexion.context.operation` read.
+
+7. What Connexion's router hands on (`connexion_routed_scope`, for `mock_server.edge.routing`): the scope
+copy its `RoutingOperation` passes to the next middleware, with the path parameters and the routing
+context its routed middlewares read. `tests/test_serve_internals.py` checks that the next middleware
+gets the same scope, and the client the same answers, as through Connexion's own router.
+
+8. Connexion's request validation (`request_validation_middleware`), finding the request's content type:
+`RequestValidationOperation.extract_content_type` calls `connexion.utils.extract_content_type`, which
+subscripts a `typing` alias on every call, about a twentieth of a read's instructions; the operation's
+fallback media type is its private `_operation.consumes`. And the operation's `body_definition`, asked
+four times per request, matches the media type against the spec's with `fnmatch` each time (a twentieth
+of an update): each operation's answers are remembered per media type. `tests/test_serve_internals.py`
+checks that the method finds what Connexion's finds, for every operation and many headers, and that the
+remembered definitions are the very objects Connexion's give.
 """
 
 from __future__ import annotations
@@ -47,7 +61,7 @@ import struct
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -348,6 +362,93 @@ def _defer_package_init(name: str) -> None:
 
     package.__getattr__ = run_init  # type: ignore[method-assign]
     sys.modules[name] = package
+
+
+# -- Connexion's routing context -------------------------------------------------------------------------
+CHECKED_STARLETTE = ((1, 6), (2, 0))  # [from, to): `Mount`/`Route` matching as `Router.app` uses it
+
+
+def connexion_routing_checked() -> bool:
+    """Whether `connexion_routed_scope` is what this Connexion's `RoutingOperation` hands on, and the
+    Starlette router's matching the one `mock_server.edge.routing` follows."""
+    low, high = CHECKED_STARLETTE
+    return _connexion_checked() and low <= _version(importlib.metadata.version("starlette")) < high
+
+
+def connexion_routed_scope(
+    scope: MutableMapping[str, Any], *, operation_id: str | None, api_base_path: str, path_params: dict[str, Any]
+) -> dict[str, Any]:
+    """The scope Connexion's `RoutingOperation` hands on for a route of the API mounted at `api_base_path`:
+    a copy of the scope the routing middleware got, with the route's path parameters and the routing
+    context (`connexion.middleware.abstract.ROUTING_CONTEXT`) its routed middlewares look the operation up by."""
+    from connexion.middleware.abstract import ROUTING_CONTEXT
+
+    routed = dict(scope)
+    routed.setdefault("path_params", {}).update(path_params)
+    routing = routed.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {})
+    routing.update({"api_base_path": api_base_path, "operation_id": operation_id})
+    return routed
+
+
+MAX_REMEMBERED_MEDIA_TYPES = 16  # per operation; requests name any media type they like
+
+
+def remember_body_definitions(operation: Any) -> None:
+    """Make the Connexion operation's `body_definition` (and so `body_schema`) answer each media type it
+    was asked about before from memory: the answer depends only on the spec and the media type."""
+    definition_of = operation.body_definition
+    remembered: dict[str | None, Any] = {}
+
+    def body_definition(content_type: str | None = None) -> Any:
+        found = remembered.get(content_type)
+        if found is None:
+            found = definition_of(content_type)
+            if len(remembered) < MAX_REMEMBERED_MEDIA_TYPES:
+                remembered[content_type] = found
+        return found
+
+    operation.body_definition = body_definition
+
+
+@functools.cache
+def request_validation_middleware() -> type:
+    """Connexion's `RequestValidationMiddleware`; for a checked Connexion, one whose operations find the
+    content type (`extract_content_type`) without `connexion.utils.extract_content_type`."""
+    from connexion.middleware.request_validation import (
+        RequestValidationAPI,
+        RequestValidationMiddleware,
+        RequestValidationOperation,
+    )
+
+    if not _connexion_checked():
+        stock: type = RequestValidationMiddleware
+        return stock
+
+    class Operation(RequestValidationOperation):  # type: ignore[misc]  # Connexion is untyped
+        def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+            from connexion.utils import split_content_type
+
+            content_type = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), None)
+            mime_type, encoding = split_content_type(content_type)
+            if mime_type is None:  # as Connexion: the operation's first media type, else bytes
+                consumes = self._operation.consumes
+                mime_type = consumes[0] if consumes else "application/octet-stream"
+            return mime_type, "utf-8" if encoding is None else encoding
+
+    class API(RequestValidationAPI):  # type: ignore[misc]
+        def make_operation(self, operation: Any) -> Operation:
+            remember_body_definitions(operation)
+            return Operation(
+                self.next_app,
+                operation=operation,
+                strict_validation=self.strict_validation,
+                validator_map=self.validator_map,
+            )
+
+    class Middleware(RequestValidationMiddleware):  # type: ignore[misc]
+        api_cls = API
+
+    return Middleware
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ shape and not FlaskApp or AsyncApp (measured in bench/README.md).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import warnings
@@ -27,19 +28,24 @@ with warnings.catch_warnings():
 from connexion.exceptions import InvalidSpecification
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from flask import Flask
 
 from mock_server.admin import api as admin
 from mock_server.config import Settings
-from mock_server.edge import landing, oauth
+from mock_server.edge import oauth
 from mock_server.edge.body import RequestBody
-from mock_server.edge.facts import RequestFactsMiddleware
+from mock_server.edge.exceptions import ExceptionsWhenRaised
 from mock_server.edge.hygiene import PathHygiene
-from mock_server.edge.log import RequestLogMiddleware
+from mock_server.edge.landing import LandingPage
+from mock_server.edge.log import RequestLogger
+from mock_server.edge.routing import DirectRouting
+from mock_server.edge.stack import Edge
 from mock_server.edge.swagger_ui import SwaggerUIForItsPaths, swagger_ui_options
 from mock_server.edge.wsgi import InlineWSGI
 from mock_server.engine.auth import security_handler
@@ -49,11 +55,10 @@ from mock_server.engine.rendering import ErrorRendering
 from mock_server.engine.routes import RouteTable
 from mock_server.engine.spec import SpecError, SpecView
 from mock_server.engine.validation import VALIDATOR_MAP
-from mock_server.resilience.admission import LimitsMiddleware
+from mock_server.resilience.admission import Admission
 from mock_server.resilience.faults import FaultError, Faults
-from mock_server.resilience.injection import FaultsMiddleware
 from mock_server.resilience.limits import LimitsEngine
-from mock_server.resilience.prefer import PreferMiddleware
+from mock_server.resilience.prefer import Prefer
 from mock_server.state.backends import StoreFactory, store_from_settings
 from mock_server.state.clock import Clock
 from mock_server.state.fixtures import load_fixtures
@@ -90,9 +95,14 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One request, one store scope: a shared store reads what the request needs once (state/store.py).
-        path = scope.get("path", "") + "/"
-        with request_scope(next((name for prefix, name in self._apis if path.startswith(prefix)), None)):
+        with request_scope(self._api_of(scope.get("path", "") + "/")):
             await self.middleware(scope, receive, send)
+
+    def _api_of(self, path: str) -> str | None:
+        for prefix, name in self._apis:
+            if path.startswith(prefix):
+                return name
+        return None
 
     def test_client(self, **kwargs: Any) -> TestClient:
         with warnings.catch_warnings():  # tests only: serving never imports it
@@ -130,41 +140,55 @@ def create_app(
     if settings.admin_enabled:
         admin.register(admin_app, state)
     dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
-    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
-    # Outermost first: every layer inside reads the request's facts.
-    middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
-    logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
-    landing.register(middleware, state, admin_app)
+    rendering = ErrorRendering(specs)
+    oauth_serving = oauth.serve(state, rendering)  # it rewrites the served specs: before they are added
+    faults = Faults(state.store, routes)
+    edge = functools.partial(
+        Edge,
+        routes=routes,
+        oauth=oauth_serving,
+        landing=LandingPage(state, admin_app),
+        hygiene=PathHygiene(rendering),
+        body=RequestBody(rendering, settings.max_body_bytes),
+        logger=RequestLogger(state.requests),
+        prefer=Prefer(rendering),
+        admission=Admission(LimitsEngine(state.store, enabled=settings.limits), rendering),
+        faults=faults,
+        rendering=rendering,
+    )
+    middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings, edge))
     with _compat.connexion_validation_remembered(settings.cache_dir):
         for vendor in vendors.values():
             _add_vendor_api(middleware, state, vendor)
-    rendering = ErrorRendering(specs)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
-    faults = Faults(state.store, routes)
-    for layer, options in (
-        (PathHygiene, {"rendering": rendering}),
-        (RequestBody, {"rendering": rendering, "max_body_bytes": settings.max_body_bytes}),
-        (oauth.LoginEndpoint, {"servers": logins, "rendering": rendering}),
-        (RequestLogMiddleware, {"log": state.requests}),
-        (PreferMiddleware, {"rendering": rendering}),
-        (LimitsMiddleware, {"rendering": rendering, "limits": LimitsEngine(state.store, enabled=settings.limits)}),
-        (FaultsMiddleware, {"rendering": rendering, "faults": faults}),
-    ):
-        middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
     _install_faults_file(settings, faults)
     return MockApp(state, middleware, admin_app)
 
 
-def _connexion_layers(settings: Settings) -> list[Any]:
-    """Connexion's own middlewares, its Swagger UI asked only about the paths it serves (edge/swagger_ui.py);
-    without response validation when it is off (the layer would only hand each request on)."""
-    return [
-        SwaggerUIForItsPaths if layer is SwaggerUIMiddleware else layer
-        for layer in ConnexionMiddleware.default_middlewares
-        if settings.validate_responses or layer is not ResponseValidationMiddleware
-    ]
+_OUR_LAYERS: dict[Any, Any] = {
+    ExceptionMiddleware: ExceptionsWhenRaised,
+    SwaggerUIMiddleware: SwaggerUIForItsPaths,
+    RoutingMiddleware: DirectRouting,
+}
+
+
+def _connexion_layers(settings: Settings, edge: Any) -> list[Any]:
+    """Connexion's own middlewares with the edge (edge/stack.py) right outside its exception handling, which
+    wraps `send` only where nothing else watches it (edge/exceptions.py); its Swagger UI asked only about
+    the paths it serves (edge/swagger_ui.py),
+    its router walked once for a request the edge routed (edge/routing.py), its request validation finding
+    the content type more cheaply (_compat.request_validation_middleware); without response validation
+    when it is off (the layer would only hand each request on)."""
+    ours = {**_OUR_LAYERS, RequestValidationMiddleware: _compat.request_validation_middleware()}
+    layers = []
+    for layer in ConnexionMiddleware.default_middlewares:
+        if layer is ExceptionMiddleware:
+            layers.append(edge)
+        if settings.validate_responses or layer is not ResponseValidationMiddleware:
+            layers.append(ours.get(layer, layer))
+    return layers
 
 
 def _install_faults_file(settings: Settings, faults: Faults) -> None:
@@ -217,7 +241,7 @@ def _add_vendor_api(middleware: ConnexionMiddleware, state: MockState, vendor: V
 
 
 def _answered_at_the_edge(*_: Any, **__: Any) -> Any:
-    """The login operation's POST is answered by `edge.oauth.LoginEndpoint` before Connexion routes it."""
+    """The login operation's POST is answered at the edge (`edge.oauth.LoginEndpoint`) before Connexion routes it."""
     raise VendorError(404, "not_found", "Not found")
 
 

@@ -19,11 +19,12 @@ from starlette.requests import ClientDisconnect
 
 from mock_server.edge.hostile import MAX_JSON_DEPTH, is_json, json_depth_exceeds
 from mock_server.engine.errors import VendorError
-from mock_server.engine.facts import facts_of
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.responses import Response
+    from starlette.types import Message, Receive, Scope, Send
 
+    from mock_server.engine.facts import RequestFacts
     from mock_server.engine.rendering import ErrorRendering
 
 ADMIN_PREFIX = "/__admin"  # the admin API parses its own bodies
@@ -95,28 +96,24 @@ def _without_body(scope: Scope, headers: Headers) -> bool:
 
 
 class RequestBody:
-    def __init__(self, app: ASGIApp, *, rendering: ErrorRendering, max_body_bytes: int) -> None:
-        self.app = app
+    def __init__(self, rendering: ErrorRendering, max_body_bytes: int) -> None:
         self.rendering = rendering
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        facts = facts_of(scope)
-        headers = Headers(scope=scope)
+    async def read(
+        self, scope: Scope, receive: Receive, facts: RequestFacts, headers: Headers
+    ) -> tuple[Response | None, Receive | None]:
+        """Into `facts.body`: (the refusal to answer instead, None) or (None, the `receive` the app reads the
+        body from); (None, None) when the client has gone (nobody to answer)."""
         if _without_body(scope, headers):
-            await self.app(scope, receive, send)
-            return
+            return None, receive
         try:
             facts.body = await read_body(scope, receive, self.max_body_bytes)
         except BodyTooLarge:
             error = VendorError(413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes")
-            await self.rendering.response(facts, error)(scope, receive, send)
-            return
-        except ClientDisconnect:  # nobody to answer
-            return
+            return self.rendering.response(facts, error), None
+        except ClientDisconnect:
+            return None, None
         if (
             facts.body
             and not facts.path.startswith(ADMIN_PREFIX)
@@ -124,6 +121,5 @@ class RequestBody:
             and json_depth_exceeds(facts.body)
         ):
             error = VendorError(400, "bad_request", f"Malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
-            await self.rendering.response(facts, error)(scope, receive, send)
-            return
-        await self.app(scope, replay(facts.body, receive), send)
+            return self.rendering.response(facts, error), None
+        return None, replay(facts.body, receive)

@@ -51,7 +51,7 @@ def path_error(path: str) -> VendorError | None:
         return VendorError(400, "bad_request", "Control characters in the request path")
     if "//" in path:
         return VendorError(404, "not_found", "No resource at a path with an empty segment")
-    if any(len(segment) > _MAX_DIGITS and segment.isdigit() for segment in path.split("/")):
+    if len(path) > _MAX_DIGITS and any(len(segment) > _MAX_DIGITS and segment.isdigit() for segment in path.split("/")):
         # Starlette's int converter raises on a number Python will not parse (a 500): no id is this long.
         return VendorError(404, "not_found", "No resource has an id this long")
     return None

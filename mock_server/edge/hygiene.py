@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mock_server.edge.hostile import path_error
-from mock_server.engine.facts import facts_of
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.responses import Response
 
+    from mock_server.engine.facts import RequestFacts
     from mock_server.engine.rendering import ErrorRendering
 
 
 class PathHygiene:
-    def __init__(self, app: ASGIApp, *, rendering: ErrorRendering) -> None:
-        self.app = app
+    def __init__(self, rendering: ErrorRendering) -> None:
         self.rendering = rendering
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = path_error(scope["path"]) if scope["type"] == "http" else None
-        if error is None:
-            await self.app(scope, receive, send)
-            return
-        await self.rendering.response(facts_of(scope), error)(scope, receive, send)
+    def answer(self, facts: RequestFacts) -> Response | None:
+        error = path_error(facts.path)
+        return None if error is None else self.rendering.response(facts, error)

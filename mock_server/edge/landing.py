@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connexion.middleware import MiddlewarePosition
 from flask import Flask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -20,8 +19,7 @@ from mock_server.engine.auth import TokenRegistry
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
-    from connexion import ConnexionMiddleware
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import Scope
 
     from mock_server.state.mock_state import MockState
 
@@ -29,24 +27,17 @@ ADMIN_PREFIX = "/__admin"
 ADMIN_TOKEN_HEADER = "X-Admin-Token"
 
 
-def register(middleware: ConnexionMiddleware, state: MockState, admin_app: Flask) -> None:
-    """Serve `GET /`; `admin_app` is the Flask app of the admin API, whose routes the page lists."""
-    middleware.add_middleware(
-        LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, admin_app=admin_app
-    )
-
-
 class LandingPage:
-    def __init__(self, app: ASGIApp, *, state: MockState, admin_app: Flask) -> None:
-        self.app = app
+    """Serves `GET /`; `admin_app` is the Flask app of the admin API, whose routes the page lists."""
+
+    def __init__(self, state: MockState, admin_app: Flask) -> None:
         self.state = state
         self.admin_app = admin_app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        await self._page(Request(scope))(scope, receive, send)
+    def answer(self, scope: Scope) -> Response | None:
+        if scope["path"] != "/" or scope["method"] != "GET":
+            return None
+        return self._page(Request(scope))
 
     def _page(self, request: Request) -> Response:
         overview = describe(self.state, f"{request.url.scheme}://{request.url.netloc}", self.admin_app)

@@ -18,9 +18,9 @@ JWT-looking token standing for the user's fixture token out, expiring on that te
 `token_type` in the answers is the scheme the API expects in `Authorization` (the spec's
 `x-auth-prefix`): Swagger UI sends the token with that word, so "Try it out" works after authorizing.
 
-Both middlewares sit outside the request log: codes, secrets and tokens sent to the endpoints are
-never logged, and an issued token is replaced (in the request's facts) before the security handler,
-the log, limits and faults read them.
+These are steps of the edge (`mock_server.edge.stack`) outside the request log: codes, secrets and
+tokens sent to the endpoints are never logged, and an issued token is replaced (in the request's facts)
+before the security handler, the log, limits and faults read them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from connexion.middleware import MiddlewarePosition
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -48,7 +47,7 @@ from mock_server.edge.body import BodyTooLarge, read_body
 from mock_server.edge.hostile import is_json
 from mock_server.engine.auth import TokenRegistry, fingerprint
 from mock_server.engine.errors import VendorError, validation_error
-from mock_server.engine.facts import RequestFacts, facts_of
+from mock_server.engine.facts import RequestFacts
 from mock_server.engine.spec import SpecView
 from mock_server.state.clock import Clock
 from mock_server.state.issued import KeepsIssued, SharedIssued, digest
@@ -56,8 +55,7 @@ from mock_server.vendors.base import Vendor
 from vendor_facts import LoginDescription, OAuthDescription
 
 if TYPE_CHECKING:
-    from connexion import ConnexionMiddleware
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import Receive, Scope
 
     from mock_server.engine.rendering import ErrorRendering
     from mock_server.state.mock_state import MockState
@@ -67,11 +65,18 @@ MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
 PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
-def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMock]:
+@dataclass(frozen=True)
+class OAuthServing:
+    """The edge's OAuth steps (`mock_server.edge.stack`); None where no vendor needs one."""
+
+    endpoints: OAuthEndpoints | None  # outside the request log
+    issued: IssuedTokens | None  # outside the request log, the limits and the faults
+    login: LoginEndpoint | None  # inside the body reader, outside the log
+
+
+def serve(state: MockState, rendering: ErrorRendering) -> OAuthServing:
     """Serve the OAuth servers the vendors declare, and the tokens of their login operations. Call before
-    the APIs and any middleware are added: the served specs must name the mock's endpoints, and these
-    middlewares must wrap the request log. Returns the login servers, for `LoginEndpoint` (a layer
-    inside the body reader and outside the log)."""
+    the APIs are added: the served specs must name the mock's endpoints."""
     keeper = state.store if isinstance(state.store, KeepsIssued) else None  # shared by processes: tokens too
     servers = [
         OAuthMock(vendor, state.tokens[name], state.clock, state.specs[name].auth_prefix, keeper)
@@ -85,12 +90,12 @@ def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMoc
     ]
     for server in servers:
         point_flows_at_mock(state.specs[server.vendor.name].raw, server.vendor)
-    if servers:
-        middleware.add_middleware(OAuthEndpoints, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=servers)
     issuers: list[TokenIssuer] = [*servers, *logins]
-    if issuers:
-        middleware.add_middleware(IssuedTokens, position=MiddlewarePosition.BEFORE_EXCEPTION, servers=issuers)
-    return logins
+    return OAuthServing(
+        endpoints=OAuthEndpoints(servers) if servers else None,
+        issued=IssuedTokens(issuers) if issuers else None,
+        login=LoginEndpoint(logins, rendering) if logins else None,
+    )
 
 
 def point_flows_at_mock(spec: dict[str, Any], vendor: Vendor) -> None:
@@ -331,29 +336,26 @@ Server = TypeVar("Server", bound=TokenIssuer)
 
 
 class _ForOAuthVendors(Generic[Server]):
-    def __init__(self, app: ASGIApp, *, servers: list[Server]) -> None:
-        self.app = app
+    def __init__(self, servers: list[Server]) -> None:
         self.servers = {server.vendor.name: server for server in servers}
 
-    def _server_for(self, scope: Scope) -> Server | None:
-        vendor = facts_of(scope).vendor if scope["type"] == "http" else None
-        return self.servers.get(vendor.name) if vendor is not None else None
+    def _server_for(self, facts: RequestFacts) -> Server | None:
+        return self.servers.get(facts.vendor.name) if facts.vendor is not None else None
 
 
 class OAuthEndpoints(_ForOAuthVendors[OAuthMock]):
     """Serves the token endpoint and the authorization page; outside the request log."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self._server_for(scope)
-        local = scope["path"][len(server.vendor.prefix) :] if server else ""
-        if server is not None and local == server.config.token_path:
-            response = await _token_endpoint(server, scope, receive)
-        elif server is not None and local == server.config.authorize_path:
-            response = await _authorize_endpoint(server, scope, receive)
-        else:
-            await self.app(scope, receive, send)
-            return
-        await response(scope, receive, send)
+    async def answer(self, scope: Scope, receive: Receive, facts: RequestFacts) -> Response | None:
+        server = self._server_for(facts)
+        if server is None:
+            return None
+        local = scope["path"][len(server.vendor.prefix) :]
+        if local == server.config.token_path:
+            return await _token_endpoint(server, scope, receive)
+        if local == server.config.authorize_path:
+            return await _authorize_endpoint(server, scope, receive)
+        return None
 
 
 class LoginEndpoint(_ForOAuthVendors[LoginMock]):
@@ -361,21 +363,18 @@ class LoginEndpoint(_ForOAuthVendors[LoginMock]):
     (size, depth and streaming limits apply), outside the request log: credentials and tokens are
     never logged."""
 
-    def __init__(self, app: ASGIApp, *, servers: list[LoginMock], rendering: ErrorRendering) -> None:
-        super().__init__(app, servers=servers)
+    def __init__(self, servers: list[LoginMock], rendering: ErrorRendering) -> None:
+        super().__init__(servers)
         self.rendering = rendering
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self._server_for(scope)
+    def answer(self, scope: Scope, facts: RequestFacts) -> Response | None:
+        server = self._server_for(facts)
         if server is None or scope["method"] != "POST" or scope["path"] != server.vendor.prefix + server.config.path:
-            await self.app(scope, receive, send)
-            return
-        facts = facts_of(scope)
+            return None
         try:
-            response: Response = JSONResponse(server.log_in(_json_body(scope, facts)), headers=_NO_STORE)
+            return JSONResponse(server.log_in(_json_body(scope, facts)), headers=_NO_STORE)
         except VendorError as error:
-            response = self.rendering.response(facts, error)
-        await response(scope, receive, send)
+            return self.rendering.response(facts, error)
 
 
 def _json_body(scope: Scope, facts: RequestFacts) -> Any:
@@ -398,13 +397,12 @@ class IssuedTokens(_ForOAuthVendors[TokenIssuer]):
     request made with an issued token is the tenant's. The expiry error itself is not logged.
     """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = self._server_for(scope)
-        if server is not None and _translate_token(server, facts_of(scope)):
+    def answer(self, facts: RequestFacts) -> Response | None:
+        server = self._server_for(facts)
+        if server is not None and _translate_token(server, facts):
             status, body = server.vendor.render_error(server.vendor.expired_token_error())
-            await JSONResponse(body, status_code=status)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+            return JSONResponse(body, status_code=status)
+        return None
 
 
 def _translate_token(server: TokenIssuer, facts: RequestFacts) -> bool:
@@ -519,6 +517,7 @@ __all__ = [
     "LoginMock",
     "OAuthEndpoints",
     "OAuthMock",
+    "OAuthServing",
     "point_flows_at_mock",
-    "register",
+    "serve",
 ]

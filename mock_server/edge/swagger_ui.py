@@ -43,13 +43,14 @@ class SwaggerUIForItsPaths(SwaggerUIMiddleware):  # type: ignore[misc]  # Connex
         self._next = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _routed_elsewhere(scope):
+        if scope["type"] == "http" and routed_elsewhere(scope):
             await self._next(dict(scope), receive, send)
             return
         await super().__call__(scope, receive, send)
 
 
-def _routed_elsewhere(scope: Scope) -> bool:
+def routed_elsewhere(scope: Scope) -> bool:
+    """Whether the edge routed the request to an operation whose path is none of Swagger UI's."""
     facts = known_facts(scope)
     if facts is None or facts.route is None:
         return False

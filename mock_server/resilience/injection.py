@@ -23,25 +23,23 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from mock_server.engine.rendering import ErrorRendering
+    from mock_server.engine.routes import Route
 
 
-class FaultsMiddleware:
+class FaultInjection:
     def __init__(self, app: ASGIApp, *, faults: Faults, rendering: ErrorRendering) -> None:
-        self.app = app
+        self.app = app  # what a `latency` fault lets the request through to, and a corrupt answer reads from
         self.faults = faults
         self.rendering = rendering
         self.raw = RawAnswers(app, faults)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        facts = facts_of(scope) if scope["type"] == "http" else None
-        if facts is None or facts.route is None:
-            await self.app(scope, receive, send)
-            return
+    async def inject(self, scope: Scope, receive: Receive, send: Send, facts: RequestFacts, route: Route) -> None:
+        """Answer the request, through the fault that fires for it, if any."""
         if facts.preferred_fault is not None:
             preferred = facts.preferred_fault
             firing: Firing | None = Firing(preferred, "request", float(preferred.get("latencyMs", 0)))
         else:
-            firing = self.faults.firing(facts.tenant, facts.route)
+            firing = self.faults.firing(facts.tenant, route)
         if firing is None:
             await self.app(scope, receive, send)
             return

@@ -12,31 +12,30 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import Headers
 
 from mock_server.engine.errors import VendorError
-from mock_server.engine.facts import facts_of
 from mock_server.resilience.faults import MAX_DELAY_MS
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.responses import Response
 
+    from mock_server.engine.facts import RequestFacts
     from mock_server.engine.rendering import ErrorRendering
     from mock_server.engine.routes import Route
 
 
-class PreferMiddleware:
-    def __init__(self, app: ASGIApp, *, rendering: ErrorRendering) -> None:
-        self.app = app
+class Prefer:
+    def __init__(self, rendering: ErrorRendering) -> None:
         self.rendering = rendering
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        facts = facts_of(scope) if scope["type"] == "http" else None
-        header = Headers(scope=scope).get("prefer") if facts is not None and facts.route is not None else None
-        if facts is not None and facts.route is not None and header:
-            fault, refusal = preferred_fault(header, facts.route)
-            if refusal is not None:
-                await self.rendering.response(facts, refusal, status=400)(scope, receive, send)
-                return
-            facts.preferred_fault = fault
-        await self.app(scope, receive, send)
+    def refusal(self, headers: Headers, facts: RequestFacts, route: Route) -> Response | None:
+        """Into `facts.preferred_fault`: the fault the request's `Prefer` asks for; or the 400 refusing it."""
+        header = headers.get("prefer")
+        if not header:
+            return None
+        fault, refusal = preferred_fault(header, route)
+        if refusal is not None:
+            return self.rendering.response(facts, refusal, status=400)
+        facts.preferred_fault = fault
+        return None
 
 
 def preferred_fault(header: str, route: Route) -> tuple[dict[str, Any] | None, VendorError | None]:
