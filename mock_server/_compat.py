@@ -7,13 +7,16 @@ method of its request-response cycle, whose `transport` is the connection's asyn
 `tests/test_faults.py` checks that the transport is found and that the client sees a reset and an
 empty reply.
 
-2. What Connexion imports and serving never uses (`defer_unused_imports`, cold start). Importing any
+2. What the libraries import and serving never uses (`defer_unused_imports`, cold start). Importing any
 module of Connexion runs its package `__init__`, which imports its apps, whose base module imports
 `starlette.testclient` (httpx, and with it rich, click, pygments); `connexion.security` imports httpx
-(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s). Together
-about half the import time of the mock; none is used by a mock serving its bundled specs.
-`tests/test_cli_startup.py` checks that `contract-mock serve` answers without importing them, and that
-Connexion's package names still work after.
+(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s); any module
+of `connexion.decorators` runs that package's `__init__`, which imports its Flask decorators (Flask,
+with its CLI and click); `connexion.lifecycle` takes `Request` from Werkzeug's package, whose
+`__init__` imports its development server and test client; `uvicorn.Config` comes from uvicorn's
+package, whose `__init__` imports its command line (click, the reloaders, multiprocessing). A mock
+serving its bundled specs uses none of them. `tests/test_cli_startup.py` checks that
+`contract-mock serve` answers without importing them, and that the packages' names still work after.
 
 3. Connexion's validation of each spec against the OpenAPI schema, remembered between starts
 (`connexion_validation_remembered`): `tests/test_app.py` checks that an unchanged valid spec is not
@@ -25,9 +28,11 @@ checks that they report exactly what the library's own do, on every schema of ev
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -40,15 +45,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
 CHECKED_CONNEXION = ((3, 0), (3, 4))  # [from, to): its package `__init__` only re-exports names of its modules
 # Starlette deprecates its test client with httpx (not with httpx2), at import: Connexion's package imports it.
 TESTCLIENT_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
-# Connexion's package, and what Connexion imports with a plain `import NAME` and uses only inside
-# functions a mock serving its bundled specs never calls (a token-info client, remote `$ref`s).
-DEFERRED_PACKAGES = ("connexion", "httpx", "requests")
+CHECKED_WERKZEUG = ((3, 0), (3, 2))  # [from, to): its package `__init__` only re-exports names of its modules
+# Each package whose `__init__` serving need not run, with the distribution whose versions were checked:
+# Connexion's package and its decorators' (Flask's), what Connexion imports with a plain `import NAME`
+# and uses only inside functions a mock serving its bundled specs never calls (a token-info client,
+# remote `$ref`s), Werkzeug's (its server and test client) and uvicorn's (its command line).
+DEFERRED_PACKAGES = {
+    "connexion": "connexion",
+    "connexion.decorators": "connexion",
+    "httpx": "connexion",
+    "requests": "connexion",
+    "werkzeug": "werkzeug",
+    "uvicorn": "uvicorn",
+}
+CHECKED_VERSIONS = {"connexion": CHECKED_CONNEXION, "werkzeug": CHECKED_WERKZEUG, "uvicorn": CHECKED_UVICORN}
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -57,8 +71,7 @@ def _version(text: str) -> tuple[int, int]:
 
 
 def _uvicorn_checked() -> bool:
-    low, high = CHECKED_UVICORN
-    return low <= _version(uvicorn.__version__) < high
+    return _checked("uvicorn")
 
 
 def connection_transport(server_receive: Any) -> Any | None:
@@ -158,47 +171,57 @@ def with_kept_subschema_validators(validator_class: Any) -> Any:
 
 
 def defer_unused_imports() -> bool:
-    """Before anything imports Connexion: let the mock import Connexion's modules without running its
-    package `__init__`, and leave httpx and `requests` unloaded. Each package runs its `__init__` when a
-    name it defines is first looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), so nothing changes
-    for code that does use them.
+    """Before anything imports them: let the mock import the modules of the `DEFERRED_PACKAGES` without
+    running their package `__init__`. Each package runs its `__init__` when a name it defines is first
+    looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), or, when its `__init__` only re-exports names of
+    its own modules, imports just the module a name comes from (`werkzeug.Request`, `uvicorn.Config`), so
+    nothing changes for code that does use them.
 
-    Does nothing (False) when Connexion is already imported or is not a checked version.
+    A package already imported, or of a version not checked, is left as it is. Whether Connexion's
+    package was deferred (False when Connexion is already imported or is not a checked version).
     """
-    if any(name in sys.modules for name in DEFERRED_PACKAGES) or not _connexion_checked():
-        return False
-    for name in DEFERRED_PACKAGES:
-        _defer_package_init(name)
-    return True
+    deferred = {name for name, distribution in DEFERRED_PACKAGES.items() if _defer_package_init(name, distribution)}
+    return "connexion" in deferred
 
 
 @functools.cache
-def _connexion_checked() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
+def _checked(distribution: str) -> bool:
     try:
-        installed = version("connexion")
-    except PackageNotFoundError:
+        installed = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
         return False
-    low, high = CHECKED_CONNEXION
+    low, high = CHECKED_VERSIONS[distribution]
     return low <= _version(installed) < high
 
 
-def _defer_package_init(name: str) -> None:
+def _connexion_checked() -> bool:
+    return _checked("connexion")
+
+
+def _defer_package_init(name: str, distribution: str) -> bool:
     """The package `name` in `sys.modules` as the import system makes it (spec, path, file), its
-    submodules importable, its `__init__` not yet run: it runs when a name the package itself defines
-    is first looked up. (The standard library's `LazyLoader` does not do: any `import name` after the
-    first reads the module's `__spec__`, which makes it load.)"""
+    submodules importable, its `__init__` not yet run: see `defer_unused_imports`. (The standard
+    library's `LazyLoader` does not do: any `import name` after the first reads the module's `__spec__`,
+    which makes it load.) False when the package is already imported, not found or not checked."""
+    parent = name.rpartition(".")[0]
+    if name in sys.modules or (parent and parent not in sys.modules) or not _checked(distribution):
+        return False
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
-        return
+        return False
     package = importlib.util.module_from_spec(spec)
     loader = spec.loader
+    exports = reexports(spec)
     once = threading.Lock()
 
-    def run_init(attribute: str) -> Any:
+    def look_up(attribute: str) -> Any:
         if importlib.util.find_spec(f"{name}.{attribute}") is not None:
-            raise AttributeError(attribute)  # a submodule: `from package import module` then imports it
+            return importlib.import_module(f"{name}.{attribute}")  # a submodule, as `from package import module`
+        if exports is not None and attribute in exports:
+            module, original = exports[attribute]
+            value = getattr(importlib.import_module(module), original) if module else original
+            setattr(package, attribute, value)
+            return value
         with once:
             if package.__dict__.pop("__getattr__", None) is not None:  # not run by another thread meanwhile
                 with warnings.catch_warnings():
@@ -206,8 +229,45 @@ def _defer_package_init(name: str) -> None:
                     loader.exec_module(package)
         return getattr(package, attribute)
 
-    package.__getattr__ = run_init  # type: ignore[method-assign]
+    package.__getattr__ = look_up  # type: ignore[method-assign]
     sys.modules[name] = package
+    if parent:
+        setattr(sys.modules[parent], name.rpartition(".")[2], package)  # as the import system binds a submodule
+    return True
+
+
+def reexports(spec: Any) -> dict[str, tuple[str, Any]] | None:
+    """For a package whose `__init__` only takes names from its own modules (`from .wrappers import
+    Request as Request`) and sets constants (`__all__ = [...]`), each name it defines: (the module it
+    comes from, the name there), or ("", the constant). None for any other `__init__`: running it is
+    the only way to know what it defines."""
+    try:
+        source = spec.loader.get_source(spec.name)
+    except (ImportError, OSError):
+        return None
+    if source is None:
+        return None
+    names: dict[str, tuple[str, Any]] = {}
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            continue
+        if isinstance(statement, ast.ImportFrom):
+            module = importlib.util.resolve_name("." * statement.level + (statement.module or ""), spec.name)
+            if not module.startswith(f"{spec.name}.") or any(alias.name == "*" for alias in statement.names):
+                return None
+            names.update({alias.asname or alias.name: (module, alias.name) for alias in statement.names})
+            continue
+        if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name) for target in statement.targets):
+            try:
+                value = ast.literal_eval(statement.value)
+            except ValueError:
+                return None
+            names.update({target.id: ("", value) for target in statement.targets if isinstance(target, ast.Name)})
+            continue
+        return None
+    return names
 
 
 @contextlib.contextmanager

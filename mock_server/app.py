@@ -31,9 +31,8 @@ from connexion.middleware import MiddlewarePosition
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
-from flask import Flask
 
-from mock_server.admin import api as admin
+from mock_server.admin.lazy import AdminApp
 from mock_server.config import Settings
 from mock_server.edge import landing, oauth
 from mock_server.edge.body import RequestBody
@@ -64,6 +63,7 @@ from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
+    from flask import Flask
     from starlette.testclient import TestClient
     from starlette.types import Receive, Scope, Send
 
@@ -82,10 +82,10 @@ class StartupError(Exception):
 class MockApp:
     """The running mock: an ASGI app, its state, and a test client for tests."""
 
-    def __init__(self, state: MockState, middleware: ConnexionMiddleware, admin_app: Flask) -> None:
+    def __init__(self, state: MockState, middleware: ConnexionMiddleware, admin: AdminApp) -> None:
         self.state = state
         self.middleware = middleware
-        self.admin_app = admin_app
+        self.admin = admin
         self._apis = [(vendor.prefix.rstrip("/") + "/", name) for name, vendor in state.vendors.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -93,6 +93,11 @@ class MockApp:
         path = scope.get("path", "") + "/"
         with request_scope(next((name for prefix, name in self._apis if path.startswith(prefix)), None)):
             await self.middleware(scope, receive, send)
+
+    @property
+    def admin_app(self) -> Flask:
+        """The admin API's Flask app (built on first use: `mock_server.admin.lazy`)."""
+        return self.admin.flask_app
 
     def test_client(self, **kwargs: Any) -> TestClient:
         with warnings.catch_warnings():  # tests only: serving never imports it
@@ -126,16 +131,14 @@ def create_app(
         clock=Clock(settings.today, opened),
         requests=RequestLog(settings.request_log_size),
     )
-    admin_app = Flask(__name__)
-    if settings.admin_enabled:
-        admin.register(admin_app, state)
-    dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
+    admin = AdminApp(state, import_name=__name__)
+    dispatcher = Dispatcher(fallback=InlineWSGI(admin.wsgi_app), fallback_prefix=ADMIN_PREFIX)
     middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings))
     routes = RouteTable(vendors, specs)
     # Outermost first: every layer inside reads the request's facts.
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
-    landing.register(middleware, state, admin_app)
+    landing.register(middleware, state, admin)
     with _compat.connexion_validation_remembered(settings.cache_dir):
         for vendor in vendors.values():
             _add_vendor_api(middleware, state, vendor)
@@ -154,7 +157,7 @@ def create_app(
     ):
         middleware.add_middleware(layer, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
     _install_faults_file(settings, faults)
-    return MockApp(state, middleware, admin_app)
+    return MockApp(state, middleware, admin)
 
 
 def _connexion_layers(settings: Settings) -> list[Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connexion.middleware import MiddlewarePosition
-from flask import Flask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from werkzeug.datastructures import MIMEAccept
@@ -23,21 +22,22 @@ if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mock_server.admin.lazy import AdminApp
     from mock_server.state.mock_state import MockState
 
 ADMIN_PREFIX = "/__admin"
 ADMIN_TOKEN_HEADER = "X-Admin-Token"
 
 
-def register(middleware: ConnexionMiddleware, state: MockState, admin_app: Flask) -> None:
-    """Serve `GET /`; `admin_app` is the Flask app of the admin API, whose routes the page lists."""
+def register(middleware: ConnexionMiddleware, state: MockState, admin_app: AdminApp) -> None:
+    """Serve `GET /`; `admin_app` is the admin API, whose routes the page lists."""
     middleware.add_middleware(
         LandingPage, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state, admin_app=admin_app
     )
 
 
 class LandingPage:
-    def __init__(self, app: ASGIApp, *, state: MockState, admin_app: Flask) -> None:
+    def __init__(self, app: ASGIApp, *, state: MockState, admin_app: AdminApp) -> None:
         self.app = app
         self.state = state
         self.admin_app = admin_app
@@ -56,7 +56,7 @@ class LandingPage:
         return HTMLResponse(PAGES.get_template("landing.html").render(overview=overview))
 
 
-def describe(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+def describe(state: MockState, root: str, admin_app: AdminApp) -> dict[str, Any]:
     return {
         "title": "contract-mock-kit",
         "root": root,
@@ -98,13 +98,13 @@ def _token(token: str, registry: TokenRegistry) -> dict[str, Any]:
     return {"token": token, "scopes": sorted(grant.scopes), "orgs": sorted(grant.orgs), "principal": grant.principal}
 
 
-def _admin(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+def _admin(state: MockState, root: str, admin_app: AdminApp) -> dict[str, Any]:
     if not state.settings.admin_enabled:
         return {"enabled": False, "url": None, "header": None, "endpoints": []}
     endpoints = sorted(
         {
             (rule.rule, method)
-            for rule in admin_app.url_map.iter_rules()
+            for rule in admin_app.flask_app.url_map.iter_rules()
             if rule.rule.startswith(ADMIN_PREFIX)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         }
