@@ -121,7 +121,7 @@ def create_app(
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
     specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml", cache_dir=settings.cache_dir) for name in vendors}
-    fixtures = {name: load_fixtures(vendor, settings.fixtures_dir) for name, vendor in vendors.items()}
+    fixtures = {name: load_fixtures(v, settings.fixtures_dir, settings.cache_dir) for name, v in vendors.items()}
     state = MockState(
         settings=settings,
         vendors=vendors,
