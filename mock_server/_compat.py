@@ -18,9 +18,10 @@ package, whose `__init__` imports its command line (click, the reloaders, multip
 serving its bundled specs uses none of them. `tests/test_cli_startup.py` checks that
 `contract-mock serve` answers without importing them, and that the packages' names still work after.
 
-3. Connexion's validation of each spec against the OpenAPI schema, remembered between starts
-(`connexion_validation_remembered`): `tests/test_app.py` checks that an unchanged valid spec is not
-validated twice and that an invalid one is still refused.
+3. What Connexion builds from each spec (its copies, the resolved document, its validation against the
+OpenAPI schema), remembered between starts (`connexion_specifications_remembered`): `tests/test_app.py`
+checks that a remembered `Specification` is the one Connexion builds (for every bundled spec), that an
+unchanged spec is neither built nor validated twice, and that an invalid one is still refused.
 
 4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
@@ -36,6 +37,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
+import marshal
 import socket
 import struct
 import sys
@@ -271,21 +273,24 @@ def reexports(spec: Any) -> dict[str, tuple[str, Any]] | None:
 
 
 @contextlib.contextmanager
-def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
-    """While open (in this thread), Connexion validates a spec against the OpenAPI schema only if it has
-    not validated the very same document before: `add_api` validates every spec at every start, the
-    largest part of `create_app`, and Connexion has no option to skip it.
+def connexion_specifications_remembered(cache_dir: Path | None) -> Iterator[None]:
+    """While open (in this thread), Connexion builds each spec it is given only once per content: `add_api`
+    copies the document twice, resolves its references and validates it against the OpenAPI schema at
+    every start (most of `create_app`; Connexion has no option to skip any of it).
 
-    A spec that passed leaves an empty marker file in `cache_dir`, named by the SHA-256 of Connexion's
-    and jsonschema's versions and the document as canonical JSON: a changed spec or library has another
-    name (never stale), a spec that failed leaves none (it fails again, the same way), and concurrent
-    workers at worst both validate and write the same empty file. Without `cache_dir`, with a document
-    that is not plain JSON, a cache that cannot be written, or an unchecked Connexion: plain validation.
+    What Connexion built from a document (its `Specification`'s copy of the document and the resolved
+    one) is kept in `cache_dir` (`openapi_model.kept`), named by Connexion's, jsonschema's and Python's
+    versions and the document itself (`marshal`'s content-only format: order and types count), so a
+    changed spec or library has another name (never stale); a spec that fails validation keeps nothing
+    (it fails again, the same way). A spec not kept yet is validated only if that very document has not
+    passed before: a passing one leaves an empty marker file, named by the same versions and the document
+    as canonical JSON. Without `cache_dir`, with a document that is not plain data, a cache that cannot
+    be written, or an unchecked Connexion: what Connexion does.
     """
     if cache_dir is None or not _connexion_checked():
         yield
         return
-    _install_remembered_validation()
+    _install_remembered_specifications()
     previous = getattr(_REMEMBERING, "cache_dir", None)
     _REMEMBERING.cache_dir = cache_dir
     try:
@@ -295,15 +300,19 @@ def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
 
 
 _REMEMBERING = threading.local()
+_SPECIFICATION_FORMAT = "connexion-specification 1"  # bump when what is kept changes meaning
 
 
 @functools.cache
-def _install_remembered_validation() -> None:
+def _install_remembered_specifications() -> None:
     from connexion.spec import Specification
 
-    validate = Specification.__dict__["_validate_spec"].__func__
+    from openapi_model import kept
 
-    def remembered(cls: type, spec: dict[str, Any]) -> None:
+    validate = Specification.__dict__["_validate_spec"].__func__
+    build = Specification.__init__
+
+    def remembered_validation(cls: type, spec: dict[str, Any]) -> None:
         cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
         marker = _validation_marker(cache_dir, spec) if cache_dir is not None else None
         if marker is not None and marker.exists():
@@ -314,7 +323,31 @@ def _install_remembered_validation() -> None:
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.touch()
 
-    Specification._validate_spec = classmethod(remembered)
+    def remembered_build(self: Any, raw_spec: Any, *, base_uri: str = "") -> None:
+        cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
+        key = _specification_key(type(self), raw_spec) if cache_dir is not None and not base_uri else None
+        if key is None:  # a spec from a file (relative references) or not plain data: as Connexion does
+            build(self, raw_spec, base_uri=base_uri)
+            return
+
+        def built() -> tuple[Any, Any]:
+            build(self, raw_spec, base_uri=base_uri)
+            return self._raw_spec, self._spec
+
+        self._raw_spec, self._spec = kept(cache_dir, "connexion-spec", key, built)
+        self._base_uri = base_uri
+
+    Specification._validate_spec = classmethod(remembered_validation)
+    Specification.__init__ = remembered_build
+
+
+def _specification_key(specification_class: type, document: Any) -> bytes | None:
+    try:
+        content = marshal.dumps(document, 2)  # version 2: the content alone (no sharing, no interning)
+    except ValueError:
+        return None  # dates, sets…: not kept
+    kind = f"{specification_class.__module__}.{specification_class.__qualname__}"
+    return f"{_SPECIFICATION_FORMAT} {kind} {_validating_libraries()} {sys.version}\n".encode() + content
 
 
 def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:

@@ -139,7 +139,7 @@ def create_app(
     middleware.add_middleware(RequestFactsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, routes=routes)
     logins = oauth.register(middleware, state)  # it rewrites the served specs and must wrap the request log
     landing.register(middleware, state, admin)
-    with _compat.connexion_validation_remembered(settings.cache_dir):
+    with _compat.connexion_specifications_remembered(settings.cache_dir):
         for vendor in vendors.values():
             _add_vendor_api(middleware, state, vendor)
     rendering = ErrorRendering(specs)
