@@ -23,7 +23,11 @@ OpenAPI schema), remembered between starts (`connexion_specifications_remembered
 checks that a remembered `Specification` is the one Connexion builds (for every bundled spec), that an
 unchanged spec is neither built nor validated twice, and that an invalid one is still refused.
 
-4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
+4. Connexion's Swagger UI templates, made when the UI's page is first rendered
+(`swagger_ui_templates_on_first_use`): `tests/test_cli_startup.py` checks that `serve` answers without
+Jinja2's template compiler, and `tests/test_app.py` that the UI's page is the one Connexion renders.
+
+5. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
 """
 
@@ -52,10 +56,12 @@ CHECKED_CONNEXION = ((3, 0), (3, 4))  # [from, to): its package `__init__` only 
 # Starlette deprecates its test client with httpx (not with httpx2), at import: Connexion's package imports it.
 TESTCLIENT_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
 CHECKED_WERKZEUG = ((3, 0), (3, 2))  # [from, to): its package `__init__` only re-exports names of its modules
+CHECKED_JINJA2 = ((3, 1), (3, 2))  # [from, to): its package `__init__` only re-exports names of its modules
 # Each package whose `__init__` serving need not run, with the distribution whose versions were checked:
 # Connexion's package and its decorators' (Flask's), what Connexion imports with a plain `import NAME`
 # and uses only inside functions a mock serving its bundled specs never calls (a token-info client,
-# remote `$ref`s), Werkzeug's (its server and test client) and uvicorn's (its command line).
+# remote `$ref`s), Werkzeug's (its server and test client), uvicorn's (its command line) and Jinja2's (whose
+# templates serving renders only for a page: the Swagger UI's, the landing page, the OAuth login page).
 DEFERRED_PACKAGES = {
     "connexion": "connexion",
     "connexion.decorators": "connexion",
@@ -63,8 +69,14 @@ DEFERRED_PACKAGES = {
     "requests": "connexion",
     "werkzeug": "werkzeug",
     "uvicorn": "uvicorn",
+    "jinja2": "jinja2",
 }
-CHECKED_VERSIONS = {"connexion": CHECKED_CONNEXION, "werkzeug": CHECKED_WERKZEUG, "uvicorn": CHECKED_UVICORN}
+CHECKED_VERSIONS = {
+    "connexion": CHECKED_CONNEXION,
+    "werkzeug": CHECKED_WERKZEUG,
+    "uvicorn": CHECKED_UVICORN,
+    "jinja2": CHECKED_JINJA2,
+}
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -270,6 +282,40 @@ def reexports(spec: Any) -> dict[str, tuple[str, Any]] | None:
             continue
         return None
     return names
+
+
+@functools.cache
+def swagger_ui_templates_on_first_use() -> bool:
+    """Connexion's Swagger UI makes a Jinja2 environment for its page when each API is added (with the
+    first request): the import of Jinja2's template compiler and four environments, for a page a
+    mock serving requests may never be asked for. From now on it gets one made when the page is first
+    rendered (`_TemplatesOnFirstUse`). False (nothing changed) for an unchecked Connexion."""
+    if not _connexion_checked():
+        return False
+    from connexion.middleware import swagger_ui
+    from starlette.templating import Jinja2Templates
+
+    if swagger_ui.Jinja2Templates is not Jinja2Templates:
+        return False  # not the name this was checked against
+    swagger_ui.Jinja2Templates = _TemplatesOnFirstUse
+    return True
+
+
+class _TemplatesOnFirstUse:
+    """Starlette's `Jinja2Templates` with the same arguments, made when it is first used."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._arguments = (args, kwargs)
+
+    @functools.cached_property
+    def _templates(self) -> Any:
+        from starlette.templating import Jinja2Templates
+
+        args, kwargs = self._arguments
+        return Jinja2Templates(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._templates, name)
 
 
 @contextlib.contextmanager

@@ -117,6 +117,7 @@ def create_app(
     modules (tests use it for variants).
     """
     settings = settings or Settings()
+    _compat.swagger_ui_templates_on_first_use()
     # Connexion logs a warning on every request to an operation with several request content types.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())

@@ -1,6 +1,8 @@
 """The engine through a one-resource vendor: routing, auth, validation, errors, atomicity."""
 
 import dataclasses
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -134,6 +136,31 @@ def test_extra_query_parameters_are_rejected(widgets_client):
 
 def test_swagger_ui_is_served_per_api(widgets_client):
     assert "Swagger UI" in widgets_client.get("/widgets/ui/").text
+
+
+def test_the_swagger_ui_page_is_the_one_connexion_renders(widgets_client):
+    """Connexion's Swagger UI templates, made on first use in the mock (`_compat.swagger_ui_templates_on_first_use`),
+    render the page Connexion renders with its own, in a process where nothing changed them."""
+    script = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from connexion import ConnexionMiddleware\n"
+        "from connexion.options import SwaggerUIOptions\n"
+        "from starlette.testclient import TestClient\n"
+        "from starlette.responses import PlainTextResponse\n"
+        "from mock_server.edge.swagger_ui import swagger_ui_options\n"
+        "from openapi_model import load_yaml_file\n"
+        "from pathlib import Path\n"
+        "app = ConnexionMiddleware(PlainTextResponse('no'))\n"
+        "app.add_api(load_yaml_file(Path(sys.argv[1])), base_path='/widgets', resolver_error=501, "
+        "swagger_ui_options=swagger_ui_options(True))\n"
+        "sys.stdout.write(TestClient(app).get('/widgets/ui/').text)\n"
+    )
+    spec = widgets.SETTINGS.spec_dir / "widgets.yaml"
+    done = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Swagger UI" in done.stdout
+    assert widgets_client.get("/widgets/ui/").text == done.stdout
 
 
 def test_startup_fails_clearly_on_unknown_api():

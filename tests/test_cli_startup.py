@@ -87,11 +87,13 @@ def test_the_mock_imports_without_the_harness_dependencies() -> None:
 
 # Imported by Connexion (its package, `connexion.security`, `connexion.json_schema`, its decorators' package,
 # Werkzeug's package through `connexion.lifecycle`) or by uvicorn's package, never used to serve
-# (mock_server/_compat.py, `defer_unused_imports`), and the admin API's Flask app until it is first used
-# (mock_server/admin/lazy.py). A submodule of each is what its package imports first.
+# (mock_server/_compat.py, `defer_unused_imports`), the admin API's Flask app until it is first used
+# (mock_server/admin/lazy.py), Jinja2's compiler until a page is first rendered (`pages`,
+# `_compat.swagger_ui_templates_on_first_use`). A submodule of each is what its package imports first.
 NOT_NEEDED_TO_SERVE = (
     *("starlette.testclient", "httpx._client", "requests.api", "urllib3", "rich", "connexion.apps"),
     *("connexion.decorators.main", "flask", "werkzeug.serving", "werkzeug.test", "uvicorn.main", "click"),
+    "jinja2.environment",  # Jinja2's template compiler: Connexion's Swagger UI page, the landing and OAuth pages
     "mock_server.admin.api",
 )
 

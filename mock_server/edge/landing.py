@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from mock_server.edge.oauth import PAGES
+from mock_server.edge.oauth import pages
 from mock_server.engine.auth import TokenRegistry
 from mock_server.vendors.base import Vendor
 
@@ -53,7 +53,7 @@ class LandingPage:
         accepted = parse_accept_header(request.headers.get("accept", ""), MIMEAccept)
         if accepted.best_match(["text/html", "application/json"]) == "application/json":
             return JSONResponse(overview)
-        return HTMLResponse(PAGES.get_template("landing.html").render(overview=overview))
+        return HTMLResponse(pages().get_template("landing.html").render(overview=overview))
 
 
 def describe(state: MockState, root: str, admin_app: AdminApp) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import secrets
 import threading
@@ -38,7 +39,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from connexion.middleware import MiddlewarePosition
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -56,6 +56,7 @@ from vendor_facts import LoginDescription, OAuthDescription
 
 if TYPE_CHECKING:
     from connexion import ConnexionMiddleware
+    from jinja2 import Environment
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mock_server.engine.rendering import ErrorRendering
@@ -63,7 +64,15 @@ if TYPE_CHECKING:
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
-PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
+
+
+@functools.cache
+def pages() -> Environment:
+    """The kit's HTML pages (mock_server/templates), loaded when a page is first rendered: serving the
+    APIs does not import Jinja2 (cold start)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
 def register(middleware: ConnexionMiddleware, state: MockState) -> list[LoginMock]:
@@ -404,8 +413,10 @@ def _authorize_page(server: OAuthMock, params: Mapping[str, str], problem: str =
         {"token": token, "grant": server.registry.lookup(token)} for token in server.registry.tokens()
     ]  # fmt: skip
     hidden = {key: value for key, value in params.items() if key not in ("token", "derived_token")}
-    page = PAGES.get_template("oauth_authorize.html").render(
-        vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem
+    page = (
+        pages()
+        .get_template("oauth_authorize.html")
+        .render(vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem)
     )
     return HTMLResponse(page, status_code=status)
 
