@@ -229,13 +229,13 @@ def _defer_package_init(name: str, distribution: str) -> bool:
     once = threading.Lock()
 
     def look_up(attribute: str) -> Any:
-        if importlib.util.find_spec(f"{name}.{attribute}") is not None:
-            return importlib.import_module(f"{name}.{attribute}")  # a submodule, as `from package import module`
-        if exports is not None and attribute in exports:
+        if exports is not None and attribute in exports:  # what the `__init__` binds wins over a submodule
             module, original = exports[attribute]
             value = getattr(importlib.import_module(module), original) if module else original
             setattr(package, attribute, value)
             return value
+        if importlib.util.find_spec(f"{name}.{attribute}") is not None:
+            return importlib.import_module(f"{name}.{attribute}")  # a submodule, as `from package import module`
         with once:
             if package.__dict__.pop("__getattr__", None) is not None:  # not run by another thread meanwhile
                 with warnings.catch_warnings():
