@@ -199,13 +199,17 @@ def defer_unused_imports() -> bool:
 
 
 @functools.cache
-def _checked(distribution: str) -> bool:
+def installed_version(distribution: str) -> str | None:
     try:
-        installed = importlib.metadata.version(distribution)
+        return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
-        return False
+        return None
+
+
+def _checked(distribution: str) -> bool:
+    installed = installed_version(distribution)
     low, high = CHECKED_VERSIONS[distribution]
-    return low <= _version(installed) < high
+    return installed is not None and low <= _version(installed) < high
 
 
 def _connexion_checked() -> bool:
@@ -225,12 +229,12 @@ def _defer_package_init(name: str, distribution: str) -> bool:
         return False
     package = importlib.util.module_from_spec(spec)
     loader = spec.loader
-    exports = reexports(spec)
+    exports = functools.cache(functools.partial(reexports, spec))  # read when a name is first looked up
     once = threading.Lock()
 
     def look_up(attribute: str) -> Any:
-        if exports is not None and attribute in exports:  # what the `__init__` binds wins over a submodule
-            module, original = exports[attribute]
+        if (names := exports()) is not None and attribute in names:  # what the `__init__` binds wins
+            module, original = names[attribute]
             value = getattr(importlib.import_module(module), original) if module else original
             setattr(package, attribute, value)
             return value
@@ -407,6 +411,4 @@ def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
 
 @functools.cache
 def _validating_libraries() -> str:
-    from importlib.metadata import version
-
-    return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"
+    return f"connexion {installed_version('connexion')}, jsonschema {installed_version('jsonschema')}"
