@@ -4,15 +4,18 @@
     .venv/bin/python bench/cold_start.py --tree after=. --phases 5
 
 Each `--tree NAME=DIR` is a source tree of this project (e.g. `git archive main | tar -x -C DIR`); its
-mock runs as `python -m mock_server.cli serve` from that directory, with this venv; `--prism` adds
-Prism serving the probe API's spec alone (as `make bench` compares them). Starts alternate
-between the trees (run i starts tree A first when i is even, B first when odd), so background load on
-a shared machine falls on both alike. For each start: the wall time from spawn to the first 2xx, and
-the CPU time the server process had used by then (`/proc/PID/stat`, far less sensitive to load).
+mock runs as `python -m mock_server.cli serve` from that directory, with this venv, its bytecode
+compiled first (as `make install` compiles it: a tree just edited is not measured compiling itself);
+`--prism` adds Prism serving the probe API's spec alone (as `make bench` compares them; `--prism-dir`
+for a Prism installed elsewhere). Starts alternate between the trees (run i starts tree A first when
+i is even, B first when odd), so background load on a shared machine falls on both alike. For each
+start: the wall time from spawn to the first 2xx, and the CPU time the server process had used by
+then (its threads' run time, `/proc/PID/task/*/schedstat`: far less sensitive to load).
 
 `--phases N`: the CPU time of each step of start-up in process, N runs per tree (median): interpreter,
-`import uvicorn`, `import mock_server.app`, `create_app` with every API and the settings `serve` makes,
-the first request (a read, in process). The same steps as `contract-mock serve`, without the socket.
+`import uvicorn` (with the config and server modules `serve` runs), `import mock_server.app`,
+`create_app` with every API and the settings `serve` makes, the first request (a read, in process).
+The same steps as `contract-mock serve`, without the socket.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ with paused:
     if hasattr(_compat, "defer_unused_imports"):
         _compat.defer_unused_imports()
     import uvicorn
+    from uvicorn.config import Config  # what `serve` runs, whether or not `import uvicorn` imports it
+    from uvicorn.server import Server
     marks["import uvicorn"] = cpu()
     import mock_server.app
     marks["import mock_server.app"] = cpu()
@@ -85,6 +90,14 @@ print(json.dumps({"steps": steps, "status": status, "modules": len(sys.modules)}
 """
 
 
+COMPILED_PACKAGES = ("mock_server", "openapi_model", "vendor_facts", "launcher", "recordings", "conformance")
+
+
+def compile_bytecode(tree: Path) -> None:
+    packages = [name for name in COMPILED_PACKAGES if (tree / name).is_dir()]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], cwd=tree, check=True, capture_output=True)
+
+
 def start(tree: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return subprocess.Popen(
@@ -93,9 +106,16 @@ def start(tree: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a running process so far (clock-tick resolution)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """CPU time of a running process so far: its threads' run time in nanoseconds (`/proc/PID/task/*/schedstat`),
+    else user + system time in clock ticks (`/proc/PID/stat`, 10 ms steps)."""
+    try:
+        return (
+            sum(int(task.joinpath("schedstat").read_text().split()[0]) for task in Path(f"/proc/{pid}/task").iterdir())
+            / 1e9
+        )
+    except (OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def cold_start(spawn: Callable[[int], subprocess.Popen[bytes]], read: bytes) -> tuple[float, float]:
@@ -163,16 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", default="elevate", help="the API whose read is the probe (every API is served)")
     parser.add_argument("--runs", type=int, default=9, help="cold starts per tree")
     parser.add_argument("--prism", action="store_true", help="also Prism serving the probe API's spec alone")
+    parser.add_argument("--prism-dir", type=Path, default=PRISM_DIR, help=f"Prism's npm prefix (default: {PRISM_DIR})")
     parser.add_argument("--phases", type=int, default=0, metavar="N", help="also the in-process CPU split, N runs")
     parser.add_argument("--results", type=Path, default=None, help="write every figure as JSON here")
     args = parser.parse_args(argv)
     trees = {name: Path(path).resolve() for name, path in (entry.split("=", 1) for entry in args.tree)}
+    for tree in trees.values():
+        compile_bytecode(tree)
     read, prism_read, path, authorization = probe_read(args.api, next(iter(trees.values())))
     starters: dict[str, tuple[Callable[[int], subprocess.Popen[bytes]], bytes]] = {
         name: (functools.partial(start, tree), read) for name, tree in trees.items()
     }
     if args.prism:
-        prism = ensure_prism(PRISM_DIR)
+        prism = ensure_prism(args.prism_dir)
         spec = DEFAULT_SPEC_DIR / f"{args.api}.yaml"
         starters[f"prism ({args.api} only)"] = (functools.partial(start_prism, prism, spec), prism_read)
     load = {"before": os.getloadavg()[0]}

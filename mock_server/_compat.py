@@ -7,38 +7,46 @@ method of its request-response cycle, whose `transport` is the connection's asyn
 `tests/test_faults.py` checks that the transport is found and that the client sees a reset and an
 empty reply.
 
-2. What Connexion imports and serving never uses (`defer_unused_imports`, cold start). Importing any
+2. What the libraries import and serving never uses (`defer_unused_imports`, cold start). Importing any
 module of Connexion runs its package `__init__`, which imports its apps, whose base module imports
 `starlette.testclient` (httpx, and with it rich, click, pygments); `connexion.security` imports httpx
-(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s). Together
-about half the import time of the mock; none is used by a mock serving its bundled specs.
-`tests/test_cli_startup.py` checks that `contract-mock serve` answers without importing them, and that
-Connexion's package names still work after.
+(for a token-info URL) and `connexion.json_schema` imports `requests` (for remote `$ref`s); any module
+of `connexion.decorators` runs that package's `__init__`, which imports its Flask decorators (Flask,
+with its CLI and click); `connexion.lifecycle` takes `Request` from Werkzeug's package, whose
+`__init__` imports its development server and test client; `uvicorn.Config` comes from uvicorn's
+package, whose `__init__` imports its command line (click, the reloaders, multiprocessing). A mock
+serving its bundled specs uses none of them. `tests/test_cli_startup.py` checks that
+`contract-mock serve` answers without importing them, and that the packages' names still work after.
 
-3. Connexion's validation of each spec against the OpenAPI schema, remembered between starts
-(`connexion_validation_remembered`): `tests/test_app.py` checks that an unchanged valid spec is not
-validated twice and that an invalid one is still refused.
+3. What Connexion builds from each spec (its copies, the resolved document, its validation against the
+OpenAPI schema), remembered between starts (`connexion_specifications_remembered`): `tests/test_app.py`
+checks that a remembered `Specification` is the one Connexion builds (for every bundled spec), that an
+unchanged spec is neither built nor validated twice, and that an invalid one is still refused.
 
-4. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
+4. Connexion's Swagger UI templates, made when the UI's page is first rendered
+(`swagger_ui_templates_on_first_use`): `tests/test_cli_startup.py` checks that `serve` answers without
+Jinja2's template compiler, and `tests/test_app.py` that the UI's page is the one Connexion renders.
+
+5. jsonschema's `evolve`, for validators kept per subschema (below): `tests/test_serve_internals.py`
 checks that they report exactly what the library's own do, on every schema of every spec.
 
-5. uvicorn's worker supervisor (`serve_workers`, `--workers N`). uvicorn hands every worker the one
+6. uvicorn's worker supervisor (`serve_workers`, `--workers N`). uvicorn hands every worker the one
 socket it bound, and each worker's event loop accepts every pending connection at once: under a burst
 one worker took them all (bench/scaling.py). Each worker here gets a listening socket of its own, bound
 with SO_REUSEPORT, so that Linux spreads new connections across them; restarts, health checks and
 signals stay uvicorn's (`Multiprocess`). It reads the supervisor's `sockets` attribute once per worker
 it starts. `tests/test_redis_workers.py` checks that both workers answer connections.
 
-6. Connexion's context variables of a request (`connexion_context_variables`), read by the dispatcher on
+7. Connexion's context variables of a request (`connexion_context_variables`), read by the dispatcher on
 every request without werkzeug's `LocalProxy` (several Python calls per attribute). `tests/test_dispatch.py`
 checks that they are what `connexion.context.context` and `connexion.context.operation` read.
 
-7. What Connexion's router hands on (`connexion_routed_scope`, for `mock_server.edge.routing`): the scope
+8. What Connexion's router hands on (`connexion_routed_scope`, for `mock_server.edge.routing`): the scope
 copy its `RoutingOperation` passes to the next middleware, with the path parameters and the routing
 context its routed middlewares read. `tests/test_serve_internals.py` checks that the next middleware
 gets the same scope, and the client the same answers, as through Connexion's own router.
 
-8. Connexion's request validation (`request_validation_middleware`), finding the request's content type:
+9. Connexion's request validation (`request_validation_middleware`), finding the request's content type:
 `RequestValidationOperation.extract_content_type` calls `connexion.utils.extract_content_type`, which
 subscripts a `typing` alias on every call, about a twentieth of a read's instructions; the operation's
 fallback media type is its private `_operation.consumes`. And the operation's `body_definition`, asked
@@ -50,12 +58,15 @@ remembered definitions are the very objects Connexion's give.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import json
+import marshal
 import socket
 import struct
 import sys
@@ -64,17 +75,37 @@ import warnings
 from collections.abc import Iterator, MutableMapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
+if TYPE_CHECKING:
+    from uvicorn import Config
 
 CHECKED_UVICORN = ((0, 30), (1, 0))  # [from, to)
 CHECKED_CONNEXION = ((3, 0), (3, 4))  # [from, to): its package `__init__` only re-exports names of its modules
 # Starlette deprecates its test client with httpx (not with httpx2), at import: Connexion's package imports it.
 TESTCLIENT_DEPRECATION = r"Using `httpx` with `starlette\.testclient` is deprecated"
-# Connexion's package, and what Connexion imports with a plain `import NAME` and uses only inside
-# functions a mock serving its bundled specs never calls (a token-info client, remote `$ref`s).
-DEFERRED_PACKAGES = ("connexion", "httpx", "requests")
+CHECKED_WERKZEUG = ((3, 0), (3, 2))  # [from, to): its package `__init__` only re-exports names of its modules
+CHECKED_JINJA2 = ((3, 1), (3, 2))  # [from, to): its package `__init__` only re-exports names of its modules
+# Each package whose `__init__` serving need not run, with the distribution whose versions were checked:
+# Connexion's package and its decorators' (Flask's), what Connexion imports with a plain `import NAME`
+# and uses only inside functions a mock serving its bundled specs never calls (a token-info client,
+# remote `$ref`s), Werkzeug's (its server and test client), uvicorn's (its command line) and Jinja2's (whose
+# templates serving renders only for a page: the Swagger UI's, the landing page, the OAuth login page).
+DEFERRED_PACKAGES = {
+    "connexion": "connexion",
+    "connexion.decorators": "connexion",
+    "httpx": "connexion",
+    "requests": "connexion",
+    "werkzeug": "werkzeug",
+    "uvicorn": "uvicorn",
+    "jinja2": "jinja2",
+}
+CHECKED_VERSIONS = {
+    "connexion": CHECKED_CONNEXION,
+    "werkzeug": CHECKED_WERKZEUG,
+    "uvicorn": CHECKED_UVICORN,
+    "jinja2": CHECKED_JINJA2,
+}
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -83,8 +114,7 @@ def _version(text: str) -> tuple[int, int]:
 
 
 def _uvicorn_checked() -> bool:
-    low, high = CHECKED_UVICORN
-    return low <= _version(uvicorn.__version__) < high
+    return _checked("uvicorn")
 
 
 def connection_transport(server_receive: Any) -> Any | None:
@@ -112,7 +142,8 @@ CHECKED_UVICORN_SUPERVISOR = ((0, 55), (1, 0))  # [from, to): `Multiprocess(conf
 def workers_listen_apart() -> bool:
     """Whether `serve_workers` gives each worker its own listening socket (SO_REUSEPORT, a checked uvicorn)."""
     low, high = CHECKED_UVICORN_SUPERVISOR
-    return hasattr(socket, "SO_REUSEPORT") and low <= _version(uvicorn.__version__) < high
+    version = installed_version("uvicorn")
+    return hasattr(socket, "SO_REUSEPORT") and version is not None and low <= _version(version) < high
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -131,7 +162,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_workers(config: uvicorn.Config) -> None:
+def serve_workers(config: Config) -> None:
     """`config.workers` workers under uvicorn's supervisor, each on its own listening socket (only when
     `workers_listen_apart()`). Returns when the supervisor stops (Ctrl-C, SIGTERM)."""
     from uvicorn.supervisors import Multiprocess
@@ -142,7 +173,7 @@ def serve_workers(config: uvicorn.Config) -> None:
         """`Multiprocess` reads `sockets` each time it starts a worker: each read binds a new socket, and
         closes the one bound before (its worker started with it: the child holds its own copy)."""
 
-        def __init__(self, config: uvicorn.Config) -> None:
+        def __init__(self, config: Config) -> None:
             self._handed: list[socket.socket] = []
             super().__init__(config, sockets=[])
 
@@ -312,47 +343,61 @@ class ValidScalars:
 
 
 def defer_unused_imports() -> bool:
-    """Before anything imports Connexion: let the mock import Connexion's modules without running its
-    package `__init__`, and leave httpx and `requests` unloaded. Each package runs its `__init__` when a
-    name it defines is first looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), so nothing changes
-    for code that does use them.
+    """Before anything imports them: let the mock import the modules of the `DEFERRED_PACKAGES` without
+    running their package `__init__`. Each package runs its `__init__` when a name it defines is first
+    looked up (`connexion.FlaskApp`, `httpx.AsyncClient`), or, when its `__init__` only re-exports names of
+    its own modules, imports just the module a name comes from (`werkzeug.Request`, `uvicorn.Config`), so
+    nothing changes for code that does use them.
 
-    Does nothing (False) when Connexion is already imported or is not a checked version.
+    A package already imported, or of a version not checked, is left as it is. Whether Connexion's
+    package was deferred (False when Connexion is already imported or is not a checked version).
     """
-    if any(name in sys.modules for name in DEFERRED_PACKAGES) or not _connexion_checked():
-        return False
-    for name in DEFERRED_PACKAGES:
-        _defer_package_init(name)
-    return True
+    deferred = {name for name, distribution in DEFERRED_PACKAGES.items() if _defer_package_init(name, distribution)}
+    return "connexion" in deferred
 
 
 @functools.cache
-def _connexion_checked() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
+def installed_version(distribution: str) -> str | None:
     try:
-        installed = version("connexion")
-    except PackageNotFoundError:
-        return False
-    low, high = CHECKED_CONNEXION
-    return low <= _version(installed) < high
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
-def _defer_package_init(name: str) -> None:
+def _checked(distribution: str) -> bool:
+    installed = installed_version(distribution)
+    low, high = CHECKED_VERSIONS[distribution]
+    return installed is not None and low <= _version(installed) < high
+
+
+def _connexion_checked() -> bool:
+    return _checked("connexion")
+
+
+def _defer_package_init(name: str, distribution: str) -> bool:
     """The package `name` in `sys.modules` as the import system makes it (spec, path, file), its
-    submodules importable, its `__init__` not yet run: it runs when a name the package itself defines
-    is first looked up. (The standard library's `LazyLoader` does not do: any `import name` after the
-    first reads the module's `__spec__`, which makes it load.)"""
+    submodules importable, its `__init__` not yet run: see `defer_unused_imports`. (The standard
+    library's `LazyLoader` does not do: any `import name` after the first reads the module's `__spec__`,
+    which makes it load.) False when the package is already imported, not found or not checked."""
+    parent = name.rpartition(".")[0]
+    if name in sys.modules or (parent and parent not in sys.modules) or not _checked(distribution):
+        return False
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
-        return
+        return False
     package = importlib.util.module_from_spec(spec)
     loader = spec.loader
+    exports = functools.cache(functools.partial(reexports, spec))  # read when a name is first looked up
     once = threading.Lock()
 
-    def run_init(attribute: str) -> Any:
+    def look_up(attribute: str) -> Any:
+        if (names := exports()) is not None and attribute in names:  # what the `__init__` binds wins
+            module, original = names[attribute]
+            value = getattr(importlib.import_module(module), original) if module else original
+            setattr(package, attribute, value)
+            return value
         if importlib.util.find_spec(f"{name}.{attribute}") is not None:
-            raise AttributeError(attribute)  # a submodule: `from package import module` then imports it
+            return importlib.import_module(f"{name}.{attribute}")  # a submodule, as `from package import module`
         with once:
             if package.__dict__.pop("__getattr__", None) is not None:  # not run by another thread meanwhile
                 with warnings.catch_warnings():
@@ -360,8 +405,79 @@ def _defer_package_init(name: str) -> None:
                     loader.exec_module(package)
         return getattr(package, attribute)
 
-    package.__getattr__ = run_init  # type: ignore[method-assign]
+    package.__getattr__ = look_up  # type: ignore[method-assign]
     sys.modules[name] = package
+    if parent:
+        setattr(sys.modules[parent], name.rpartition(".")[2], package)  # as the import system binds a submodule
+    return True
+
+
+def reexports(spec: Any) -> dict[str, tuple[str, Any]] | None:
+    """For a package whose `__init__` only takes names from its own modules (`from .wrappers import
+    Request as Request`) and sets constants (`__all__ = [...]`), each name it defines: (the module it
+    comes from, the name there), or ("", the constant). None for any other `__init__`: running it is
+    the only way to know what it defines."""
+    try:
+        source = spec.loader.get_source(spec.name)
+    except (ImportError, OSError):
+        return None
+    if source is None:
+        return None
+    names: dict[str, tuple[str, Any]] = {}
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            continue
+        if isinstance(statement, ast.ImportFrom):
+            module = importlib.util.resolve_name("." * statement.level + (statement.module or ""), spec.name)
+            if not module.startswith(f"{spec.name}.") or any(alias.name == "*" for alias in statement.names):
+                return None
+            names.update({alias.asname or alias.name: (module, alias.name) for alias in statement.names})
+            continue
+        if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name) for target in statement.targets):
+            try:
+                value = ast.literal_eval(statement.value)
+            except ValueError:
+                return None
+            names.update({target.id: ("", value) for target in statement.targets if isinstance(target, ast.Name)})
+            continue
+        return None
+    return names
+
+
+@functools.cache
+def swagger_ui_templates_on_first_use() -> bool:
+    """Connexion's Swagger UI makes a Jinja2 environment for its page when each API is added (with the
+    first request): the import of Jinja2's template compiler and four environments, for a page a
+    mock serving requests may never be asked for. From now on it gets one made when the page is first
+    rendered (`_TemplatesOnFirstUse`). False (nothing changed) for an unchecked Connexion."""
+    if not _connexion_checked():
+        return False
+    from connexion.middleware import swagger_ui
+    from starlette.templating import Jinja2Templates
+
+    if swagger_ui.Jinja2Templates is not Jinja2Templates:
+        return False  # not the name this was checked against
+    swagger_ui.Jinja2Templates = _TemplatesOnFirstUse
+    return True
+
+
+class _TemplatesOnFirstUse:
+    """Starlette's `Jinja2Templates` with the same arguments, made when it is first used."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._arguments = (args, kwargs)
+
+    @functools.cached_property
+    def _templates(self) -> Any:
+        from starlette.templating import Jinja2Templates
+
+        args, kwargs = self._arguments
+        return Jinja2Templates(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._templates, name)
 
 
 # -- Connexion's routing context -------------------------------------------------------------------------
@@ -452,21 +568,24 @@ def request_validation_middleware() -> type:
 
 
 @contextlib.contextmanager
-def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
-    """While open (in this thread), Connexion validates a spec against the OpenAPI schema only if it has
-    not validated the very same document before: `add_api` validates every spec at every start, the
-    largest part of `create_app`, and Connexion has no option to skip it.
+def connexion_specifications_remembered(cache_dir: Path | None) -> Iterator[None]:
+    """While open (in this thread), Connexion builds each spec it is given only once per content: `add_api`
+    copies the document twice, resolves its references and validates it against the OpenAPI schema at
+    every start (most of `create_app`; Connexion has no option to skip any of it).
 
-    A spec that passed leaves an empty marker file in `cache_dir`, named by the SHA-256 of Connexion's
-    and jsonschema's versions and the document as canonical JSON: a changed spec or library has another
-    name (never stale), a spec that failed leaves none (it fails again, the same way), and concurrent
-    workers at worst both validate and write the same empty file. Without `cache_dir`, with a document
-    that is not plain JSON, a cache that cannot be written, or an unchecked Connexion: plain validation.
+    What Connexion built from a document (its `Specification`'s copy of the document and the resolved
+    one) is kept in `cache_dir` (`openapi_model.kept`), named by Connexion's, jsonschema's and Python's
+    versions and the document itself (`marshal`'s content-only format: order and types count), so a
+    changed spec or library has another name (never stale); a spec that fails validation keeps nothing
+    (it fails again, the same way). A spec not kept yet is validated only if that very document has not
+    passed before: a passing one leaves an empty marker file, named by the same versions and the document
+    as canonical JSON. Without `cache_dir`, with a document that is not plain data, a cache that cannot
+    be written, or an unchecked Connexion: what Connexion does.
     """
     if cache_dir is None or not _connexion_checked():
         yield
         return
-    _install_remembered_validation()
+    _install_remembered_specifications()
     previous = getattr(_REMEMBERING, "cache_dir", None)
     _REMEMBERING.cache_dir = cache_dir
     try:
@@ -476,15 +595,19 @@ def connexion_validation_remembered(cache_dir: Path | None) -> Iterator[None]:
 
 
 _REMEMBERING = threading.local()
+_SPECIFICATION_FORMAT = "connexion-specification 1"  # bump when what is kept changes meaning
 
 
 @functools.cache
-def _install_remembered_validation() -> None:
+def _install_remembered_specifications() -> None:
     from connexion.spec import Specification
 
-    validate = Specification.__dict__["_validate_spec"].__func__
+    from openapi_model import kept
 
-    def remembered(cls: type, spec: dict[str, Any]) -> None:
+    validate = Specification.__dict__["_validate_spec"].__func__
+    build = Specification.__init__
+
+    def remembered_validation(cls: type, spec: dict[str, Any]) -> None:
         cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
         marker = _validation_marker(cache_dir, spec) if cache_dir is not None else None
         if marker is not None and marker.exists():
@@ -495,7 +618,31 @@ def _install_remembered_validation() -> None:
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.touch()
 
-    Specification._validate_spec = classmethod(remembered)
+    def remembered_build(self: Any, raw_spec: Any, *, base_uri: str = "") -> None:
+        cache_dir: Path | None = getattr(_REMEMBERING, "cache_dir", None)
+        key = _specification_key(type(self), raw_spec) if cache_dir is not None and not base_uri else None
+        if key is None:  # a spec from a file (relative references) or not plain data: as Connexion does
+            build(self, raw_spec, base_uri=base_uri)
+            return
+
+        def built() -> tuple[Any, Any]:
+            build(self, raw_spec, base_uri=base_uri)
+            return self._raw_spec, self._spec
+
+        self._raw_spec, self._spec = kept(cache_dir, "connexion-spec", key, built)
+        self._base_uri = base_uri
+
+    Specification._validate_spec = classmethod(remembered_validation)
+    Specification.__init__ = remembered_build
+
+
+def _specification_key(specification_class: type, document: Any) -> bytes | None:
+    try:
+        content = marshal.dumps(document, 2)  # version 2: the content alone (no sharing, no interning)
+    except ValueError:
+        return None  # dates, sets…: not kept
+    kind = f"{specification_class.__module__}.{specification_class.__qualname__}"
+    return f"{_SPECIFICATION_FORMAT} {kind} {_validating_libraries()} {sys.version}\n".encode() + content
 
 
 def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
@@ -509,9 +656,7 @@ def _validation_marker(cache_dir: Path, spec: dict[str, Any]) -> Path | None:
 
 @functools.cache
 def _validating_libraries() -> str:
-    from importlib.metadata import version
-
-    return f"connexion {version('connexion')}, jsonschema {version('jsonschema')}"
+    return f"connexion {installed_version('connexion')}, jsonschema {installed_version('jsonschema')}"
 
 
 # -- Connexion's context variables --------------------------------------------------------------------------

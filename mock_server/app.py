@@ -34,9 +34,8 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
-from flask import Flask
 
-from mock_server.admin import api as admin
+from mock_server.admin.lazy import AdminApp
 from mock_server.config import Settings
 from mock_server.edge import oauth
 from mock_server.edge.body import RequestBody
@@ -69,6 +68,7 @@ from mock_server.vendors import discover
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
+    from flask import Flask
     from starlette.testclient import TestClient
     from starlette.types import Receive, Scope, Send
 
@@ -87,10 +87,10 @@ class StartupError(Exception):
 class MockApp:
     """The running mock: an ASGI app, its state, and a test client for tests."""
 
-    def __init__(self, state: MockState, middleware: ConnexionMiddleware, admin_app: Flask) -> None:
+    def __init__(self, state: MockState, middleware: ConnexionMiddleware, admin: AdminApp) -> None:
         self.state = state
         self.middleware = middleware
-        self.admin_app = admin_app
+        self.admin = admin
         self._apis = [(vendor.prefix.rstrip("/") + "/", name) for name, vendor in state.vendors.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -103,6 +103,11 @@ class MockApp:
             if path.startswith(prefix):
                 return name
         return None
+
+    @property
+    def admin_app(self) -> Flask:
+        """The admin API's Flask app (built on first use: `mock_server.admin.lazy`)."""
+        return self.admin.flask_app
 
     def test_client(self, **kwargs: Any) -> TestClient:
         with warnings.catch_warnings():  # tests only: serving never imports it
@@ -122,11 +127,12 @@ def create_app(
     modules (tests use it for variants).
     """
     settings = settings or Settings()
+    _compat.swagger_ui_templates_on_first_use()
     # Connexion logs a warning on every request to an operation with several request content types.
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     vendors = _selected_vendors(settings, dict(vendors) if vendors is not None else discover())
     specs = {name: SpecView.load(settings.spec_dir / f"{name}.yaml", cache_dir=settings.cache_dir) for name in vendors}
-    fixtures = {name: load_fixtures(vendor, settings.fixtures_dir) for name, vendor in vendors.items()}
+    fixtures = {name: load_fixtures(v, settings.fixtures_dir, settings.cache_dir) for name, v in vendors.items()}
     state = MockState(
         settings=settings,
         vendors=vendors,
@@ -136,10 +142,8 @@ def create_app(
         clock=Clock(settings.today, opened),
         requests=RequestLog(settings.request_log_size),
     )
-    admin_app = Flask(__name__)
-    if settings.admin_enabled:
-        admin.register(admin_app, state)
-    dispatcher = Dispatcher(fallback=InlineWSGI(admin_app.wsgi_app), fallback_prefix=ADMIN_PREFIX)
+    admin = AdminApp(state, import_name=__name__)
+    dispatcher = Dispatcher(fallback=InlineWSGI(admin.wsgi_app), fallback_prefix=ADMIN_PREFIX)
     routes = RouteTable(vendors, specs)
     rendering = ErrorRendering(specs)
     oauth_serving = oauth.serve(state, rendering)  # it rewrites the served specs: before they are added
@@ -148,7 +152,7 @@ def create_app(
         Edge,
         routes=routes,
         oauth=oauth_serving,
-        landing=LandingPage(state, admin_app),
+        landing=LandingPage(state, admin),
         hygiene=PathHygiene(rendering),
         body=RequestBody(rendering, settings.max_body_bytes),
         logger=RequestLogger(state.requests),
@@ -158,13 +162,13 @@ def create_app(
         rendering=rendering,
     )
     middleware = ConnexionMiddleware(dispatcher, import_name=__name__, middlewares=_connexion_layers(settings, edge))
-    with _compat.connexion_validation_remembered(settings.cache_dir):
+    with _compat.connexion_specifications_remembered(settings.cache_dir):
         for vendor in vendors.values():
             _add_vendor_api(middleware, state, vendor)
     for exc in rendering.handled_exceptions:
         middleware.add_error_handler(exc, _on_event_loop(rendering.handle))
     _install_faults_file(settings, faults)
-    return MockApp(state, middleware, admin_app)
+    return MockApp(state, middleware, admin)
 
 
 _OUR_LAYERS: dict[Any, Any] = {

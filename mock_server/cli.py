@@ -208,7 +208,9 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,
         ws=NO_WEBSOCKETS,
     )  # fmt: skip
-    uvicorn.Server(config).run(sockets=[listener])
+    from uvicorn.server import Server  # what `uvicorn.Server` names, without uvicorn's command line (cold start)
+
+    Server(config).run(sockets=[listener])
     return 0
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
@@ -35,33 +35,57 @@ def load_yaml(source: str | IO[str]) -> Any:
 
 
 def load_yaml_file(path: Path, cache_dir: Path | None = None) -> Any:
-    """A YAML file as plain data. With `cache_dir`, parsed once per content: the data is kept there in
-    `marshal`'s format (plain data only, keeps integer keys), named by the SHA-256 of the file's bytes,
-    the loader and the Python version, so that a changed file is parsed again (never stale). Written to
-    a temporary name, then renamed: concurrent workers never read half a file. Data `marshal` cannot
-    hold (a YAML date…) and a cache that cannot be read or written just mean parsing the file."""
+    """A YAML file as plain data. With `cache_dir`, parsed once per content (`kept`): a changed file is
+    parsed again (never stale); data `marshal` cannot hold (a YAML date…) is parsed each time."""
     content = path.read_bytes()
-    if cache_dir is None:
-        return load_yaml(content.decode("utf-8"))
-    kept = cache_dir / "yaml" / _parse_key(content)
-    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
-        return marshal.loads(kept.read_bytes())
-    document = load_yaml(content.decode("utf-8"))
-    with contextlib.suppress(OSError, ValueError):
-        data = marshal.dumps(document)
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_name(f"{kept.name}.{os.getpid()}.{threading.get_ident()}.part")
-        partial.write_bytes(data)
-        os.replace(partial, kept)
-    return document
-
-
-def _parse_key(content: bytes) -> str:
-    parser = f"{_PARSED_FORMAT} {yaml.__version__} {YAML_LOADER.__name__} {sys.version} {marshal.version}"
-    return hashlib.sha256(parser.encode() + b"\n" + content).hexdigest()
+    return kept(cache_dir, "yaml", _parser_key(content), lambda: load_yaml(content.decode("utf-8")))
 
 
 _PARSED_FORMAT = "parsed-yaml 1"  # bump when what `load_yaml_file` keeps changes meaning
+_RESOLVED_FORMAT = "resolved-spec 1"  # bump when what `ApiSpec.load` keeps changes meaning
+
+
+def kept(cache_dir: Path | None, kind: str, key: bytes, compute: Callable[[], Any]) -> Any:
+    """`compute()`, computed once per `key` when there is a `cache_dir`: kept there in `marshal`'s format
+    (plain data only; keeps integer keys, and an object reached twice is one object again), in a file
+    named by the SHA-256 of `key`, which must hold everything the value depends on (the content, the
+    code and library versions that computed it), so that it is never stale. Written to a temporary name,
+    then renamed: concurrent workers never read half a file. A value `marshal` cannot hold and a cache that
+    cannot be read or written just mean computing it; an exception of `compute` keeps nothing."""
+    if cache_dir is None:
+        return compute()
+    entry = cache_dir / kind / hashlib.sha256(key).hexdigest()
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(entry.read_bytes())
+    value = compute()
+    with contextlib.suppress(OSError, ValueError):
+        data = marshal.dumps(value)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        partial = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, entry)
+    return value
+
+
+def _parser_key(content: bytes) -> bytes:
+    parser = f"{_PARSED_FORMAT} {yaml.__version__} {YAML_LOADER.__name__} {sys.version} {marshal.version}"
+    return parser.encode() + b"\n" + content
+
+
+def _resolved_key(content: bytes) -> bytes:
+    return _resolver_identity() + b"\n" + _parser_key(content)
+
+
+@functools.cache
+def _resolver_identity() -> bytes:
+    """What resolving depends on besides the document: this module's resolver (its compiled code, nested
+    functions included) and the `referencing` library it looks references up with."""
+    from importlib.metadata import version
+
+    code = hashlib.sha256(marshal.dumps(_resolve_references.__code__)).hexdigest()
+    return f"{_RESOLVED_FORMAT} referencing {version('referencing')} {code}".encode()
+
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DEFAULT_AUTH_PREFIX = "Bearer"
 _DOCUMENT_URI = "urn:openapi-model:document"
@@ -127,23 +151,38 @@ class ApiSpec:
     """An OpenAPI 3.0 document: `raw` as written, `resolved` with every `$ref` replaced by its target."""
 
     def __init__(self, raw: Mapping[str, Any], *, source: str = "<spec>") -> None:
+        document = dict(raw)
+        self._take(document, _resolve_references(document, source), source)
+
+    def _take(self, raw: dict[str, Any], resolved: dict[str, Any], source: str) -> None:
         self.source = source
-        self.raw: dict[str, Any] = dict(raw)
-        self.resolved: dict[str, Any] = _resolve_references(self.raw, source)
+        self.raw: dict[str, Any] = raw
+        self.resolved: dict[str, Any] = resolved
         self.operations: tuple[Operation, ...] = tuple(self._operations())
 
     @classmethod
     def load(cls, path: Path, *, cache_dir: Path | None = None) -> Self:
-        """The spec at `path`; with `cache_dir`, its YAML is parsed once per content (`load_yaml_file`)."""
+        """The spec at `path`; with `cache_dir`, parsed and resolved once per content (`kept`)."""
         try:
-            document = load_yaml_file(path, cache_dir)
+            content = path.read_bytes()
         except FileNotFoundError as exc:
             raise SpecError(f"{path}: no such spec") from exc
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        except OSError as exc:
             raise SpecError(f"{path}: unreadable: {exc}") from exc
-        if not isinstance(document, dict):
-            raise SpecError(f"{path}: not an OpenAPI document (a mapping)")
-        return cls(document, source=str(path))
+
+        def parsed_and_resolved() -> tuple[dict[str, Any], dict[str, Any]]:
+            try:
+                document = load_yaml(content.decode("utf-8"))
+            except (UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise SpecError(f"{path}: unreadable: {exc}") from exc
+            if not isinstance(document, dict):
+                raise SpecError(f"{path}: not an OpenAPI document (a mapping)")
+            return document, _resolve_references(document, str(path))
+
+        raw, resolved = kept(cache_dir, "spec", _resolved_key(content), parsed_and_resolved)
+        spec = cls.__new__(cls)
+        spec._take(raw, resolved, str(path))
+        return spec
 
     # --- operations ---------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The engine through a one-resource vendor: routing, auth, validation, errors, atomicity."""
 
 import dataclasses
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -136,6 +138,31 @@ def test_swagger_ui_is_served_per_api(widgets_client):
     assert "Swagger UI" in widgets_client.get("/widgets/ui/").text
 
 
+def test_the_swagger_ui_page_is_the_one_connexion_renders(widgets_client):
+    """Connexion's Swagger UI templates, made on first use in the mock (`_compat.swagger_ui_templates_on_first_use`),
+    render the page Connexion renders with its own, in a process where nothing changed them."""
+    script = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from connexion import ConnexionMiddleware\n"
+        "from connexion.options import SwaggerUIOptions\n"
+        "from starlette.testclient import TestClient\n"
+        "from starlette.responses import PlainTextResponse\n"
+        "from mock_server.edge.swagger_ui import swagger_ui_options\n"
+        "from openapi_model import load_yaml_file\n"
+        "from pathlib import Path\n"
+        "app = ConnexionMiddleware(PlainTextResponse('no'))\n"
+        "app.add_api(load_yaml_file(Path(sys.argv[1])), base_path='/widgets', resolver_error=501, "
+        "swagger_ui_options=swagger_ui_options(True))\n"
+        "sys.stdout.write(TestClient(app).get('/widgets/ui/').text)\n"
+    )
+    spec = widgets.SETTINGS.spec_dir / "widgets.yaml"
+    done = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Swagger UI" in done.stdout
+    assert widgets_client.get("/widgets/ui/").text == done.stdout
+
+
 def test_startup_fails_clearly_on_unknown_api():
     with pytest.raises(StartupError, match="unknown API nope"):
         create_app(Settings(apis=("nope",)), vendors={"widgets": widgets.VENDOR})
@@ -187,6 +214,69 @@ def test_an_invalid_spec_is_refused_at_every_start_with_a_cache(tmp_path, monkey
             create_app(settings, vendors={"widgets": widgets.VENDOR})
     assert len(validated) == 2
     assert not (tmp_path / "cache" / "connexion-valid").exists()
+    assert not (tmp_path / "cache" / "connexion-spec").exists()
+
+
+def connexion_builds(monkeypatch) -> list[str]:
+    """The specs Connexion resolves (the work of building a `Specification`), by title."""
+    resolved: list[str] = []
+    resolve = connexion_spec.resolve_refs
+
+    def counting(spec, *args, **kwargs):
+        resolved.append(spec["info"].get("title", ""))
+        return resolve(spec, *args, **kwargs)
+
+    monkeypatch.setattr(connexion_spec, "resolve_refs", counting)
+    return resolved
+
+
+def test_connexion_builds_a_spec_once_per_content_and_serves_it_the_same(tmp_path, monkeypatch):
+    built, validated = connexion_builds(monkeypatch), connexion_validations(monkeypatch)
+    settings = dataclasses.replace(widgets.SETTINGS, cache_dir=tmp_path / "cache")
+    clients = [create_app(settings, vendors={"widgets": widgets.VENDOR}).test_client() for _ in range(2)]
+    assert [state(client)["id"] for client in clients] == [1, 1]
+    assert (len(built), len(validated)) == (1, 1)
+    served = [client.get("/widgets/openapi.json").json() for client in clients]  # Connexion copies it (unkept)
+    assert served[0] == served[1]
+    assert len(list((tmp_path / "cache" / "connexion-spec").iterdir())) == 1
+    client = create_app(
+        dataclasses.replace(settings, cache_dir=None), vendors={"widgets": widgets.VENDOR}
+    ).test_client()
+    assert client.get("/widgets/openapi.json").json() == served[0]
+
+
+@pytest.mark.parametrize("api", ["abillity", "elevate", "revnue", "zoho-desk"])
+def test_a_remembered_connexion_specification_is_the_one_connexion_builds(api, tmp_path):
+    """Why `_compat.connexion_specifications_remembered` may stand in for Connexion's own build: what it
+    keeps and gives back is what `Specification.load` makes of the same document, objects shared alike."""
+    from mock_server import _compat
+    from mock_server.config import DEFAULT_SPEC_DIR
+    from openapi_model import load_yaml_file
+
+    document = load_yaml_file(DEFAULT_SPEC_DIR / f"{api}.yaml")
+    own = connexion_spec.Specification.load(document)
+    with _compat.connexion_specifications_remembered(tmp_path):
+        first, again = (connexion_spec.Specification.load(document) for _ in range(2))
+    for remembered in (first, again):
+        assert type(remembered) is type(own)
+        assert (remembered.raw, remembered.spec) == (own.raw, own.spec)
+        assert (remembered.base_path, remembered.security_schemes) == (own.base_path, own.security_schemes)
+        assert remembered.with_base_path("/x").spec == own.with_base_path("/x").spec
+    assert _shared_nodes(again.spec) == _shared_nodes(own.spec) > 0
+    assert len(list((tmp_path / "connexion-spec").iterdir())) == 1  # kept once, read back the second time
+    assert again.spec is not first.spec
+
+
+def _shared_nodes(node: Any, seen: set[int] | None = None) -> int:
+    """How many times a dict or list is reached again under `node`."""
+    seen = set() if seen is None else seen
+    if not isinstance(node, dict | list):
+        return 0
+    if id(node) in seen:
+        return 1
+    seen.add(id(node))
+    children = node.values() if isinstance(node, dict) else node
+    return sum(_shared_nodes(child, seen) for child in children)
 
 
 def test_startup_fails_clearly_on_broken_fixture(tmp_path):

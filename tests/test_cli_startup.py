@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,9 +85,17 @@ def test_the_mock_imports_without_the_harness_dependencies() -> None:
     assert result.stdout.strip() == "[]"
 
 
-# Imported by Connexion (its package, `connexion.security`, `connexion.json_schema`), never used to serve
-# (mock_server/_compat.py, `defer_unused_imports`). A submodule of each is what its package imports first.
-NOT_NEEDED_TO_SERVE = ("starlette.testclient", "httpx._client", "requests.api", "urllib3", "rich", "connexion.apps")
+# Imported by Connexion (its package, `connexion.security`, `connexion.json_schema`, its decorators' package,
+# Werkzeug's package through `connexion.lifecycle`) or by uvicorn's package, never used to serve
+# (mock_server/_compat.py, `defer_unused_imports`), the admin API's Flask app until it is first used
+# (mock_server/admin/lazy.py), Jinja2's compiler until a page is first rendered (`pages`,
+# `_compat.swagger_ui_templates_on_first_use`). A submodule of each is what its package imports first.
+NOT_NEEDED_TO_SERVE = (
+    *("starlette.testclient", "httpx._client", "requests.api", "urllib3", "rich", "connexion.apps"),
+    *("connexion.decorators.main", "flask", "werkzeug.serving", "werkzeug.test", "uvicorn.main", "click"),
+    "jinja2.environment",  # Jinja2's template compiler: Connexion's Swagger UI page, the landing and OAuth pages
+    "mock_server.admin.api",
+)
 
 
 def test_serve_answers_without_importing_what_serving_never_uses() -> None:
@@ -103,6 +114,25 @@ def test_serve_answers_without_importing_what_serving_never_uses() -> None:
     assert status == 200
     assert "connexion.middleware" in imported  # the list is the one of a started mock
     assert sorted(imported & set(NOT_NEEDED_TO_SERVE)) == []
+
+
+def test_the_admin_api_and_the_landing_page_answer_once_the_vendors_are_served() -> None:
+    """The admin API's Flask app, not built at start (mock_server/admin/lazy.py), is built by its first
+    request: the landing page lists its routes and its first request is answered."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        process = start_server(serve_command(port), log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            assert _first_read_status(url, process) == 200
+            landing = httpx.get(url, headers={"Accept": "application/json"}, timeout=10)
+            admin = httpx.get(f"{url}/__admin", timeout=10)
+            clock = httpx.get(f"{url}/__admin/clock", timeout=10)
+        finally:
+            stop_process(process)
+    assert landing.status_code == 200 and "GET /__admin/clock" in landing.json()["admin"]["endpoints"]
+    assert admin.status_code == 200 and "POST /__admin/reset" in admin.json()["endpoints"]
+    assert clock.status_code == 200
 
 
 def test_connexion_httpx_and_requests_work_whole_once_used() -> None:
@@ -128,11 +158,79 @@ def test_connexion_httpx_and_requests_work_whole_once_used() -> None:
     assert result.stderr == ""
 
 
-def test_the_connexion_import_workaround_matches_the_installed_version() -> None:
-    """Fails when Connexion moves past the versions `_compat.CHECKED_CONNEXION` was checked against:
-    re-check that its package `__init__` only re-exports, then widen the range."""
-    low, high = _compat.CHECKED_CONNEXION
-    assert low <= _compat._version(version("connexion")) < high
+def test_werkzeug_uvicorn_and_connexion_decorators_work_whole_once_used() -> None:
+    """Names of a package whose `__init__` only re-exports come from their module alone, the others
+    run the `__init__`: one identity either way, and Flask's app (which uses them all) works after."""
+    script = (
+        "import sys\n"
+        "from mock_server import _compat\n"
+        "assert _compat.defer_unused_imports()\n"
+        "from mock_server.app import create_app\n"
+        "create_app()\n"
+        "import werkzeug, uvicorn\n"
+        "from werkzeug import Request\n"
+        "assert 'werkzeug.serving' not in sys.modules and 'uvicorn.main' not in sys.modules\n"
+        "assert Request is sys.modules['werkzeug.wrappers'].Request\n"
+        "from uvicorn import Config\n"
+        "assert Config is sys.modules['uvicorn.config'].Config and uvicorn.__all__[0] == 'main'\n"
+        "assert uvicorn.__version__ == sys.modules['uvicorn._version'].__version__\n"
+        "assert 'uvicorn.main' not in sys.modules\n"
+        "from werkzeug import run_simple\n"
+        "assert run_simple is sys.modules['werkzeug.serving'].run_simple\n"
+        "assert uvicorn.Server is sys.modules['uvicorn.server'].Server and callable(uvicorn.run)\n"
+        "import connexion.decorators\n"
+        "from connexion.decorators import FlaskDecorator, StarletteDecorator\n"
+        "assert FlaskDecorator is sys.modules['connexion.decorators.main'].FlaskDecorator\n"
+        "import flask\n"
+        "app = flask.Flask('probe')\n"
+        "app.get('/')(lambda: 'ok')\n"
+        "print(app.test_client().get('/').text, werkzeug.Request is Request)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ok", "True"]
+    assert result.stderr == ""
+
+
+def test_a_package_init_that_only_re_exports_is_read_name_by_name(tmp_path: Path) -> None:
+    """`_compat.reexports`: what each name of such an `__init__` is; None for any other `__init__`."""
+    package = tmp_path / "reexporting"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '"""Docs."""\nfrom __future__ import annotations\nfrom .one import A as A, B\n'
+        "from reexporting.two import C as D\n__all__ = ['A', 'D']\n__version__ = '1.0'\n"
+    )
+    assert _compat.reexports(_spec_of(package)) == {
+        "A": ("reexporting.one", "A"),
+        "B": ("reexporting.one", "B"),
+        "D": ("reexporting.two", "C"),
+        "__all__": ("", ["A", "D"]),
+        "__version__": ("", "1.0"),
+    }
+    for init in (
+        "from .one import *\n",  # what it defines is known only once run
+        "from os import path\n",  # not its own module
+        "import os\n",
+        "from .one import A\nA.setting = 1\n",  # a side effect
+        "try:\n    from .one import A\nexcept ImportError:\n    A = None\n",
+        "from .one import A\nB = A()\n",  # not a constant
+    ):
+        (package / "__init__.py").write_text(init)
+        assert _compat.reexports(_spec_of(package)) is None, init
+
+
+def _spec_of(package: Path) -> Any:
+    return importlib.util.spec_from_file_location(
+        package.name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+
+
+@pytest.mark.parametrize("distribution", sorted(_compat.CHECKED_VERSIONS))
+def test_the_import_workarounds_match_the_installed_versions(distribution: str) -> None:
+    """Fails when a library moves past the versions `_compat.CHECKED_VERSIONS` were checked against:
+    re-check that serving uses none of what its deferred packages' `__init__` imports, then widen the range."""
+    low, high = _compat.CHECKED_VERSIONS[distribution]
+    assert low <= _compat._version(version(distribution)) < high
 
 
 def _first_read_status(url: str, process: subprocess.Popen[bytes]) -> int:

@@ -56,3 +56,17 @@ def test_the_fixture_folders_missing_id_exists_nowhere(client, api):
 def test_readonly_token_reads_everywhere(client, api):
     path = records.record_path(APIS[api])
     assert client.get(f"/{api}{path}", headers=headers_for(api, "readonly-token")).status_code == 200
+
+
+@pytest.mark.parametrize("api", sorted(VENDORS))
+def test_fixtures_kept_parsed_are_the_fixtures_parsed(api, tmp_path):
+    """`load_fixtures` with a cache (as `serve` loads them) reads the same seed and tokens, parsing each
+    file once per content."""
+    fresh = load_fixtures(VENDORS[api], DEFAULT_FIXTURES_DIR)
+    first, again = (load_fixtures(VENDORS[api], DEFAULT_FIXTURES_DIR, tmp_path) for _ in range(2))
+    assert fresh.seed == first.seed == again.seed
+    assert again.seed is not first.seed
+    assert sorted(fresh.tokens.tokens()) == sorted(again.tokens.tokens())
+    for token in fresh.tokens.tokens():
+        assert fresh.tokens.lookup(token) == again.tokens.lookup(token)
+    assert len(list((tmp_path / "yaml").iterdir())) == 2  # seed.yaml and auth.yaml

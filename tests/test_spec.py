@@ -155,3 +155,64 @@ def test_data_marshal_cannot_keep_is_parsed_each_time(tmp_path: Path):
     spec.write_text("when: 2026-11-01\n")
     assert load_yaml_file(spec, tmp_path / "cache") == load_yaml_file(spec) == {"when": dt.date(2026, 11, 1)}
     assert not any(path.is_file() for path in (tmp_path / "cache").rglob("*"))
+
+
+def test_a_spec_kept_resolved_is_the_spec_resolved_with_one_object_per_reference(tmp_path: Path):
+    """`ApiSpec.load` with a cache keeps the parsed and resolved document: what comes back is equal to a
+    fresh load, and a schema reached by two references is still one object (callers key caches on it)."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "openapi: 3.0.3\npaths:\n  /a:\n    post:\n      requestBody:\n        content:\n          application/json:\n"
+        "            schema: {$ref: '#/components/schemas/Pair'}\n      responses: {200: {description: ok}}\n"
+        "components:\n  schemas:\n    Pair:\n      type: object\n      properties:\n"
+        "        left: {$ref: '#/components/schemas/Side'}\n        right: {$ref: '#/components/schemas/Side'}\n"
+        "    Side: {type: string, maxLength: 3}\n"
+    )
+    fresh = SpecView.load(path)
+    first, again = (SpecView.load(path, cache_dir=tmp_path / "cache") for _ in range(2))
+    for spec in (fresh, first, again):
+        assert spec.raw == fresh.raw and spec.resolved == fresh.resolved
+        pair = spec.schema("Pair")
+        assert pair["properties"]["left"] is pair["properties"]["right"] is spec.schema("Side")
+        assert spec.operations[0].request_schema("application/json") is pair
+        assert 200 in spec.raw["paths"]["/a"]["post"]["responses"]
+    assert again.raw is not first.raw and again.resolved is not first.resolved  # each load has its own data
+    assert len([entry for entry in (tmp_path / "cache" / "spec").iterdir()]) == 1
+
+
+def test_a_changed_spec_is_resolved_again_and_a_broken_one_refused_every_time(tmp_path: Path):
+    path, cache = tmp_path / "spec.yaml", tmp_path / "cache"
+    path.write_text("openapi: 3.0.3\ncomponents: {schemas: {A: {type: string, maxLength: 1}}}\n")
+    assert SpecView.load(path, cache_dir=cache).schema("A")["maxLength"] == 1
+    path.write_text("openapi: 3.0.3\ncomponents: {schemas: {A: {type: string, maxLength: 2}}}\n")
+    assert SpecView.load(path, cache_dir=cache).schema("A")["maxLength"] == 2
+    path.write_text("openapi: 3.0.3\ncomponents: {schemas: {A: {$ref: '#/components/schemas/Nope'}}}\n")
+    for _ in range(2):
+        with pytest.raises(SpecError, match="unresolvable reference"):
+            SpecView.load(path, cache_dir=cache)
+    path.write_text("- not a mapping\n")
+    with pytest.raises(SpecError, match="not an OpenAPI document"):
+        SpecView.load(path, cache_dir=cache)
+    assert len(list((cache / "spec").iterdir())) == 2  # the two valid versions only
+
+
+def test_a_spec_is_resolved_again_when_the_resolver_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The cache key holds the resolver's own code: a changed resolver never reads what the old one kept."""
+    path, cache = tmp_path / "spec.yaml", tmp_path / "cache"
+    path.write_text("openapi: 3.0.3\ncomponents: {schemas: {A: {type: string}}}\n")
+    SpecView.load(path, cache_dir=cache)
+    resolve = document._resolve_references
+
+    def marking(raw, source):  # another resolver: its code differs
+        resolved = resolve(raw, source)
+        resolved["x-marked"] = True
+        return resolved
+
+    monkeypatch.setattr(document, "_resolve_references", marking)
+    document._resolver_identity.cache_clear()
+    try:
+        assert SpecView.load(path, cache_dir=cache).resolved.get("x-marked") is True
+    finally:
+        monkeypatch.undo()
+        document._resolver_identity.cache_clear()
+    assert "x-marked" not in SpecView.load(path, cache_dir=cache).resolved

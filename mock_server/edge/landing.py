@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from mock_server.edge.oauth import PAGES
+from mock_server.edge.oauth import pages
 from mock_server.engine.auth import TokenRegistry
 from mock_server.vendors.base import Vendor
 
 if TYPE_CHECKING:
     from starlette.types import Scope
 
+    from mock_server.admin.lazy import AdminApp
     from mock_server.state.mock_state import MockState
 
 ADMIN_PREFIX = "/__admin"
@@ -28,9 +28,9 @@ ADMIN_TOKEN_HEADER = "X-Admin-Token"
 
 
 class LandingPage:
-    """Serves `GET /`; `admin_app` is the Flask app of the admin API, whose routes the page lists."""
+    """Serves `GET /`; `admin_app` is the admin API, whose routes the page lists."""
 
-    def __init__(self, state: MockState, admin_app: Flask) -> None:
+    def __init__(self, state: MockState, admin_app: AdminApp) -> None:
         self.state = state
         self.admin_app = admin_app
 
@@ -44,10 +44,10 @@ class LandingPage:
         accepted = parse_accept_header(request.headers.get("accept", ""), MIMEAccept)
         if accepted.best_match(["text/html", "application/json"]) == "application/json":
             return JSONResponse(overview)
-        return HTMLResponse(PAGES.get_template("landing.html").render(overview=overview))
+        return HTMLResponse(pages().get_template("landing.html").render(overview=overview))
 
 
-def describe(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+def describe(state: MockState, root: str, admin_app: AdminApp) -> dict[str, Any]:
     return {
         "title": "contract-mock-kit",
         "root": root,
@@ -89,13 +89,13 @@ def _token(token: str, registry: TokenRegistry) -> dict[str, Any]:
     return {"token": token, "scopes": sorted(grant.scopes), "orgs": sorted(grant.orgs), "principal": grant.principal}
 
 
-def _admin(state: MockState, root: str, admin_app: Flask) -> dict[str, Any]:
+def _admin(state: MockState, root: str, admin_app: AdminApp) -> dict[str, Any]:
     if not state.settings.admin_enabled:
         return {"enabled": False, "url": None, "header": None, "endpoints": []}
     endpoints = sorted(
         {
             (rule.rule, method)
-            for rule in admin_app.url_map.iter_rules()
+            for rule in admin_app.flask_app.url_map.iter_rules()
             if rule.rule.startswith(ADMIN_PREFIX)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         }

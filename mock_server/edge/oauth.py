@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import secrets
 import threading
@@ -37,7 +38,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -55,6 +55,7 @@ from mock_server.vendors.base import Vendor
 from vendor_facts import LoginDescription, OAuthDescription
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
     from starlette.types import Receive, Scope
 
     from mock_server.engine.rendering import ErrorRendering
@@ -62,7 +63,15 @@ if TYPE_CHECKING:
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ISSUED = 10_000  # per kind and API: the oldest are forgotten first
-PAGES = Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
+
+
+@functools.cache
+def pages() -> Environment:
+    """The kit's HTML pages (mock_server/templates), loaded when a page is first rendered: serving the
+    APIs does not import Jinja2 (cold start)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("mock_server", "templates"), autoescape=select_autoescape())
 
 
 @dataclass(frozen=True)
@@ -458,8 +467,10 @@ def _authorize_page(server: OAuthMock, params: Mapping[str, str], problem: str =
         {"token": token, "grant": server.registry.lookup(token)} for token in server.registry.tokens()
     ]  # fmt: skip
     hidden = {key: value for key, value in params.items() if key not in ("token", "derived_token")}
-    page = PAGES.get_template("oauth_authorize.html").render(
-        vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem
+    page = (
+        pages()
+        .get_template("oauth_authorize.html")
+        .render(vendor=server.vendor, tokens=tokens, hidden=hidden, problem=problem)
     )
     return HTMLResponse(page, status_code=status)
 

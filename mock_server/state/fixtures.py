@@ -12,7 +12,7 @@ from mock_server.engine.auth import TokenRegistry
 from mock_server.engine.references import dangling
 from mock_server.state.store import Collections
 from mock_server.vendors.base import Vendor
-from openapi_model import load_yaml
+from openapi_model import load_yaml_file
 
 
 class FixtureError(Exception):
@@ -25,18 +25,18 @@ class VendorFixtures:
     tokens: TokenRegistry
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, cache_dir: Path | None = None) -> Any:
+    """The file's data; with `cache_dir`, parsed once per content (`openapi_model.load_yaml_file`)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            return load_yaml(handle)
+        return load_yaml_file(path, cache_dir)
     except FileNotFoundError as exc:
         raise FixtureError(f"{path}: missing") from exc
     except yaml.YAMLError as exc:
         raise FixtureError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def load_seed(path: Path) -> Collections:
-    data = _read_yaml(path) or {}
+def load_seed(path: Path, cache_dir: Path | None = None) -> Collections:
+    data = _read_yaml(path, cache_dir) or {}
     if not isinstance(data, dict):
         raise FixtureError(f"{path}: expected a mapping of collection -> id -> record")
     seed: Collections = {}
@@ -61,15 +61,16 @@ def dangling_references(vendor: Vendor, seed: Collections) -> list[str]:
     return problems
 
 
-def load_fixtures(vendor: Vendor, fixtures_dir: Path) -> VendorFixtures:
+def load_fixtures(vendor: Vendor, fixtures_dir: Path, cache_dir: Path | None = None) -> VendorFixtures:
+    """The vendor's seed and tokens; with `cache_dir`, each file is parsed once per content."""
     folder = fixtures_dir / vendor.name
-    seed = load_seed(folder / "seed.yaml")
+    seed = load_seed(folder / "seed.yaml", cache_dir)
     problems = dangling_references(vendor, seed)
     if vendor.check_seed is not None:
         problems += vendor.check_seed(seed)
     if problems:
         raise FixtureError(f"{folder / 'seed.yaml'}: dangling references or broken rules:\n  " + "\n  ".join(problems))
-    auth = _read_yaml(folder / "auth.yaml") or {}
+    auth = _read_yaml(folder / "auth.yaml", cache_dir) or {}
     try:
         tokens = TokenRegistry.from_fixture(auth)
     except (KeyError, TypeError, AttributeError) as exc:
