@@ -5,14 +5,14 @@ API, a `Route` per operation, each asked in turn (`Router.app`, `Mount.matches`,
 `get_route_path`), then the operation's `RoutingOperation` hands a copy of the scope, with the path
 parameters and the operation's id, to the next middleware: about a twentieth of a request's CPU.
 
-`DirectRouting` does the same walk over a table built once from that very router: the first mount
-whose pattern matches the path (as `Router.app` takes it; each mount is of a literal prefix, so its
-routes see the path below the prefix), then, among that API's routes that allow the method, in the
-router's order, the first whose pattern matches, its path parameters converted by its own convertors
-(as `Route.matches` does). That is the route Starlette picks (the first full match). Only a request the edge routed to an operation (`RequestFacts.route`) is
-routed this way, and only when the app is not mounted below a root path; anything else (unknown
-paths, a method the path does not allow, `HEAD`, a path one slash away from an operation) goes through
-Connexion's router as before. What is handed on is built by `_compat.connexion_routed_scope`.
+`DirectRouting` does the same walk over a table built once from that very router: the first mount whose
+pattern matches the path (as `Router.app` takes it; each mount is of a literal prefix, so its routes see the
+path below the prefix), then, among that API's routes that allow the method, in the router's order, the first
+whose pattern matches, its path parameters converted by its own convertors (as `Route.matches` does). That is
+the route Starlette picks (the first full match). Only a request the edge routed to an operation
+(`RequestFacts.route`) is routed this way, and only when the app is not mounted below a root path; anything
+else (unknown paths, a method the path does not allow, `HEAD`, a path one slash away from an operation) goes
+through Connexion's router as before. What is handed on is built by `_compat.connexion_routed_scope`.
 """
 
 from __future__ import annotations
