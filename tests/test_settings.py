@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from mock_server import asgi, cli
+from mock_server import _compat, asgi, cli
 from mock_server.config import DEFAULT_FIXTURES_DIR, DEFAULT_SPEC_DIR, SETTINGS_ENV, Settings
 
 
@@ -63,6 +63,11 @@ def test_a_worker_builds_its_app_from_every_setting_serve_was_given(
     started: dict[str, Any] = {}
     # uvicorn's process manager is not started: what it would import in each worker is called here instead
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(app=app, **options))
+    monkeypatch.setattr(  # the same, where each worker listens on a socket of its own
+        _compat,
+        "serve_workers",
+        lambda config: started.update(app=config.app, factory=config.factory, workers=config.workers),
+    )
     monkeypatch.setenv(SETTINGS_ENV, "")  # restored afterwards: serve() sets it for the workers
 
     assert cli.serve(settings, workers=2) == 0
