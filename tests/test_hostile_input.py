@@ -20,6 +20,7 @@ import pytest
 from launcher.servers import serving
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.engine.spec import SpecView
 from tests.support.operations import Operation, operations
 
 OPERATIONS = operations()
@@ -203,6 +204,20 @@ def test_odd_paths_and_bad_escapes_are_4xx(base_url: str, op: Operation) -> None
     for target in targets:
         reply = _raw(base_url, _request_line("GET", target, op.headers()))
         assert _status(reply) < 500, (target[:100], reply[:300])
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if "{" in op.template], ids=str)
+def test_a_control_character_in_a_path_is_answered_with_a_status_the_operation_documents(
+    http: httpx.Client, op: Operation
+) -> None:
+    responses = SpecView.load(Settings().spec_dir / f"{op.vendor.name}.yaml").resolved["paths"][op.template][op.method]
+    path, _, query = op.url.partition("?")
+    segments = path.split("/")
+    segments[-1 if segments[-1] else -2] += "%16"  # the last segment, ahead of a trailing slash
+    response = http.request(
+        op.method.upper(), "/".join(segments) + ("?" + query if query else ""), headers=op.headers()
+    )
+    assert str(response.status_code) in responses["responses"], (response.status_code, response.text[:200])
 
 
 def test_options_asterisk_and_unknown_methods(base_url: str) -> None:

@@ -43,12 +43,14 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 def path_error(path: str) -> VendorError | None:
     """What is wrong with a request path that must not reach the routers.
 
-    Control characters bypass Connexion's router (and so its security). An empty segment (`//`)
-    is merged away by Flask's router but not by Connexion's, so the operation would run without
-    the context Connexion's router gives it: no vendor serves such a path.
+    Control characters bypass Connexion's router (and so its security); no record's id holds one, so
+    there is nothing at such a path (a 404, which every operation with a path parameter documents,
+    where a 400 is not documented by all of them). An empty segment (`//`) is merged away by Flask's
+    router but not by Connexion's, so the operation would run without the context Connexion's router
+    gives it: no vendor serves such a path.
     """
     if _CONTROL_CHARACTER.search(path):
-        return VendorError(400, "bad_request", "Control characters in the request path")
+        return VendorError(404, "not_found", "No resource at a path with a control character")
     if "//" in path:
         return VendorError(404, "not_found", "No resource at a path with an empty segment")
     if len(path) > _MAX_DIGITS and any(len(segment) > _MAX_DIGITS and segment.isdigit() for segment in path.split("/")):
