@@ -124,9 +124,9 @@ def test_undeclared_method_is_405_with_the_full_allow_header(widgets_client):
     assert response.headers["allow"] == "GET, PATCH"
 
 
-def test_control_characters_in_the_path_are_refused(widgets_client):
+def test_control_characters_in_the_path_are_not_found(widgets_client):
     response = widgets_client.get("/widgets/widgets/1%0A", headers=AUTH)
-    assert response.status_code == 400 and response.json()["error"] == "bad_request"
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
 
 
 def test_extra_query_parameters_are_rejected(widgets_client):

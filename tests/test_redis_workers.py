@@ -23,7 +23,7 @@ import psutil
 import pytest
 import redis
 
-from launcher.servers import free_port
+from launcher.servers import free_port, stop_process
 from mock_server.config import DEFAULT_SPEC_DIR
 from mock_server.engine.spec import SpecView
 from mock_server.vendors import discover
@@ -62,12 +62,7 @@ def two_workers(store_url: str, *options: str) -> Iterator[tuple[int, subprocess
         wait_until_both_workers_serve(port, process)
         yield port, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def wait_until_both_workers_serve(port: int, process: subprocess.Popen[str]) -> None:

@@ -27,7 +27,7 @@ import psutil
 import pytest
 import redis
 
-from launcher.servers import free_port
+from launcher.servers import free_port, stop_process
 
 
 def _sizes(setting: str) -> tuple[int, int]:
@@ -59,12 +59,7 @@ def mock_process(store_url: str, workers: int = 1) -> Iterator[tuple[str, subpro
         _wait_until_serving(url, process)
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
