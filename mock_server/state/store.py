@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 Record = dict[str, Any]
 Collections = dict[str, dict[str, Record]]
@@ -377,15 +377,10 @@ class InMemoryStore:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
-        state = self._tenant(tenant)
-        rows = self._collections(state, api).setdefault(collection, {})
-        with state.lock:
-            current = rows.get(str(key))
-            if current is None:
-                raise RecordMissing(key)
-            updated = clone_record(change(clone_record(current)))
-            rows[str(key)] = updated
-            return clone_record(updated)
+        def on_copies(current: Mapping[str, Any]) -> Record:
+            return clone_record(change(clone_record(cast(Record, current))))  # the stored record is a dict
+
+        return clone_record(self.replace(tenant, api, collection, key, on_copies))
 
     def replace(
         self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
