@@ -22,6 +22,13 @@ VERSION = version("contract-mock-kit")
 READER = {"Authorization": "Bearer dev-token.cli-startup"}
 
 
+def python_ok(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` run by a new interpreter of this environment, which must exit 0."""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=60)
 
@@ -80,8 +87,7 @@ def test_the_mock_imports_without_the_harness_dependencies() -> None:
         "create_app()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('schemathesis', 'hypothesis'))))\n"
     )
-    result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = python_ok(blocker)
     assert result.stdout.strip() == "[]"
 
 
@@ -152,8 +158,7 @@ def test_connexion_httpx_and_requests_work_whole_once_used() -> None:
         "assert httpx.Client is sys.modules['httpx._client'].Client\n"
         "print(FlaskApp.__name__, AsyncApp.__name__, sys.modules['requests'] is requests)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = python_ok(script)
     assert result.stdout.split() == ["FlaskApp", "AsyncApp", "True"]
     assert result.stderr == ""
 
@@ -186,8 +191,7 @@ def test_werkzeug_uvicorn_and_connexion_decorators_work_whole_once_used() -> Non
         "app.get('/')(lambda: 'ok')\n"
         "print(app.test_client().get('/').text, werkzeug.Request is Request)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = python_ok(script)
     assert result.stdout.split() == ["ok", "True"]
     assert result.stderr == ""
 
@@ -271,6 +275,5 @@ def test_the_collector_is_paused_while_the_app_is_built_and_on_again_after() -> 
         "    pass\n"
         "print(gc.isenabled())\n"  # a process that had it off keeps it off
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = python_ok(script)
     assert result.stdout.strip() == "False"
