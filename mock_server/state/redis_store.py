@@ -44,9 +44,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, cast
 
+import hiredis
 import redis
 
 from mock_server.state.issued import SharedIssued
@@ -78,7 +79,9 @@ TOUCH_INTERVAL_S = 1.0  # on a Redis Cluster, a process moves a tenant up the LR
 CACHED_SNAPSHOTS = 256  # per process: the last records read of this many (tenant, API), reused while current
 VERSION_START_BITS = 50  # a seed copy's version starts at a random number below 2**50 (see _seeded)
 DECODED_RECORDS = 4096  # per process: records kept decoded (`_DecodedRecords`), by their JSON…
-DECODED_RECORDS_BYTES = 16 * 1024 * 1024  # …in this many bytes at most (JSON and copy)
+DECODED_RECORDS_BYTES = 16 * 1024 * 1024  # …in this many bytes at most (JSON, record and copy)
+# marshal's format 2 writes equal JSON-like values as equal bytes; later ones mark objects shared or interned
+MARSHAL_VERSION = 2
 ISSUED_INFIX = "issued:"  # `<prefix>issued:{<api>:<kind>}:h` and `:o`, the issued tokens (`issued_tokens`)
 
 
@@ -317,28 +320,40 @@ def _record(raw: Any) -> Record:
 
 
 class _DecodedRecords:
-    """The records a process decoded, by their JSON: each request gets its own copy of a record, and decoding
-    the same JSON again (a record read by every request, unchanged) costs a `marshal.loads` (a deep copy made in
-    C, several times faster than `json.loads`) instead. Bounded: forgotten all at once when full."""
+    """The records a process decoded, by their JSON. `shared` hands out one decoded record per JSON text, to
+    read and never to change (as the in-memory store hands out its own records: `peek`); `copy` a copy of
+    it of the caller's own, made with `marshal.loads` (a deep copy in C, several times faster than
+    `json.loads`). A record read by every request, unchanged, is decoded once. Bounded: forgotten all at
+    once when full."""
 
     def __init__(self, limit: int = DECODED_RECORDS, limit_bytes: int = DECODED_RECORDS_BYTES) -> None:
-        self._packed: dict[bytes, bytes] = {}
+        self._decoded: dict[bytes, tuple[Record, bytes]] = {}
         self._limit, self._limit_bytes = limit, limit_bytes
         self._bytes = 0
 
-    def __call__(self, raw: bytes) -> Record:
-        packed = self._packed.get(raw)
-        if packed is not None:
-            copy: Record = marshal.loads(packed)
-            return copy
+    def shared(self, raw: bytes) -> Record:
+        found = self._decoded.get(raw)  # `entry` written out: this is called for every record a rule reads
+        return (found if found is not None else self._decode(raw))[0]
+
+    def copy(self, raw: bytes) -> Record:
+        copy: Record = marshal.loads(self.entry(raw)[1])
+        return copy
+
+    def entry(self, raw: bytes) -> tuple[Record, bytes]:
+        """The shared record of `raw` and its `marshal` form."""
+        found = self._decoded.get(raw)
+        return found if found is not None else self._decode(raw)
+
+    def _decode(self, raw: bytes) -> tuple[Record, bytes]:
         record: Record = json.loads(raw)
-        packed = marshal.dumps(record)
-        if len(self._packed) >= self._limit or self._bytes + len(raw) + len(packed) > self._limit_bytes:
-            self._packed.clear()
+        entry = (record, marshal.dumps(record, MARSHAL_VERSION))
+        size = 2 * len(raw) + len(entry[1])  # the JSON, the decoded record (about as big again) and its copy
+        if len(self._decoded) >= self._limit or self._bytes + size > self._limit_bytes:
+            self._decoded.clear()
             self._bytes = 0
-        self._packed[raw] = packed
-        self._bytes += len(raw) + len(packed)
-        return record
+        self._decoded[raw] = entry
+        self._bytes += size
+        return entry
 
 
 def _key_order(key: str) -> tuple[int, int, str]:
@@ -376,8 +391,7 @@ class RedisStore:
         # (tenant, api) -> the records this process last read or wrote, with their version (least recent first)
         self._cached: OrderedDict[tuple[str, str], _Snapshot] = OrderedDict()
         self._cache_guard = threading.Lock()
-        self._script_client: redis.Redis | None = None  # see `_scripts`
-        self._script_client_pid = 0
+        self._connection: _ScriptConnection | None = None  # see `_call`
         self._seed_payloads = {
             api: _encode(
                 {
@@ -428,8 +442,8 @@ class RedisStore:
         return f"{where.get('host', where.get('path', '?'))}:{where.get('port', '')}/{where.get('db', 0)}"
 
     def close(self) -> None:
-        if self._script_client is not None:
-            self._script_client.close()
+        if self._connection is not None:
+            self._connection.close()
         self._redis.close()
 
     # -- keys and scripts ------------------------------------------------------------------------
@@ -442,27 +456,28 @@ class RedisStore:
 
     def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
         """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
-        key, client = self._key(tenant, "keys"), self._scripts()
-        try:  # EVALSHA as redis-py's Script does it, without its per-call checks for pipelines
-            return client.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
-        except redis.exceptions.NoScriptError:  # a server that restarted, or another node: load it again
-            script.sha = client.script_load(script.script)
-            return client.evalsha(script.sha, 1, key, *self._args(tenant, *rest))
+        return self._eval(script, [self._key(tenant, "keys")], self._args(tenant, *rest))
 
-    def _scripts(self) -> redis.Redis | redis.RedisCluster:
-        """The client the request path's scripts go through: on one server, a client of the same pool that
-        keeps one connection (redis-py's `single_connection_client`; its lock serialises threads). A worker
-        serves one request at a time, and checking a connection out of the pool and back per command costs
-        about a third of a round trip's CPU in redis-py. Made again in a forked child (a new process id)."""
-        if isinstance(self._redis, redis.RedisCluster):
-            return self._redis
-        if self._script_client is None or self._script_client_pid != os.getpid():
+    def _eval(self, script: Any, keys: list[str], args: list[Arg]) -> Any:
+        """EVALSHA of a `register_script` script; loaded again if the server lost it (it restarted, another node)."""
+        try:
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            script.sha = _text(self._redis.script_load(script.script))
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)
+
+    def _call(self, *command: Arg) -> Any:
+        """One command of the request path. On a cluster, through redis-py's client (it routes by key); on one
+        server, through this process's own connection (`_ScriptConnection`)."""
+        if not isinstance(self._redis, redis.Redis):  # a cluster (its `execute_command` is untyped)
+            return cast(Any, self._redis).execute_command(*command)
+        connection = self._connection
+        if connection is None or connection.pid != os.getpid():  # first use, or a forked child
             with self._cache_guard:
-                if self._script_client is None or self._script_client_pid != os.getpid():
-                    pool = self._redis.connection_pool
-                    self._script_client = redis.Redis(connection_pool=pool, single_connection_client=True)
-                    self._script_client_pid = os.getpid()
-        return self._script_client
+                if self._connection is None or self._connection.pid != os.getpid():
+                    self._connection = _ScriptConnection(self._redis.connection_pool)
+                connection = self._connection
+        return connection.call(command)
 
     def _touch(self, tenant: str, only_known: bool = False) -> None:
         """Redis Cluster only: moves `tenant` up the LRU (adds it unless `only_known`), drops whom it evicts."""
@@ -523,7 +538,7 @@ class RedisStore:
             self._remember(tenant, api, cached)
             return
         flat, highest = reply[2], reply[3]
-        rows = {_text(flat[i]): _pairs(flat[i + 1]) for i in range(0, len(flat), 2)}
+        rows = {_text(flat[i]): _in_key_order(_pairs(flat[i + 1])) for i in range(0, len(flat), 2)}
         snapshot = _Snapshot(version, rows, {name: int(high) for name, high in _pairs(highest).items()})
         reads.snapshots[(tenant, api)] = snapshot
         self._remember(tenant, api, snapshot)
@@ -557,32 +572,55 @@ class RedisStore:
 
     def get(self, tenant: str, api: str, collection: str, key: object) -> Record | None:
         raw = self._snapshot(self._reads(), tenant, api).rows.get(collection, {}).get(str(key))
-        return None if raw is None else _RECORDS(raw)
+        return None if raw is None else _RECORDS.copy(raw)
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         rows = self._snapshot(self._reads(), tenant, api).rows.get(collection, {})
-        return [_RECORDS(rows[key]) for key in sorted(rows, key=_key_order)]
+        return [_RECORDS.copy(raw) for raw in rows.values()]
+
+    def peek(self, tenant: str, api: str, collection: str, key: object) -> Mapping[str, Any] | None:
+        raw = self._snapshot(self._reads(), tenant, api).rows.get(collection, {}).get(str(key))
+        return None if raw is None else _RECORDS.shared(raw)
+
+    def peek_all(self, tenant: str, api: str, collection: str) -> list[Mapping[str, Any]]:
+        return list(self._snapshot(self._reads(), tenant, api).read_all(collection).values())
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         if self._update_strategy == "watch":
             return self._update_watching(tenant, api, collection, str(key), change)
+        return clone_record(self._replace(tenant, api, collection, str(key), change, copy=True))
+
+    def replace(
+        self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
+    ) -> Record:
+        if self._update_strategy == "watch":
+            return self._update_watching(tenant, api, collection, str(key), change)
+        return self._replace(tenant, api, collection, str(key), change, copy=False)
+
+    def _replace(
+        self, tenant: str, api: str, collection: str, key: str, change: Callable[[Record], Record], copy: bool
+    ) -> Record:
+        """`change` (given a copy of the record, or the shared record when not `copy`) and a compare-and-set."""
         reads = self._reads()
         for _ in range(MAX_ATTEMPTS):
             snapshot = self._snapshot(reads, tenant, api)
-            raw = snapshot.rows.get(collection, {}).get(str(key))
+            raw = snapshot.rows.get(collection, {}).get(key)
             if raw is None:
                 raise RecordMissing(key)
-            updated = change(_RECORDS(raw))
+            current, packed = _RECORDS.entry(raw)
+            updated = change(marshal.loads(packed) if copy else current)
+            if marshal.dumps(updated, MARSHAL_VERSION) == packed:  # the same values of the same types: no write
+                return updated
             encoded = _encode(updated).encode()
             if encoded == raw:  # nothing changed: what this request read is the answer, no write
-                return clone_record(updated)
+                return updated
             read_at = snapshot.version or b""
-            written = self._run(self._compare_and_set, tenant, api, collection, str(key), raw, encoded, read_at)
+            written = self._run(self._compare_and_set, tenant, api, collection, key, raw, encoded, read_at)
             if written:  # the new version, or -1: another record was written since this request read
-                snapshot.wrote(collection, str(key), encoded, str(written).encode() if written > 0 else None)
+                snapshot.wrote(collection, key, encoded, str(written).encode() if written > 0 else None)
                 self._remember(tenant, api, snapshot)
                 self._touch(tenant)
-                return clone_record(updated)
+                return updated
             reads.forget(tenant, api)  # another writer won: read again
         raise StoreContention(f"update of {collection}/{key} lost {MAX_ATTEMPTS} races")
 
@@ -751,7 +789,8 @@ _RECORDS = _DecodedRecords()  # shared by the stores of a process (the same JSON
 
 
 class _Snapshot:
-    """One tenant's records of one API as one round trip read them (raw JSON), plus this request's writes.
+    """One tenant's records of one API as one round trip read them (raw JSON, each collection in key
+    order), plus this request's writes.
 
     It is the `TransactionSource` of transactions: their commit checks `version` is still current.
     Its dicts are never changed in place (a write replaces them), so a process's cache can share them.
@@ -764,17 +803,21 @@ class _Snapshot:
 
     def read(self, collection: str, key: str) -> Record | None:
         raw = self.rows.get(collection, {}).get(key)
-        return None if raw is None else _RECORDS(raw)
+        return None if raw is None else _RECORDS.copy(raw)
+
+    def peek(self, collection: str, key: str) -> Record | None:
+        raw = self.rows.get(collection, {}).get(key)
+        return None if raw is None else _RECORDS.shared(raw)
 
     def read_all(self, collection: str) -> dict[str, Record]:
-        rows = self.rows.get(collection, {})
-        return {key: _RECORDS(rows[key]) for key in sorted(rows, key=_key_order)}
+        """The records of `collection` in key order, shared: to read, not to change."""
+        return {key: _RECORDS.shared(raw) for key, raw in self.rows.get(collection, {}).items()}
 
     def highest_id(self, collection: str) -> int:
         return self.highest.get(collection, 0)
 
     def wrote(self, collection: str, key: str, raw: bytes, version: bytes | None) -> None:
-        """One record written; `version` the API's version after it (None: unknown, others wrote too)."""
+        """One record replaced; `version` the API's version after it (None: unknown, others wrote too)."""
         self.rows = {**self.rows, collection: {**self.rows.get(collection, {}), key: raw}}
         self.version = version
 
@@ -786,10 +829,45 @@ class _Snapshot:
             if encoded is None:
                 rows[collection].pop(key, None)
             else:
+                added = key not in rows[collection]
                 rows[collection][key] = encoded.encode()
+                if added:
+                    rows[collection] = _in_key_order(rows[collection])
         self.rows = rows
         self.highest = {**self.highest, **{c: max(high, self.highest.get(c, 0)) for c, high in highest.items()}}
         self.version = None if self.version is None else str(int(self.version) + 1).encode()
+
+
+class _ScriptConnection:
+    """One connection of a store's pool, kept by the process for the request path's commands.
+
+    redis-py's client spends about 40 µs of CPU a command (checking a connection out of the pool and back,
+    encoding each argument in Python, its observability hooks); packing the command with hiredis and
+    using the connection's own `send_packed_command` and `read_response` spends about 15. A worker serves
+    one request at a time, so one connection is enough; a lock serialises threads. Connection errors are
+    retried as redis-py does, through the connection's `retry` policy (the socket is reopened).
+    """
+
+    def __init__(self, pool: redis.ConnectionPool) -> None:
+        self.pid = os.getpid()
+        self._pool = pool
+        self._connection: Any = pool.get_connection()  # redis-py's connections are untyped
+        self._lock = threading.Lock()
+
+    def call(self, command: tuple[Arg, ...]) -> Any:
+        packed = [hiredis.pack_command(cast(Any, command))]  # its stub wants a 1-tuple
+        connection = self._connection
+
+        def attempt() -> Any:
+            connection.send_packed_command(packed)
+            return connection.read_response()
+
+        with self._lock:
+            return connection.retry.call_with_retry(attempt, lambda error: connection.disconnect())
+
+    def close(self) -> None:
+        with self._lock:
+            self._pool.release(self._connection)
 
 
 class _IssuedOnRedis:
@@ -802,14 +880,14 @@ class _IssuedOnRedis:
         self._limit = limit
 
     def put(self, digest: str, entry: str) -> None:
-        self._store._issued_put(keys=self._keys, args=[digest, entry, self._limit], client=self._store._scripts())
+        self._store._eval(self._store._issued_put, self._keys, [digest, entry, self._limit])
 
     def get(self, digest: str) -> str | None:
-        found = self._store._scripts().hget(self._keys[0], digest)
+        found = self._store._call("HGET", self._keys[0], digest)
         return None if found is None else _text(found)
 
     def take(self, digest: str) -> str | None:
-        found = self._store._issued_take(keys=self._keys, args=[digest], client=self._store._scripts())
+        found = self._store._eval(self._store._issued_take, self._keys, [digest])
         return None if found is None else _text(found)
 
 
@@ -829,6 +907,11 @@ class _Reads:
         self.values.clear()
         self.opened.clear()
         self.snapshots.clear()
+
+
+def _in_key_order(rows: dict[str, bytes]) -> dict[str, bytes]:
+    """`rows` iterating in key order (numeric ids first, by number): a snapshot's rows always do."""
+    return {key: rows[key] for key in sorted(rows, key=_key_order)}
 
 
 def _pairs(flat: list[Any]) -> dict[str, Any]:

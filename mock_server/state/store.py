@@ -61,9 +61,17 @@ class RecordMissing(KeyError):
 class TransactionSource(Protocol):
     """What a `Transaction` reads through: one tenant's committed data of one API."""
 
-    def read(self, collection: str, key: str) -> Record | None: ...
+    def read(self, collection: str, key: str) -> Record | None:
+        """A copy of the record, the reader's own."""
+        ...
 
-    def read_all(self, collection: str) -> dict[str, Record]: ...
+    def peek(self, collection: str, key: str) -> Mapping[str, Any] | None:
+        """The source's own record, to read and never to change."""
+        ...
+
+    def read_all(self, collection: str) -> dict[str, Record]:
+        """The source's own records, to read and never to change."""
+        ...
 
     def highest_id(self, collection: str) -> int: ...
 
@@ -96,9 +104,7 @@ class Transaction:
         if ident in self.writes:
             written = self.writes[ident]
             return None if written is _DELETED else written
-        if isinstance(self._source, _TenantSource):
-            return self._source.peek(collection, str(key))
-        return self._source.read(collection, str(key))
+        return self._source.peek(collection, str(key))
 
     def all(self, collection: str) -> list[Record]:
         rows = dict(self._source.read_all(collection))
@@ -142,9 +148,24 @@ class RecordStore(Protocol):
 
     def all(self, tenant: str, api: str, collection: str) -> list[Record]: ...
 
+    def peek(self, tenant: str, api: str, collection: str, key: object) -> Mapping[str, Any] | None:
+        """`get` without a copy: the store's own record, to read and never to change."""
+        ...
+
+    def peek_all(self, tenant: str, api: str, collection: str) -> list[Mapping[str, Any]]:
+        """`all` without copies (see `peek`)."""
+        ...
+
     def update(
         self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]
     ) -> Record: ...
+
+    def replace(
+        self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
+    ) -> Mapping[str, Any]:
+        """`update` without copies: `change` reads the stored record without changing it and returns a new
+        one, which is stored as it is and returned (the caller must not change it afterwards)."""
+        ...
 
     def insert(self, tenant: str, api: str, collection: str, key: object, record: Record) -> Record: ...
 
@@ -376,6 +397,12 @@ class InMemoryStore:
     def all(self, tenant: str, api: str, collection: str) -> list[Record]:
         return [clone(r) for r in list(self._rows(tenant, api, collection).values())]
 
+    def peek(self, tenant: str, api: str, collection: str, key: object) -> Mapping[str, Any] | None:
+        return self._rows(tenant, api, collection).get(str(key))
+
+    def peek_all(self, tenant: str, api: str, collection: str) -> list[Mapping[str, Any]]:
+        return list(self._rows(tenant, api, collection).values())
+
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         def on_copies(current: Mapping[str, Any]) -> Record:
             return clone_record(change(clone_record(cast(Record, current))))  # the stored record is a dict
@@ -385,8 +412,6 @@ class InMemoryStore:
     def replace(
         self, tenant: str, api: str, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]
     ) -> Record:
-        """`update` without copies: `change` reads the stored record without changing it and returns a new
-        one, which is stored as it is and returned (the caller must not change it afterwards)."""
         state = self._tenant(tenant)
         rows = self._collections(state, api).setdefault(collection, {})
         with state.lock:
@@ -562,34 +587,30 @@ class RecordsView:
         return None if record is None else clone_record(record)
 
     def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
-        """A record to read, not to change: the in-memory store's own, without a copy; another store's copy."""
-        rows = self._memory_rows(collection)
-        if rows is None:
-            return self._store.get(self._tenant, self._api, collection, key)
-        return rows.get(str(key))
+        """A record to read, not to change: the store's own, without a copy (`Store.peek`)."""
+        if self._memory is None:
+            return self._store.peek(self._tenant, self._api, collection, key)
+        return cast(dict[str, Record], self._memory_rows(collection)).get(str(key))
 
     def peek_all(self, collection: str) -> list[Mapping[str, Any]]:
         """The records of `collection` to read, not to change (see `peek`)."""
         rows = self._memory_rows(collection)
         if rows is None:
-            return list(self._store.all(self._tenant, self._api, collection))
+            return self._store.peek_all(self._tenant, self._api, collection)
         return list(rows.values())
 
     def summary(self, collection: str, key: object, members: Iterable[str]) -> Record | None:
-        """`members` of a record (None for one it lacks), or None when there is no such record; the
-        in-memory store copies only those members."""
+        """Copies of `members` of a record (None for one it lacks), or None when there is no such record."""
         record = self.peek(collection, key)
         if record is None:
             return None
-        if self._memory is None:  # a copy already
-            return {member: record.get(member) for member in members}
         return {member: clone(record.get(member)) for member in members}
 
     def exists(self, collection: str, key: object) -> bool:
         rows = self._memory_rows(collection)
         if rows is None:
-            return self.get(collection, key) is not None
-        return str(key) in rows  # without copying the record
+            return self.peek(collection, key) is not None
+        return str(key) in rows
 
     def all(self, collection: str) -> list[Record]:
         rows = self._memory_rows(collection)
@@ -597,24 +618,18 @@ class RecordsView:
             return self._store.all(self._tenant, self._api, collection)
         return [clone_record(record) for record in list(rows.values())]
 
-    def any(self, collection: str, predicate: Callable[[Record], bool]) -> bool:
-        """Whether `predicate` (which must not change its argument) holds for a record of `collection`.
-
-        The in-memory store answers without copying its records; another store through `all`."""
-        rows = self._memory_rows(collection)
-        if rows is None:
-            return any(predicate(r) for r in self.all(collection))
-        return any(predicate(r) for r in list(rows.values()))
+    def any(self, collection: str, predicate: Callable[[Mapping[str, Any]], bool]) -> bool:
+        """Whether `predicate` (which must not change its argument) holds for a record of `collection`,
+        read without copies."""
+        return any(predicate(r) for r in self.peek_all(collection))
 
     def update(self, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         return self._store.update(self._tenant, self._api, collection, key, change)
 
     def replace(self, collection: str, key: object, change: Callable[[Mapping[str, Any]], Record]) -> Mapping[str, Any]:
         """`update` for a `change` that never changes its argument and returns a record of its own: the
-        in-memory store then copies nothing. The record returned is to read, not to change."""
-        if self._memory is not None:
-            return self._memory.replace(self._tenant, self._api, collection, key, change)
-        return self._store.update(self._tenant, self._api, collection, key, change)
+        store then copies nothing (`Store.replace`). The record returned is to read, not to change."""
+        return self._store.replace(self._tenant, self._api, collection, key, change)
 
     def insert(self, collection: str, key: object, record: Record) -> Record:
         return self._store.insert(self._tenant, self._api, collection, key, record)

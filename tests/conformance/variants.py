@@ -140,6 +140,9 @@ class ForgetfulStore:
             raise RecordMissing(key)
         return change(current)
 
+    def replace(self, tenant: str, api: str, collection: str, key: object, change: Callable[[dict], dict]) -> dict:
+        return self.update(tenant, api, collection, key, change)
+
 
 def forgetful(app: FlaskApp) -> FlaskApp:
     state = mock_state(app)
