@@ -75,6 +75,13 @@ def redis_url(given: str | None) -> Iterator[str]:
         yield url
 
 
+def database_url(url: str, number: int) -> str:
+    """`url` with database `number`: `redis://host:port/N`, or `unix:///path?db=N` on a Unix socket."""
+    if url.startswith("unix://"):
+        return f"{url.partition('?')[0]}?db={number}"
+    return f"{url[: url.rindex('/')]}/{number}"
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     """CPU (user + system) of a process and its children so far."""
     total = 0.0
@@ -146,7 +153,7 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
         processes: dict[str, psutil.Process] = {}
         for number, (name, (workers, on_redis)) in enumerate(SETUPS.items(), start=1):
             ports[name] = free_port()
-            store = f"{base[: base.rindex('/')]}/{number}" if on_redis else None
+            store = database_url(base, number) if on_redis else None
             process = start_mock(ports[name], workers, store)
             stack.callback(stop_process, process)
             processes[name] = psutil.Process(process.pid)

@@ -366,6 +366,16 @@ def test_reset_one_tenant_or_all(store):
     assert store.get_value("t2", "clock") is None and store.get_value(SERVER_WIDE, "clock") is None
 
 
+def test_a_server_wide_reset_leaves_every_tenant_as_it_was(store):
+    store.set_value("t1", "clock", {"offset": 1})
+    store.add("t1", "calls", 3)
+    store.set_value(SERVER_WIDE, "clock", {"offset": 2})
+    store.add(SERVER_WIDE, "calls", 5)
+    store.reset(SERVER_WIDE)
+    assert store.get_value(SERVER_WIDE, "clock") is None and store.add(SERVER_WIDE, "calls", 0) == 0
+    assert store.get_value("t1", "clock") == {"offset": 1} and store.add("t1", "calls", 0) == 3
+
+
 def test_snapshot_and_tenants(store):
     store.insert("t1", "shop", "items", 2, {"id": 2})
     assert store.tenants() == ["t1"]

@@ -4,9 +4,10 @@ Same guarantees as `InMemoryStore` (tests/test_store.py runs against both), but 
 
 - Keys: `<prefix>t:{<tenant>}:<api>:r:<collection>` a hash of record key -> JSON; `...:<api>:v` the
   version of that tenant's API data (it exists only once the seed copy is made: the marker);
-  `...:<api>:hi` the highest id per collection; `...:val:<name>`, `...:cnt:<name>`, `...:thr:<name>`
-  values, counters and throttle windows; `...:keys` every key of the tenant (dropped together). The
-  `{tenant}` hash tag keeps a tenant's keys in one Redis Cluster slot.
+  `...:<api>:hi` the highest id per collection; `...:vals` a hash of value name -> JSON (one read
+  gets them all); `...:cnt:<name>`, `...:thr:<name>` counters and throttle windows; `...:keys` every
+  key of the tenant (dropped together). The `{tenant}` hash tag keeps a tenant's keys in one Redis
+  Cluster slot.
   `<prefix>{lru}:tenants` a sorted set of tenants by last use (the LRU), `<prefix>{lru}:evicted` the
   evicted ones, `<prefix>journal` the request journal (a capped list), `<prefix>issued:{<api>:<kind>}:…`
   the tokens the mock issued, by digest (`issued_tokens`; a reset keeps them, as in memory).
@@ -146,10 +147,13 @@ return 1
 _OPEN = """
 local api, cached, count = ARGV[3], ARGV[4], tonumber(ARGV[5])
 local values = {}
-for i = 1, count do
-  local name = ARGV[5 + i]
-  values[#values + 1] = redis.call('GET', tkey(tenant, 'val:' .. name))
-  values[#values + 1] = lru and redis.call('GET', tkey('*', 'val:' .. name))
+if count > 0 then
+  local own = redis.call('HMGET', tkey(tenant, 'vals'), unpack(ARGV, 6, 5 + count))
+  local everyone = lru and redis.call('HMGET', tkey('*', 'vals'), unpack(ARGV, 6, 5 + count))
+  for i = 1, count do
+    values[#values + 1] = own[i]
+    values[#values + 1] = everyone and everyone[i]
+  end
 end
 local version = api ~= '' and redis.call('GET', tkey(tenant, api .. ':v'))
 if not version then
@@ -206,9 +210,9 @@ return 1
 """
 
 _SET_VALUE = """
-local key = tkey(tenant, 'val:' .. ARGV[3])
+local key = tkey(tenant, 'vals')
 touch()
-if ARGV[4] == '' then redis.call('DEL', key) else redis.call('SET', key, ARGV[4]); register(key) end
+if ARGV[4] == '' then redis.call('HDEL', key, ARGV[3]) else redis.call('HSET', key, ARGV[3], ARGV[4]); register(key) end
 return 1
 """
 
@@ -755,7 +759,8 @@ class RedisStore:
                 self._redis.zrem(self._tenants_key, tenant)
                 self._redis.zrem(self._evicted_key, tenant)
             return
-        pattern = f"{self._prefix}t:*:val:*" if tenant == SERVER_WIDE else f"{self._prefix}*"
+        # `{\*}`: the server-wide "tenant" itself, not a glob (Redis patterns escape with a backslash)
+        pattern = f"{self._prefix}t:{{\\*}}:*" if tenant == SERVER_WIDE else f"{self._prefix}*"
         # The journal stays, and so do issued tokens: as in memory, a reset leaves them working (each process
         # also keeps those it has seen).
         journal, issued = f"{self._prefix}journal".encode(), f"{self._prefix}{ISSUED_INFIX}".encode()
