@@ -1,12 +1,13 @@
 """CPU time the mock's server process spends per request over HTTP, for source trees side by side.
 
-    .venv/bin/python bench/server_cpu.py --tree before=DIR --tree after=. [--api elevate] [--rounds 3]
+    .venv/bin/python bench/server_cpu.py --tree before=DIR --tree after=. [--api elevate] [--rounds 3] [--redis URL]
 
 Each tree's `contract-mock serve` (as `bench/engines.py` starts it, limits off as in `mock_throughput.py`)
 gets the bench's mix (`mix.py`) on 8 connections for `--seconds`; the server's own user + system CPU time
 (from /proc) divided by the requests it answered. Unlike req/s, this hardly moves with the machine's
 load; it includes what in-process figures miss (uvicorn, the protocol, system calls). The trees take
-turns for `--rounds` rounds; the p99 of each run is printed beside it.
+turns for `--rounds` rounds; the p99 of each run is printed beside it. With `--redis URL` each tree keeps
+its state on that Redis, in a database of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from mix import BASE_TOKEN, MixBuilder, Target, auth_scheme
+from scaling import database_url
 from servers import HOST, free_port, seconds_to_first_success
 
 from launcher.servers import stop_process
@@ -30,10 +32,10 @@ from mock_server.vendors import discover
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def start(tree: Path, port: int) -> subprocess.Popen[bytes]:
+def start(tree: Path, port: int, store: str | None) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "mock_server.cli", "serve", "--host", HOST, "--port", str(port),
-        "--no-access-log", "--log-level", "warning", "--limits", "off",
+        "--no-access-log", "--log-level", "warning", "--limits", "off", *(["--store", store] if store else []),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -60,11 +62,13 @@ def main() -> int:
     parser.add_argument("--api", action="append", default=[])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--redis", metavar="URL", help="each tree on this Redis (a database each), not in memory")
     args = parser.parse_args()
     trees = {name: Path(path).resolve() for name, path in (entry.split("=", 1) for entry in args.tree)}
     vendors = {n: v for n, v in discover().items() if not args.api or n in args.api}
     ports = {name: free_port() for name in trees}
-    processes = {name: start(tree, ports[name]) for name, tree in trees.items()}
+    stores = {name: database_url(args.redis, n) if args.redis else None for n, name in enumerate(trees, start=1)}
+    processes = {name: start(tree, ports[name], stores[name]) for name, tree in trees.items()}
     try:
         for api, vendor in vendors.items():
             probe = f"GET {vendor.prefix}/openapi.json HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
