@@ -104,3 +104,32 @@ def test_issued_tokens_are_kept_by_digest_bounded_and_survive_a_reset(redis_url:
     assert seen_elsewhere.take("digest-4") == "entry-4"
     assert kept.take("digest-4") is None and kept.get("digest-4") is None  # taken once
     client.close()
+
+
+def test_the_kept_connection_is_opened_again_after_the_server_drops_it(redis_url: str) -> None:
+    """The store keeps one connection for its scripts; Redis closing it (a restart, a timeout, CLIENT
+    KILL) costs the next call a reconnection, not an error."""
+    store = RedisStore.from_url(redis_url, SEEDS, prefix=f"kill-{uuid.uuid4().hex[:8]}:")
+    assert _read(store) == {"id": 1, "count": 0}
+    admin = redis.Redis.from_url(redis_url)
+    assert admin.client_kill_filter(skipme=True) >= 1  # every other client of the server, the store's among them
+    store.update("t", "api", "items", 1, lambda r: {**r, "count": 1})
+    assert _read(store) == {"id": 1, "count": 1}
+
+
+def test_scripts_the_server_forgot_are_loaded_again(redis_url: str) -> None:
+    store = RedisStore.from_url(redis_url, SEEDS, prefix=f"flush-{uuid.uuid4().hex[:8]}:")
+    assert _read(store) == {"id": 1, "count": 0}
+    redis.Redis.from_url(redis_url).script_flush()  # as a restarted server, or another node, would
+    store.update("t", "api", "items", 1, lambda r: {**r, "count": 2})
+    assert _read(store) == {"id": 1, "count": 2}
+
+
+@pytest.mark.parametrize("changed", [True, 1.0, "1"], ids=["bool", "float", "text"])
+def test_a_value_that_changes_only_its_type_is_written(redis_url: str, changed: object) -> None:
+    """Python calls `1 == True == 1.0`; JSON does not: such an update is a change, and another process reads it."""
+    first, second = _two_processes(redis_url, f"type-{uuid.uuid4().hex[:8]}:")
+    first.update("t", "api", "items", 1, lambda r: {**r, "count": 1})
+    assert first.update("t", "api", "items", 1, lambda r: {**r, "count": changed})["count"] == changed
+    read = _read(second)
+    assert isinstance(read, dict) and read["count"] == changed and type(read["count"]) is type(changed)

@@ -458,21 +458,22 @@ class RedisStore:
     def _args(self, tenant: str, *rest: Arg) -> list[Arg]:
         return [tenant, repr(time.time()), *rest]
 
-    def _run(self, script: Any, tenant: str, *rest: Arg) -> Any:
+    def _run(self, script: Any, tenant: str, *rest: Arg, idempotent: bool = False) -> Any:
         """A script on the tenant's keys (KEYS names one of them: a cluster routes by it)."""
-        return self._eval(script, [self._key(tenant, "keys")], self._args(tenant, *rest))
+        return self._eval(script, [self._key(tenant, "keys")], self._args(tenant, *rest), idempotent)
 
-    def _eval(self, script: Any, keys: list[str], args: list[Arg]) -> Any:
+    def _eval(self, script: Any, keys: list[str], args: list[Arg], idempotent: bool = False) -> Any:
         """EVALSHA of a `register_script` script; loaded again if the server lost it (it restarted, another node)."""
         try:
-            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args, idempotent=idempotent)
         except redis.exceptions.NoScriptError:
             script.sha = _text(self._redis.script_load(script.script))
-            return self._call("EVALSHA", script.sha, len(keys), *keys, *args)
+            return self._call("EVALSHA", script.sha, len(keys), *keys, *args, idempotent=idempotent)
 
-    def _call(self, *command: Arg) -> Any:
+    def _call(self, *command: Arg, idempotent: bool = False) -> Any:
         """One command of the request path. On a cluster, through redis-py's client (it routes by key); on one
-        server, through this process's own connection (`_ScriptConnection`)."""
+        server, through this process's own connection (`_ScriptConnection`), which sends an `idempotent`
+        command once more on a fresh connection if the kept one turns out closed."""
         if not isinstance(self._redis, redis.Redis):  # a cluster (its `execute_command` is untyped)
             return cast(Any, self._redis).execute_command(*command)
         connection = self._connection
@@ -481,7 +482,7 @@ class RedisStore:
                 if self._connection is None or self._connection.pid != os.getpid():
                     self._connection = _ScriptConnection(self._redis.connection_pool)
                 connection = self._connection
-        return connection.call(command)
+        return connection.call(command, idempotent)
 
     def _touch(self, tenant: str, only_known: bool = False) -> None:
         """Redis Cluster only: moves `tenant` up the LRU (adds it unless `only_known`), drops whom it evicts."""
@@ -503,7 +504,7 @@ class RedisStore:
         # A seed copy's version starts at a random number, not at 1: a process that cached records at some
         # version must never take a later copy (after a reset or an eviction) at that same version for it.
         start = str(secrets.randbits(VERSION_START_BITS) + 1)
-        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'), start)
+        self._run(self._seed, tenant, api, self._seed_payloads.get(api, '{"r":{},"h":{}}'), start, idempotent=True)
         self._touched.pop(tenant, None)
         self._touch(tenant)
 
@@ -526,7 +527,7 @@ class RedisStore:
         names = sorted(self._value_names)
         cached = None if api is None else self._cached.get((tenant, api))
         known = b"" if cached is None or cached.version is None else cached.version
-        reply = self._run(self._open_script, tenant, api or "", known, len(names), *names)
+        reply = self._run(self._open_script, tenant, api or "", known, len(names), *names, idempotent=True)
         values, version = reply[0], reply[1]
         read_server_wide = not self._clustered or tenant == SERVER_WIDE  # another slot on a cluster
         for index, name in enumerate(names):
@@ -849,8 +850,13 @@ class _ScriptConnection:
     redis-py's client spends about 40 µs of CPU a command (checking a connection out of the pool and back,
     encoding each argument in Python, its observability hooks); packing the command with hiredis and
     using the connection's own `send_packed_command` and `read_response` spends about 15. A worker serves
-    one request at a time, so one connection is enough; a lock serialises threads. Connection errors are
-    retried as redis-py does, through the connection's `retry` policy (the socket is reopened).
+    one request at a time, so one connection is enough; a lock serialises threads.
+
+    A connection error closes the socket (the next command opens another) after the connection's own
+    `retry` policy, as redis-py's client does. A kept connection can have been closed by the server
+    meanwhile (a restart, its idle `timeout`): an idempotent command, as every request's first one is
+    (the open script), is then sent once more. Any other is not, since it may have run before the
+    connection broke: its error is the caller's.
     """
 
     def __init__(self, pool: redis.ConnectionPool) -> None:
@@ -859,7 +865,7 @@ class _ScriptConnection:
         self._connection: Any = pool.get_connection()  # redis-py's connections are untyped
         self._lock = threading.Lock()
 
-    def call(self, command: tuple[Arg, ...]) -> Any:
+    def call(self, command: tuple[Arg, ...], idempotent: bool) -> Any:
         packed = [hiredis.pack_command(cast(Any, command))]  # its stub wants a 1-tuple
         connection = self._connection
 
@@ -868,7 +874,12 @@ class _ScriptConnection:
             return connection.read_response()
 
         with self._lock:
-            return connection.retry.call_with_retry(attempt, lambda error: connection.disconnect())
+            try:
+                return connection.retry.call_with_retry(attempt, lambda error: connection.disconnect())
+            except (redis.ConnectionError, redis.TimeoutError):
+                if not idempotent:
+                    raise
+            return attempt()
 
     def close(self) -> None:
         with self._lock:
@@ -888,7 +899,7 @@ class _IssuedOnRedis:
         self._store._eval(self._store._issued_put, self._keys, [digest, entry, self._limit])
 
     def get(self, digest: str) -> str | None:
-        found = self._store._call("HGET", self._keys[0], digest)
+        found = self._store._call("HGET", self._keys[0], digest, idempotent=True)
         return None if found is None else _text(found)
 
     def take(self, digest: str) -> str | None:

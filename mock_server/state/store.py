@@ -242,8 +242,7 @@ def request_scope(api: str | None = None) -> Iterator[RequestScope]:
         _REQUEST_SCOPE.reset(token)
 
 
-def current_scope() -> RequestScope | None:
-    return _REQUEST_SCOPE.get()
+current_scope: Callable[[], RequestScope | None] = _REQUEST_SCOPE.get  # the request's scope (no Python frame)
 
 
 def throttle_hits(hits: list[float], now: float, window_seconds: float, limit: int) -> tuple[list[float], float | None]:

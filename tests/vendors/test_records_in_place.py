@@ -1,9 +1,11 @@
-"""The in-memory store hands its own records to the rules to read (`peek`, `replace`): no request,
-accepted or refused, may change a stored record in place. Every record object stored before a request
-must still equal the copy taken of it then."""
+"""Stores hand their own records to the rules to read (`peek`, `replace`): the in-memory store the
+records it keeps, the Redis store the records it decoded, shared by every request of the process. No
+request, accepted or refused, may change such a record in place: every record object a store handed
+out before a request must still equal the copy taken of it then."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from starlette.testclient import TestClient
 
 from mock_server.app import create_app
 from mock_server.config import Settings
+from mock_server.state.redis_store import RedisStore
 from mock_server.state.store import InMemoryStore, RecordsView, Seeds, Store, clone
 
 PATCH = "application/json-patch+json"
@@ -87,24 +90,33 @@ CASES: list[tuple[str, str, dict[str, str], list[Request]]] = [
 ]  # fmt: skip
 
 
-def stored_records(store: InMemoryStore, tenant: str, api: str) -> list[tuple[Any, Any]]:
-    """Every record object the store holds for the tenant (not a copy), beside a deep copy of it now."""
+def stored_records(store: Store, tenant: str, api: str) -> list[tuple[Any, Any]]:
+    """Every record object the store hands out for the tenant (not a copy), beside a deep copy of it now."""
     view = RecordsView(store, tenant, api)
     collections = store.snapshot(tenant).get(api, {})
     return [(record, clone(record)) for name in collections for record in view.peek_all(name)]
 
 
+@pytest.fixture(params=["memory", "redis"])
+def open_store(request: pytest.FixtureRequest) -> Any:
+    """Builds the app's store, in memory or on the session's Redis (a key prefix of its own)."""
+    if request.param == "memory":
+        return lambda seeds: InMemoryStore(seeds)
+    url = request.getfixturevalue("redis_url")
+    return lambda seeds: RedisStore.from_url(url, seeds, prefix=f"in-place-{uuid.uuid4().hex[:12]}:")
+
+
 @pytest.mark.parametrize(("api", "authorization", "headers", "requests"), CASES, ids=[case[0] for case in CASES])
 def test_no_request_changes_a_stored_record_in_place(
-    api: str, authorization: str, headers: dict[str, str], requests: list[Request]
+    api: str, authorization: str, headers: dict[str, str], requests: list[Request], open_store: Any
 ) -> None:
-    opened: list[InMemoryStore] = []
+    opened: list[Store] = []
 
-    def in_memory(settings: Settings, seeds: Seeds) -> Store:
-        opened.append(InMemoryStore(seeds))
+    def store(settings: Settings, seeds: Seeds) -> Store:
+        opened.append(open_store(seeds))
         return opened[0]
 
-    app = create_app(Settings(apis=(api,), limits=False), store=in_memory)
+    app = create_app(Settings(apis=(api,), limits=False), store=store)
     with TestClient(app) as client:
         for method, path, body, media_type, expected in requests:
             tenants = opened[0].tenants()  # none before the first request
