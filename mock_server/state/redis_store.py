@@ -584,7 +584,13 @@ class RedisStore:
         return [_RECORDS.copy(raw) for raw in rows.values()]
 
     def peek(self, tenant: str, api: str, collection: str, key: object) -> Mapping[str, Any] | None:
-        raw = self._snapshot(self._reads(), tenant, api).rows.get(collection, {}).get(str(key))
+        # `_reads` and `_snapshot` written out for a request's later reads: rules peek at a dozen records a request
+        scope = current_scope()
+        reads: _Reads | None = None if scope is None else scope.entries.get(self)
+        snapshot = None if reads is None else reads.snapshots.get((tenant, api))
+        if snapshot is None:
+            snapshot = self._snapshot(self._reads(), tenant, api)
+        raw = snapshot.rows.get(collection, {}).get(str(key))
         return None if raw is None else _RECORDS.shared(raw)
 
     def peek_all(self, tenant: str, api: str, collection: str) -> list[Mapping[str, Any]]:
