@@ -594,7 +594,8 @@ class RedisStore:
         return None if raw is None else _RECORDS.shared(raw)
 
     def peek_all(self, tenant: str, api: str, collection: str) -> list[Mapping[str, Any]]:
-        return list(self._snapshot(self._reads(), tenant, api).read_all(collection).values())
+        rows = self._snapshot(self._reads(), tenant, api).rows.get(collection, {})
+        return [_RECORDS.shared(raw) for raw in rows.values()]  # in key order, as a snapshot keeps them
 
     def update(self, tenant: str, api: str, collection: str, key: object, change: Callable[[Record], Record]) -> Record:
         if self._update_strategy == "watch":
