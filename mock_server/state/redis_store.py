@@ -310,10 +310,6 @@ def _text(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-def _decoded(raw: Any) -> Any:
-    return json.loads(raw)
-
-
 def _decoded_or_none(raw: Any) -> Any:
     return None if raw is None else json.loads(raw)
 
