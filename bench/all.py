@@ -5,7 +5,8 @@
 Steps (each is also a script of its own, see bench/README.md):
 1. the mock beside Prism per API, mock p99 at 8 connections, cold start (bench/mock_throughput.py) and
    the wall time of `conformance run --api all`;
-2. scaling on the shared store: 1 worker in memory, 1 and 2 workers on Redis (bench/scaling.py);
+2. scaling on the shared store: 1 worker in memory, 1 and 2 workers on Redis, beside yardsticks of what
+   this machine allows (2 workers sharing nothing, and one Redis PING a request) (bench/scaling.py);
 3. the harness's cases/s and requests per case beside plain `st run` (bench/harness_speed.py);
 4. with `--tenants N`: the mock's RSS as N tenants come and go, in memory and on Redis
    (bench/tenants_memory.py; 100 000 takes minutes, hence behind a flag).
@@ -35,6 +36,13 @@ T = TypeVar("T")
 SCALING_APIS = ["elevate", "revnue"]
 HARNESS_APIS = ["elevate"]
 STEPS = ("throughput", "scaling", "harness")
+SCALING_ROWS = {  # scaling setup -> its line in the summary; the last three are yardsticks (bench/scaling.py)
+    "1 worker, Redis": "1 worker on Redis",
+    "2 workers, Redis": "2 workers on Redis",
+    "1 worker, memory + PING": "yardstick: 1 worker + 1 Redis PING a request",
+    "2 workers, unshared + PING": "yardstick: 2 workers + 1 Redis PING a request",
+    "2 workers, unshared": "yardstick: 2 workers sharing nothing",
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -138,12 +146,12 @@ def summary_rows(steps: dict[str, Any]) -> list[tuple[str, str, float]]:
         add("throughput", "mock p99 at 8 connections (ms)", ", ".join(p99))
     if "scaling" in steps:
         scaled = steps["scaling"]["figures"]
-        for setup in ("1 worker, Redis", "2 workers, Redis"):
+        for setup, label in SCALING_ROWS.items():
             parts = []
             for api, runs in scaled.items():
                 memory, shared = max(runs["1 worker, memory"]["requests_per_s"], 0.1), runs[setup]["requests_per_s"]
                 parts.append(f"{api} {shared:.0f} / {memory:.0f} = {shared / memory:.2f}×")
-            add("scaling", f"{setup.replace(', ', ' on ')} / 1 worker in memory", ", ".join(parts))
+            add("scaling", f"{label} / 1 worker in memory", ", ".join(parts))
     if "cold start" in steps:
         cold = steps["cold start"]["figures"]
         prism = cold.get("prism_one_spec_s")

@@ -99,6 +99,7 @@ async def drive_connection(target: Target, requests: list[PlannedRequest]) -> No
             continue
         try:
             while True:
+                paused = not target.turn.is_set()
                 await target.turn.wait()
                 request = requests[index % len(requests)]
                 index += 1
@@ -107,8 +108,10 @@ async def drive_connection(target: Target, requests: list[PlannedRequest]) -> No
                 writer.write(request.raw)
                 try:
                     status, keep_alive = await read_response(reader)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    if recorded:
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    if paused and closed_while_idle(exc):
+                        index -= 1  # the server closed the connection while it waited for its turn: send again
+                    elif recorded:
                         target.record_failure(request)
                     break
                 if recorded and target.recording:
@@ -117,6 +120,14 @@ async def drive_connection(target: Target, requests: list[PlannedRequest]) -> No
                     break
         finally:
             writer.close()
+
+
+def closed_while_idle(exc: BaseException) -> bool:
+    """Whether a request failed because the server had closed the kept-alive connection before it arrived
+    (uvicorn does after 5 idle seconds): not one byte of an answer, as any HTTP client would send it again."""
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return not exc.partial
+    return isinstance(exc, (ConnectionResetError, BrokenPipeError))
 
 
 async def give_turn(target: Target, seconds: float, *, recording: bool) -> None:

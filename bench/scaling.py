@@ -11,6 +11,10 @@ so requests = measured × (warmup + measured seconds) / measured seconds, an est
 seconds over the seconds the setup had its turn: near 1 per worker when the machine has room. The load generator's
 own CPU per request (all setups) is there too: on a 2-core machine it shares the cores with the mocks.
 "per worker" splits the cores of a `--workers N` setup among its workers: how evenly the connections spread.
+
+Yardsticks run beside them (bench/yardstick_server.py): 2 workers in memory that share nothing, the most
+2 workers reach on this machine ("× ceiling" is a setup's rate over theirs); and 1 and 2 workers in memory
+with one Redis `PING` round trip a request, the most a store reaches that needs one round trip a request.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +47,29 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from tests.support.redis_server import redis_server  # noqa: E402
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "scaling.json"
-SETUPS = {  # name -> (workers, on Redis)
-    "1 worker, memory": (1, False),
-    "1 worker, Redis": (1, True),
-    "2 workers, Redis": (2, True),
+YARDSTICK_SERVER = Path(__file__).resolve().parent / "yardstick_server.py"
+
+
+@dataclass(frozen=True)
+class Setup:
+    workers: int
+    store: str  # "memory", "redis", or a yardstick: "unshared" (in memory), "unshared+ping" (and a Redis PING)
+
+    @property
+    def redis_server(self) -> str | None:
+        """The redis-server it talks to: the store's ("store", shared by the Redis setups), the yardstick's own."""
+        return {"redis": "store", "unshared+ping": "ping"}.get(self.store)
+
+
+SETUPS = {
+    "1 worker, memory": Setup(1, "memory"),
+    "1 worker, Redis": Setup(1, "redis"),
+    "2 workers, Redis": Setup(2, "redis"),
+    "1 worker, memory + PING": Setup(1, "unshared+ping"),
+    "2 workers, unshared": Setup(2, "unshared"),
+    "2 workers, unshared + PING": Setup(2, "unshared+ping"),
 }
+CEILING = "2 workers, unshared"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,10 +83,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def start_mock(port: int, workers: int, store: str | None) -> subprocess.Popen[bytes]:
-    """`contract-mock serve` as the harness starts it (limits off), with `workers` and the store."""
-    options = ["--workers", str(workers), *(["--store", store] if store else [])]
-    return start_server(serve_command(port, *options))
+def start_mock(port: int, setup: Setup, redis: str | None = None) -> subprocess.Popen[bytes]:
+    """`contract-mock serve` as the harness starts it (limits off), or a yardstick (bench/yardstick_server.py)."""
+    options = ["--workers", str(setup.workers)]
+    if setup.store == "redis":
+        options += ["--store", str(redis)]
+    if setup.store == "unshared+ping":
+        options += ["--ping-redis", str(redis)]
+    command = serve_command(port, *options)
+    if setup.store.startswith("unshared"):
+        command[1:3] = [str(YARDSTICK_SERVER)]  # instead of `-m mock_server.cli`: the same command line
+    return start_server(command)
 
 
 @contextmanager
@@ -120,25 +150,28 @@ def redis_cpu_seconds(client: redis_client.Redis) -> float:
 def with_cpu(
     runs: dict[str, dict[str, Any]],
     spent: dict[str, float],
-    redis_spent: float,
+    redis_spent: dict[str, float],
     loadgen_spent: float,
     load: LoadSettings,
 ) -> dict[str, dict[str, Any]]:
-    """The runs with the CPU per request of their processes, of redis-server (shared by the Redis setups) and of
-    the load generator (shared by all)."""
-    served_on_redis = served = 0.0
+    """The runs with the CPU per request of their processes, of their redis-server (the store's is shared by the
+    Redis setups) and of the load generator (shared by all)."""
+    served = 0.0
+    served_by: dict[str, float] = {}  # redis-server -> requests of the setups talking to it
     for name, run in runs.items():
         measured = max(run["measured_s"], 1e-9)
         requests = max(run["requests"] * (load.warmup_s + measured) / measured, 1)
         run["cpu_us_per_request"] = round(spent[name] / requests * 1e6)
         run["cores"] = round(spent[name] / (load.warmup_s + measured), 2)
         served += requests
-        if SETUPS[name][1]:
-            served_on_redis += requests
+        server = SETUPS[name].redis_server
+        if server:
+            served_by[server] = served_by.get(server, 0.0) + requests
     for name, run in runs.items():
         run["loadgen_cpu_us_per_request"] = round(loadgen_spent / max(served, 1) * 1e6)
-        if SETUPS[name][1]:
-            run["redis_server_cpu_us_per_request"] = round(redis_spent / max(served_on_redis, 1) * 1e6)
+        server = SETUPS[name].redis_server
+        if server:
+            run["redis_server_cpu_us_per_request"] = round(redis_spent[server] / max(served_by[server], 1) * 1e6)
     return runs
 
 
@@ -146,15 +179,16 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
     """Per API, the figures of each setup (SETUPS), all served at once and taking turns."""
     apis: dict[str, Any] = {}
     with ExitStack() as stack:
-        base = stack.enter_context(redis_url(redis))
-        server = redis_client.Redis.from_url(base)
-        stack.callback(server.close)
+        bases = {"store": stack.enter_context(redis_url(redis)), "ping": stack.enter_context(redis_url(None))}
+        servers = {name: redis_client.Redis.from_url(url) for name, url in bases.items()}
+        for server in servers.values():
+            stack.callback(server.close)
         ports: dict[str, int] = {}
         processes: dict[str, psutil.Process] = {}
-        for number, (name, (workers, on_redis)) in enumerate(SETUPS.items(), start=1):
+        for number, (name, setup) in enumerate(SETUPS.items(), start=1):
             ports[name] = free_port()
-            store = database_url(base, number) if on_redis else None
-            process = start_mock(ports[name], workers, store)
+            server = setup.redis_server
+            process = start_mock(ports[name], setup, database_url(bases[server], number) if server else None)
             stack.callback(stop_process, process)
             processes[name] = psutil.Process(process.pid)
             first = next(iter(vendors.values()))
@@ -167,17 +201,12 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
             print(f"{api}: measuring ...", file=sys.stderr)
             before = {name: cpu_seconds(process) for name, process in processes.items()}
             workers_before = {name: worker_cpu_seconds(process) for name, process in processes.items()}
-            redis_before, loadgen_before, load_before = (
-                redis_cpu_seconds(server),
-                loadgen_cpu_seconds(),
-                os.getloadavg()[0],
-            )
+            redis_before = {name: redis_cpu_seconds(server) for name, server in servers.items()}
+            loadgen_before, load_before = loadgen_cpu_seconds(), os.getloadavg()[0]
             runs = run_load(targets, mix, load)
             spent = {name: cpu_seconds(process) - before[name] for name, process in processes.items()}
-            redis_spent, loadgen_spent = (
-                redis_cpu_seconds(server) - redis_before,
-                loadgen_cpu_seconds() - loadgen_before,
-            )
+            redis_spent = {name: redis_cpu_seconds(server) - redis_before[name] for name, server in servers.items()}
+            loadgen_spent = loadgen_cpu_seconds() - loadgen_before
             apis[api] = with_cpu(runs, spent, redis_spent, loadgen_spent, load)
             for name, process in processes.items():  # how evenly the connections spread: each worker's share
                 after = worker_cpu_seconds(process)
@@ -185,7 +214,7 @@ def measure(vendors: dict[str, Vendor], load: LoadSettings, redis: str | None = 
                 busy = sorted((share for share in shares if share > 0.01), reverse=True)  # not the resource tracker
                 seconds = load.warmup_s + runs[name]["measured_s"]
                 runs[name]["worker_cores"] = (
-                    [round(share / seconds, 2) for share in busy] if SETUPS[name][0] > 1 else []
+                    [round(share / seconds, 2) for share in busy] if SETUPS[name].workers > 1 else []
                 )
             for run in apis[api].values():
                 run["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
@@ -205,16 +234,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(apis: dict[str, dict[str, Any]]) -> None:
-    head = f"\n{'API':<11}{'setup':<19}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}"
+    head = (
+        f"\n{'API':<11}{'setup':<28}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× 1 mem':>9}{'× ceiling':>11}"
+    )
     print(f"{head}{'mock µs/req':>13}{'redis µs/req':>14}{'cores':>7}  per worker")
     for api, runs in apis.items():
         baseline = max(runs["1 worker, memory"]["requests_per_s"], 0.1)
+        ceiling = max(runs[CEILING]["requests_per_s"], 0.1)
         for setup in SETUPS:
             run = runs[setup]
             redis_cpu = run.get("redis_server_cpu_us_per_request")
             print(
-                f"{api:<11}{setup:<19}{run['requests_per_s']:>8.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
+                f"{api:<11}{setup:<28}{run['requests_per_s']:>8.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
                 f"{run['error_rate']:>8.2%}{run['requests_per_s'] / baseline:>9.2f}"
+                f"{run['requests_per_s'] / ceiling:>11.2f}"
                 f"{run.get('cpu_us_per_request', 0):>13}{'' if redis_cpu is None else redis_cpu:>14}"
                 f"{run.get('cores', 0):>7}  {' + '.join(map(str, run.get('worker_cores', [])))}"
             )

@@ -162,7 +162,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     )
 
 
-def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> int:
+WORKER_FACTORY = "mock_server.asgi:create"
+
+
+def serve(
+    settings: Settings,
+    *,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
+    factory: str = WORKER_FACTORY,
+) -> int:
+    """Serve until interrupted. With several `workers`, each builds its app by calling `factory` ("module:function",
+    taking no argument; the settings reach it through the environment, `Settings.from_environment`)."""
     from mock_server import startup
 
     with startup.collector_paused():
@@ -199,10 +211,10 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", acce
         )  # fmt: skip
         if not _compat.workers_listen_apart():
             listener.close()  # the address was free a moment ago; uvicorn binds it again for its workers
-            uvicorn.run("mock_server.asgi:create", **options)
+            uvicorn.run(factory, **options)
             return 0
         with listener, contextlib.suppress(KeyboardInterrupt):  # kept, not listening, while workers listen apart
-            _compat.serve_workers(uvicorn.Config("mock_server.asgi:create", **options))
+            _compat.serve_workers(uvicorn.Config(factory, **options))
         return 0
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", log_level=log_level, access_log=access_log,

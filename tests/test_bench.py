@@ -44,9 +44,14 @@ def test_throughput_cold_start_and_scaling_print_their_figures_with_the_load_ave
         "1 worker, memory": 0.0,
         "1 worker, Redis": 0.0,
         "2 workers, Redis": 0.0,
+        "1 worker, memory + PING": 0.0,
+        "2 workers, unshared": 0.0,
+        "2 workers, unshared + PING": 0.0,
     }
+    assert scaled["1 worker, memory + PING"]["redis_server_cpu_us_per_request"] > 0  # the yardstick's PINGs
     assert "mock p99 at 8 connections (ms)" in stdout
     assert "2 workers on Redis / 1 worker in memory" in stdout
+    assert "yardstick: 2 workers sharing nothing / 1 worker in memory" in stdout
 
 
 @pytest.mark.timeout(300)
