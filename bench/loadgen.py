@@ -2,9 +2,11 @@
 
 Reads a plan (JSON) on stdin and prints one summary per server (JSON) on stdout. The servers take
 turns in short slices (mock, Prism, mock, …) until each has been measured for `duration_s`, so a
-machine whose background load changes from second to second slows both alike. Each connection
-sends its own list of pre-built requests in a loop; responses are only framed (status line,
-Content-Length or chunked), so the client costs little of the CPU it shares with the servers.
+machine whose background load changes from second to second slows both alike. A turn ends once the
+requests it sent are answered, so no server still works for its turn while the next one's is
+measured. Each connection sends its own list of pre-built requests in a loop; responses are only
+framed (status line, Content-Length or chunked), so the client costs little of the CPU it shares
+with the servers.
 A request is an error when its status class is not the one expected, or its connection fails.
 
 Plan: {"warmup_s", "slice_s", "duration_s", "max_requests",
@@ -21,6 +23,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+DRAIN_S = 2.0  # the longest a turn waits for its answers still due before the next begins
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Target:
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     transport_errors: int = 0
+    in_flight: int = 0  # requests sent and not yet answered (or failed)
 
     @property
     def done(self) -> bool:
@@ -105,6 +110,7 @@ async def drive_connection(target: Target, requests: list[PlannedRequest]) -> No
                 index += 1
                 recorded = target.recording
                 sent_at = time.perf_counter()
+                target.in_flight += 1
                 writer.write(request.raw)
                 try:
                     status, keep_alive = await read_response(reader)
@@ -114,6 +120,8 @@ async def drive_connection(target: Target, requests: list[PlannedRequest]) -> No
                     elif recorded:
                         target.record_failure(request)
                     break
+                finally:
+                    target.in_flight -= 1
                 if recorded and target.recording:
                     target.record(request, status, time.perf_counter() - sent_at)
                 if not keep_alive:
@@ -140,6 +148,15 @@ async def give_turn(target: Target, seconds: float, *, recording: bool) -> None:
     target.recording = False
     if recording:
         target.measured_s += time.perf_counter() - started
+    await drained(target)
+
+
+async def drained(target: Target) -> None:
+    """Until the requests still in flight at the end of a turn are answered (at most DRAIN_S): the next
+    server's turn starts on a machine that no longer works for this one."""
+    deadline = time.perf_counter() + DRAIN_S
+    while target.in_flight and time.perf_counter() < deadline:
+        await asyncio.sleep(0.0005)
 
 
 async def run(plan: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 What it counts as an error decides the benches' error rates: a failed answer is one, a kept-alive
 connection that the server closed while it waited for its turn is not (any HTTP client sends again).
+Servers take turns, and one's turn begins only once the other has answered all it was sent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,9 +25,12 @@ REQUEST = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 @contextmanager
-def http_server(*, idle_close_s: float, answer: bool = True) -> Iterator[int]:
-    """A keep-alive HTTP/1.1 server on loopback that answers 200 and closes a connection idle for `idle_close_s`;
-    with `answer` false it closes a connection as soon as a request arrives. Yields its port."""
+def http_server(
+    *, idle_close_s: float, answer: bool = True, delay_s: float = 0.0, served: list[tuple[float, float]] | None = None
+) -> Iterator[int]:
+    """A keep-alive HTTP/1.1 server on loopback that answers 200 after `delay_s` and closes a connection idle for
+    `idle_close_s`; with `answer` false it closes a connection as soon as a request arrives. Each request's
+    arrival and answer times go to `served`. Yields its port."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -36,8 +41,12 @@ def http_server(*, idle_close_s: float, answer: bool = True) -> Iterator[int]:
                     return
                 if not answer:
                     return
+                arrived = time.monotonic()
+                await asyncio.sleep(delay_s)
                 writer.write(OK)
                 await writer.drain()
+                if served is not None:
+                    served.append((arrived, time.monotonic()))
         finally:
             writer.close()
 
@@ -54,8 +63,9 @@ def http_server(*, idle_close_s: float, answer: bool = True) -> Iterator[int]:
         loop.close()
 
 
-def run_loadgen(port: int, *, targets: int = 2, connections: int = 3) -> dict[str, Any]:
-    """Two targets on `port` taking turns: 0.4 s of warmup each, then 0.1 s slices up to 0.5 s measured each."""
+def run_loadgen(*ports: int, connections: int = 3) -> dict[str, Any]:
+    """A target per port (two on one port if one is given) taking turns: 0.4 s of warmup each, then 0.1 s
+    slices up to 0.5 s measured each."""
     plan = {
         "warmup_s": 0.4,
         "slice_s": 0.1,
@@ -68,7 +78,7 @@ def run_loadgen(port: int, *, targets: int = 2, connections: int = 3) -> dict[st
                 "port": port,
                 "connections": [[{"kind": "read", "raw": REQUEST, "expect": 2}]] * connections,
             }
-            for n in range(targets)
+            for n, port in enumerate(ports * 2 if len(ports) == 1 else ports)
         ],
     }
     done = subprocess.run(
@@ -95,3 +105,19 @@ def test_a_server_that_closes_instead_of_answering_is_all_errors() -> None:
     for summary in summaries.values():
         assert summary["requests"] > 0
         assert summary["errors"] == summary["transport_errors"] == summary["requests"], summary
+
+
+def test_a_turn_begins_once_the_previous_server_has_answered_all_it_was_sent() -> None:
+    slow: list[tuple[float, float]] = []
+    fast: list[tuple[float, float]] = []
+    with (
+        http_server(idle_close_s=5.0, delay_s=0.03, served=slow) as slow_port,
+        http_server(idle_close_s=5.0, served=fast) as fast_port,
+    ):
+        summaries = run_loadgen(slow_port, fast_port)
+    assert all(summary["errors"] == 0 and summary["requests"] > 0 for summary in summaries.values())
+    assert slow and fast
+    overlapping = [
+        (one, other) for one in slow for other in fast if one[0] < other[1] and other[0] < one[1]
+    ]  # one server at work while the other was
+    assert not overlapping, overlapping[:3]
