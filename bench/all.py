@@ -127,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_summary(steps: dict[str, Any]) -> None:
     """The issue's table: one line per figure, with the load average at which it was measured."""
-    print(f"\n{'figure':<50}{'value':<60}{'load avg':>9}")
-    for label, value, load in summary_rows(steps):
-        print(f"{label:<50}{value:<60}{load:>9.2f}")
+    rows = summary_rows(steps)
+    width = max([50, *(len(label) + 2 for label, _, _ in rows)])
+    print(f"\n{'figure':<{width}}{'value':<60}{'load avg':>9}")
+    for label, value, load in rows:
+        print(f"{label:<{width}}{value:<60}{load:>9.2f}")
 
 
 def summary_rows(steps: dict[str, Any]) -> list[tuple[str, str, float]]:

@@ -58,6 +58,13 @@ class LoadSettings:
     max_requests: int
 
 
+def at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return number
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api", action="append", default=[], help="benchmark only this API (repeatable)")
@@ -67,7 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds per server before measuring")
     parser.add_argument("--max-requests", type=int, default=100_000, help="stop measuring a server after this many")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the mock (default 1)")
-    parser.add_argument("--cold-starts", type=int, default=3, help="mock cold starts to take the median of")
+    parser.add_argument(
+        "--cold-starts", type=at_least_one, default=3, help="mock cold starts to take the median of (at least 1)"
+    )
     parser.add_argument("--no-prism", action="store_true", help="measure the mock alone")
     parser.add_argument("--no-conformance", action="store_true", help="skip timing `conformance run --api all`")
     return parser.parse_args(argv)
