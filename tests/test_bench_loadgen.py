@@ -43,10 +43,10 @@ def http_server(
                     return
                 arrived = time.monotonic()
                 await asyncio.sleep(delay_s)
+                if served is not None:  # done before the client can have the answer
+                    served.append((arrived, time.monotonic()))
                 writer.write(OK)
                 await writer.drain()
-                if served is not None:
-                    served.append((arrived, time.monotonic()))
         finally:
             writer.close()
 
