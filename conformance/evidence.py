@@ -109,22 +109,53 @@ def _broken_parameters_basis(operation: Operation, query: Mapping[str, str]) -> 
 
 
 def _errors_basis(schema: Mapping[str, Any], errors: Iterable[ValidationError]) -> Basis | None:
-    """Documented when one error breaks a documented keyword; else the first inferred basis; None for no errors."""
-    leaves = [_leaf(error) for error in errors]
-    bases = [_error_basis(schema, leaf) for leaf in leaves]
-    if not bases:
-        return None
+    """Documented when one error breaks a documented rule; else the first inferred basis; None for no errors."""
+    bases = [_failure_basis(schema, error) for error in errors]
+    return _strongest(bases) if bases else None
+
+
+def _strongest(bases: list[Basis]) -> Basis:
+    """Of failures each enough to refuse: documented if one is, else the first inferred one."""
     documented = [basis for basis in bases if basis.documented]
-    return documented[0] if documented else next(b for b in bases if b.evidence == Evidence.INFERRED)
+    return documented[0] if documented else next((b for b in bases if b.evidence == Evidence.INFERRED), bases[0])
+
+
+def _failure_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
+    """What one error rests on. An `anyOf` or `oneOf` that no branch fits refuses only as surely as every branch
+    fails (each branch as surely as its surest error), whatever order the spec lists them in."""
+    if not error.context:
+        return _error_basis(schema, error)
+    failures: dict[Any, list[Basis]] = {}
+    for sub in error.context:
+        failures.setdefault(sub.relative_schema_path[0], []).append(_branch_failure_basis(schema, sub))
+    return weakest(_strongest(bases) for bases in failures.values())
+
+
+def _branch_failure_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
+    """How surely one branch refuses. A branch marked inferred says values of its type are likely accepted:
+    how far that goes (its pattern, lengths, format) is the inference, while a value of another type is
+    outside it, so the branch's own `type` refuses such a value as surely as the nodes above the branch do."""
+    if error.validator == "type" and len(error.relative_schema_path) == 2:  # [branch, "type"]
+        path = list(error.absolute_schema_path)  # …, <member>, "anyOf", branch, "type"
+        if error.instance is None and _optional_member(schema, path[:-3]):
+            return OPTIONAL_NULL
+        return path_basis(schema, path[:-2])
+    return _failure_basis(schema, error)
 
 
 def _error_basis(schema: Mapping[str, Any], leaf: ValidationError) -> Basis:
     path = list(leaf.absolute_schema_path)
-    if leaf.validator == "type" and leaf.instance is None and len(path) >= 3 and path[-3] == "properties":
-        parent = _node(schema, path[:-3])
-        if isinstance(parent, Mapping) and path[-2] not in parent.get("required", []):
-            return OPTIONAL_NULL
+    if leaf.validator == "type" and _optional_member(schema, path[:-1]) and leaf.instance is None:
+        return OPTIONAL_NULL
     return path_basis(schema, path[:-1], str(leaf.validator))
+
+
+def _optional_member(schema: Mapping[str, Any], path: list[Any]) -> bool:
+    """Whether the schema node at `path` is a member (`…/properties/<name>`) its object does not require."""
+    if len(path) < 2 or path[-2] != "properties":
+        return False
+    parent = _node(schema, path[:-2])
+    return isinstance(parent, Mapping) and path[-1] not in parent.get("required", [])
 
 
 def _node(root: Any, path: list[Any]) -> Any:
@@ -132,13 +163,6 @@ def _node(root: Any, path: list[Any]) -> Any:
     for part in path:
         node = node[part] if isinstance(node, Mapping | list) else None
     return node
-
-
-def _leaf(error: ValidationError) -> ValidationError:
-    """The innermost error of an `anyOf`/`oneOf` failure, where the keyword that broke is."""
-    while error.context:
-        error = min(error.context, key=lambda sub: len(sub.schema_path))
-    return error
 
 
 def _response_schema(operation: Operation, status: int, media_type: str) -> Mapping[str, Any] | None:
@@ -165,8 +189,9 @@ def _json(body: bytes | None) -> Any:
 
 
 def error_basis(schema: Mapping[str, Any], error: ValidationError) -> Basis:
-    """What one validation error of `schema` breaks: the keyword at its innermost failure, through every node above."""
-    return _error_basis(schema, _leaf(error))
+    """What one validation error of `schema` breaks: the keywords at its innermost failures, through every node
+    above (`_failure_basis`)."""
+    return _failure_basis(schema, error)
 
 
 def member_basis(schema: Any, pointer: str, keyword: str | None = None, json_type: str | None = None) -> Basis:

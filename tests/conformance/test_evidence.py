@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from openapi_schema_validator import OAS30WriteValidator
 
 from conformance.apis import discover
-from conformance.evidence import fuzz_basis
+from conformance.evidence import error_basis, fuzz_basis
 from conformance.http import Client
 from conformance.results import Evidence, Outcome
 from conformance.scenarios.loader import load_file
@@ -106,3 +107,48 @@ def test_a_refused_write_that_would_change_nothing_is_not_run_not_failed(mock_ur
 
     assert result.outcome == Outcome.NOT_RUN, result.violations
     assert "already holds customerId=1002" in result.detail and "target file" in result.detail
+
+
+def negative_basis(api: str, path: str, document: object):  # type: ignore[no-untyped-def]
+    """The basis of a refused PATCH of `document` that a target accepted (`negative_data_rejection`)."""
+    return fuzz_basis(APIS[api], "negative_data_rejection", operation(api, "PATCH", path), request_body=body(document),
+                      request_media_type=JSON)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("api", "path", "member"),
+    [("abillity", "/api/contract/1", "CompanyID"), ("revnue", "/api/v2/contract/1/", "mrc")],
+)
+def test_an_any_of_refuses_a_value_of_no_branch_type_as_documented_and_one_only_an_inferred_branch_refuses_as_inferred(
+    api: str, path: str, member: str
+) -> None:
+    # Both are a documented number or an inferred string form (aBILLity: digits, listed last; Revnue: DRF's
+    # decimal string, listed first): the branches' order does not change the verdict.
+    assert negative_basis(api, path, {member: True}).evidence == Evidence.DOCUMENTED
+    assert negative_basis(api, path, {member: []}).evidence == Evidence.DOCUMENTED
+    refused_by_the_inference = negative_basis(api, path, {member: "1e2"})  # DRF reads it as 100
+    assert refused_by_the_inference.evidence == Evidence.INFERRED
+
+
+def test_null_refused_by_every_branch_of_an_optional_member_is_an_inference() -> None:
+    basis = negative_basis("revnue", "/api/v2/contract/1/", {"total_contract_spend_value": None})
+    assert basis.evidence == Evidence.INFERRED and "optional" in basis.source
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_the_order_of_an_any_of_s_branches_does_not_change_what_a_refusal_rests_on(order: int) -> None:
+    branches = [
+        {"type": "integer"},
+        {"type": "string", "pattern": "^[0-9]{1,10}$", "x-likely": True, "x-likely-source": "digits, likely"},
+    ][::order]
+    schema = {"type": "object", "properties": {"n": {"anyOf": branches}}}
+    validator = OAS30WriteValidator(schema)
+
+    def basis_of(value: object) -> Evidence:
+        (error,) = validator.iter_errors({"n": value})
+        return error_basis(schema, error).evidence
+
+    assert basis_of(True) == Evidence.DOCUMENTED
+    assert basis_of({}) == Evidence.DOCUMENTED
+    assert basis_of("abc") == Evidence.INFERRED
+    assert basis_of("12345678901") == Evidence.INFERRED
