@@ -36,6 +36,7 @@ T = TypeVar("T")
 SCALING_APIS = ["elevate", "revnue"]
 HARNESS_APIS = ["elevate"]
 STEPS = ("throughput", "scaling", "harness")
+LATEST_RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 SCALING_ROWS = {  # scaling setup -> its line in the summary; the last three are yardsticks (bench/scaling.py)
     "1 worker, Redis": "1 worker on Redis",
     "2 workers, Redis": "2 workers on Redis",
@@ -53,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tenants", type=int, default=0, help="also measure RSS with this many tenants (0: skip)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the scripts run (smoke test)")
     parser.add_argument("--skip", action="append", default=[], choices=STEPS, help="leave out a step (repeatable)")
-    parser.add_argument("--results", type=Path, default=mock_throughput.RESULTS_FILE)
+    parser.add_argument("--results", type=Path, default=LATEST_RESULTS)
     return parser.parse_args(argv)
 
 

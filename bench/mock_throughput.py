@@ -7,7 +7,8 @@ spec take turns in half-second slices under the same request mix from a separate
 connection is its own tenant (token `dev-token.bench-<n>`). Prism gets the same requests, except that
 it is sent the standard `Bearer` word for every scheme, as it refuses others (e.g. `Zoho-oauthtoken`).
 Then: cold start (process spawn to first 2xx) of the mock with every API, and the wall time of
-`conformance run --api all`. The table goes to stdout, the figures to bench/results/latest.json.
+`conformance run --api all`. The table goes to stdout, the figures to bench/results/throughput.json
+(`make bench` writes bench/results/latest.json).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from mock_server.vendors.base import Vendor
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
-RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
+RESULTS_FILE = BENCH_DIR / "results" / "throughput.json"
 LOADGEN = BENCH_DIR / "loadgen.py"
 PRISM_DIR = BENCH_DIR / ".prism"
 CONFORMANCE_TIMEOUT_S = 900
