@@ -587,9 +587,10 @@ class RecordsView:
 
     def peek(self, collection: str, key: object) -> Mapping[str, Any] | None:
         """A record to read, not to change: the store's own, without a copy (`Store.peek`)."""
-        if self._memory is None:
+        rows = self._memory_rows(collection)
+        if rows is None:
             return self._store.peek(self._tenant, self._api, collection, key)
-        return cast(dict[str, Record], self._memory_rows(collection)).get(str(key))
+        return rows.get(str(key))
 
     def peek_all(self, collection: str) -> list[Mapping[str, Any]]:
         """The records of `collection` to read, not to change (see `peek`)."""
